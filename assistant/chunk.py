@@ -1,0 +1,422 @@
+"""Stage 2, chunk: Document → Chunks, one per heading section, with heading path and exact line span.
+
+Structure comes from markdown-it-py's block tokens and their line maps (not regexes over lines), so
+`#` inside fences is not a heading, setext headings are, and YAML front matter is metadata. Plain-text
+notes with no Markdown headings get headings from layout instead (`_layout_headings`).
+
+A section longer than the embedding model's window is split at block boundaries (then at line
+boundaries, then inside a line) into pieces that fit, each keeping the heading path, so nothing is
+truncated away. Lists of in-page links (a table of contents) are skipped: they never answer anything.
+
+Invariant (tested with hypothesis): every non-blank line outside a skipped table of contents lies in
+exactly one distinct chunk span; spans never cross files. Pieces of one over-long line share its span.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+    from assistant.ingest import Document
+
+CHUNKER_VERSION = 3
+"""Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one note: what is indexed, ranked and shown."""
+
+    file: str
+    heading_path: tuple[str, ...]
+    start_line: int
+    """1-based, inclusive, into the original file."""
+    end_line: int
+    text: str
+    """The passage (repaired), without its heading line: the heading is in heading_path."""
+    id: str = field(default="")
+    content_hash: str = field(default="")
+    """Hash of the text that is embedded: a chunk whose hash is unchanged keeps its vector."""
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", _sha(self.embedding_text))
+        if not self.id:
+            object.__setattr__(
+                self, "id", _sha(f"{self.file}\0{self.start_line}\0{self.end_line}\0{self.content_hash}")[:16]
+            )
+
+    @property
+    def citation(self) -> str:
+        return f"{self.file}:{self.start_line}-{self.end_line}"
+
+    @property
+    def embedding_text(self) -> str:
+        """Heading path + text: the heading context is what lets a bare list item match its topic."""
+        return contextualise(self.heading_path, self.text, self.file)
+
+
+def contextualise(heading_path: Sequence[str], text: str, file: str) -> str:
+    """The text that is embedded and BM25-indexed for a chunk."""
+    context = " > ".join(heading_path) if heading_path else _file_title(file)
+    return f"{context}\n{text}" if context else text
+
+
+def _file_title(file: str) -> str:
+    stem = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return re.sub(r"[-_]+", " ", stem).strip()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class _Heading:
+    line: int
+    """0-based first line of the heading."""
+    end: int
+    """0-based exclusive end (setext headings take two lines)."""
+    level: int
+    title: str
+
+
+@dataclass
+class _Unit:
+    """A run of lines [start, end) that is never cut unless it alone is over the limit."""
+
+    start: int
+    end: int
+    toc: bool = False
+
+
+def approximate_token_count(text: str) -> int:
+    """Word-piece estimate for models without a fast tokenizer: errs on the long side."""
+    return int(len(re.findall(r"\w+|[^\w\s]", text)) * 1.3) + 1
+
+
+def chunk_document(
+    document: Document,
+    *,
+    max_tokens: int = 256,
+    count_tokens: TokenCounter = approximate_token_count,
+) -> list[Chunk]:
+    """Split one document into heading-section chunks that each fit `max_tokens` word pieces."""
+    lines = document.text.split("\n")
+    if not document.text.strip():
+        return []
+    tokens = _parse(document.text)
+    headings, blocks, front_matter_end = _structure(tokens, lines)
+    if not headings:
+        headings = _layout_headings(lines, front_matter_end)
+    builder = _SectionBuilder(document.path, lines, max_tokens, count_tokens, _item_starts(tokens))
+    starts = [h.line for h in headings]
+    boundaries = sorted(set(blocks) | set(starts) | {h.end for h in headings})
+    stack: list[_Heading] = []
+    pending_start: int | None = None
+    chunks: list[Chunk] = []
+    sections = [(None, front_matter_end, starts[0] if starts else len(lines))]
+    sections += [(h, h.line, starts[i + 1] if i + 1 < len(starts) else len(lines)) for i, h in enumerate(headings)]
+    for index, (heading, start, end) in enumerate(sections):
+        if heading is not None:
+            while stack and stack[-1].level >= heading.level:
+                stack.pop()
+            stack.append(heading)
+        body_start = heading.end if heading else start
+        path = tuple(h.title for h in stack if h.title)
+        units = _units(boundaries, body_start, end, lines, tokens)
+        if not any(not unit.toc for unit in units):
+            has_toc = any(unit.toc for unit in units)
+            next_heading = sections[index + 1][0] if index + 1 < len(sections) else None
+            if has_toc:
+                pending_start = None
+                continue
+            if heading is None:
+                # Only front matter or blank lines before the first heading: hand the span on.
+                if front_matter_end and _has_text(lines, 0, front_matter_end):
+                    pending_start = 0
+                continue
+            if next_heading is not None and next_heading.level > heading.level:
+                # An empty parent heading belongs to its first child's chunk, not a chunk of its own.
+                pending_start = start if pending_start is None else pending_start
+                continue
+            span_start = pending_start if pending_start is not None else start
+            chunks.append(builder.heading_only(path, span_start, heading))
+            pending_start = None
+            continue
+        span_start = pending_start if pending_start is not None else (0 if heading is None else start)
+        pending_start = None
+        chunks.extend(builder.build(path, span_start, units))
+    if pending_start is not None and chunks:
+        # Trailing empty headings: extend nothing, but keep them covered by a chunk of their own.
+        last_heading = headings[-1] if headings else None
+        if last_heading is not None:
+            chunks.append(builder.heading_only(tuple(h.title for h in stack), pending_start, last_heading))
+    return chunks
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    return MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
+
+
+def _parse(text: str) -> list[Token]:
+    return list(_markdown().parse(text))
+
+
+def _structure(tokens: list[Token], lines: list[str]) -> tuple[list[_Heading], list[int], int]:
+    """Headings, top-level block start lines, and the end of front matter, from the token stream."""
+    headings: list[_Heading] = []
+    blocks: list[int] = []
+    front_matter_end = 0
+    for i, token in enumerate(tokens):
+        if token.level != 0 or token.map is None or token.nesting == -1:
+            continue
+        start, end = token.map
+        if token.type == "front_matter":
+            front_matter_end = end
+            continue
+        blocks.append(start)
+        if token.type == "heading_open":
+            title = clean_heading(_inline_text(tokens[i + 1]) if i + 1 < len(tokens) else "")
+            headings.append(_Heading(start, max(end, start + 1), int(token.tag[1:]), title))
+    return headings, blocks, front_matter_end
+
+
+def _item_starts(tokens: list[Token]) -> list[tuple[int, int]]:
+    """(nesting level, first line) of every list item: the cut points for an over-long list."""
+    return [(t.level, t.map[0]) for t in tokens if t.type == "list_item_open" and t.map is not None]
+
+
+def _inline_text(token: Token) -> str:
+    if token.type != "inline":
+        return ""
+    if not token.children:
+        return token.content
+    return "".join(child.content for child in token.children if child.type in ("text", "code_inline"))
+
+
+_EMOJI_CATEGORIES = {"So", "Sk", "Cs", "Co", "Cn", "Mn", "Me", "Cf"}
+
+
+def clean_heading(title: str) -> str:
+    """Heading text for the path: no emphasis markers, no emoji, no link syntax, single spaces."""
+    title = re.sub(r"[*_`]+", "", title)
+    title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title)
+    title = "".join(ch for ch in title if unicodedata.category(ch) not in _EMOJI_CATEGORIES)
+    title = re.sub(r"\s+", " ", title).strip()
+    return title.strip(" #:-")
+
+
+_LIST_MARKER = re.compile(r"^\s*([-*+•]|\d+[.)])\s")
+_TOPIC_LINE = re.compile(r"^([^:\s][^:]{1,58}?)\s*:(\s+\S.*)?$")
+
+
+def _layout_headings(lines: list[str], first: int) -> list[_Heading]:
+    """Headings of a plain-text note from its layout.
+
+    Level 1: a short line indented by tabs (or 8+ spaces) standing alone between blank lines.
+    Level 2: an unindented short "Topic:" or "Topic: definition" line after a blank line.
+    """
+    headings: list[_Heading] = []
+    count = len(lines)
+    for i in range(first, count):
+        raw = lines[i]
+        text = raw.strip()
+        if not text or _LIST_MARKER.match(raw):
+            continue
+        blank_before = i == first or not lines[i - 1].strip()
+        if not blank_before:
+            continue
+        blank_after = i + 1 >= count or not lines[i + 1].strip()
+        indented = raw.startswith("\t\t") or raw.startswith(" " * 8)
+        words = len(text.split())
+        if indented and blank_after and "\t" not in text and words <= 8 and len(text) <= 70:
+            headings.append(_Heading(i, i + 1, 1, clean_heading(text)))
+            continue
+        if raw[:1].isspace():
+            continue
+        match = _TOPIC_LINE.match(text)
+        if match and len(match.group(1).split()) <= 6 and _is_topic(match.group(1)):
+            # "Topic: definition" keeps its line in the body; a bare "Topic:" line is only a heading.
+            body_start = i + 1 if not match.group(2) else i
+            headings.append(_Heading(i, body_start, 2, clean_heading(match.group(1))))
+        elif blank_after and words <= 6 and not text.endswith((".", ",", ";")) and _next_is_body(lines, i):
+            headings.append(_Heading(i, i + 1, 2, clean_heading(text)))
+    return headings
+
+
+def _is_topic(head: str) -> bool:
+    return "http" not in head and any(ch.isalpha() for ch in head)
+
+
+def _next_is_body(lines: list[str], i: int) -> bool:
+    for line in lines[i + 1 : i + 6]:
+        if line.strip():
+            return bool(_LIST_MARKER.match(line))
+    return False
+
+
+def _units(boundaries: list[int], start: int, end: int, lines: list[str], tokens: list[Token]) -> list[_Unit]:
+    """The blocks of a section body, trimmed of blank lines, with tables of contents marked."""
+    cuts = [b for b in boundaries if start < b < end]
+    edges = [start, *cuts, end]
+    units: list[_Unit] = []
+    for a, b in zip(edges, edges[1:]):
+        while a < b and not lines[a].strip():
+            a += 1
+        while b > a and not lines[b - 1].strip():
+            b -= 1
+        if a < b:
+            units.append(_Unit(a, b, _is_toc(lines[a:b])))
+    return units
+
+
+_TOC_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]*\]\(#[^)]*\)\s*$")
+
+
+def _is_toc(block: list[str]) -> bool:
+    """A list whose items are (almost) all links to anchors in the same page."""
+    items = [line for line in block if line.strip()]
+    if len(items) < 3:
+        return False
+    linked = sum(1 for line in items if _TOC_ITEM.match(line))
+    return linked / len(items) >= 0.8
+
+
+def _has_text(lines: list[str], start: int, end: int) -> bool:
+    return any(line.strip() for line in lines[start:end])
+
+
+class _SectionBuilder:
+    """Packs a section's units into chunks that fit the model window."""
+
+    def __init__(
+        self,
+        file: str,
+        lines: list[str],
+        max_tokens: int,
+        count_tokens: TokenCounter,
+        item_starts: list[tuple[int, int]],
+    ) -> None:
+        self.item_starts = item_starts
+        self.file = file
+        self.lines = lines
+        self.max_tokens = max_tokens
+        self.count = count_tokens
+
+    def heading_only(self, path: tuple[str, ...], span_start: int, heading: _Heading) -> Chunk:
+        text = "\n".join(self.lines[heading.line : heading.end]).strip()
+        return Chunk(self.file, path, span_start + 1, heading.end, text)
+
+    def build(self, path: tuple[str, ...], span_start: int, units: list[_Unit]) -> list[Chunk]:
+        budget = max(32, self.max_tokens - self.count(contextualise(path, "", self.file)) - 2)
+        pieces: list[list[_Unit]] = []
+        current: list[_Unit] = []
+        used = 0
+        for unit in units:
+            if unit.toc:
+                if current:
+                    pieces.append(current)
+                current, used = [], 0
+                continue
+            for part in self._fit(unit, budget):
+                size = self._size(part)
+                if current and used + size > budget:
+                    pieces.append(current)
+                    current, used = [], 0
+                current.append(part)
+                used += size
+        if current:
+            pieces.append(current)
+        chunks: list[Chunk] = []
+        first = True
+        for piece in pieces:
+            start = span_start if first else piece[0].start
+            first = False
+            if any(isinstance(unit, _LinePart) for unit in piece):
+                text = "\n".join(self._text(unit) for unit in piece)
+            else:
+                text = "\n".join(self.lines[piece[0].start : piece[-1].end]).strip("\n")
+            chunks.append(Chunk(self.file, path, start + 1, piece[-1].end, text))
+        return chunks
+
+    def _text(self, unit: _Unit) -> str:
+        if isinstance(unit, _LinePart):
+            return unit.text
+        return "\n".join(self.lines[unit.start : unit.end])
+
+    def _size(self, unit: _Unit) -> int:
+        return self.count(self._text(unit))
+
+    def _fit(self, unit: _Unit, budget: int) -> list[_Unit]:
+        """The unit itself if it fits; else its list items (shallowest first), else its lines;
+        a single over-long line is cut between words."""
+        if self._size(unit) <= budget:
+            return [unit]
+        inner = [(level, start) for level, start in self.item_starts if unit.start < start < unit.end]
+        if inner:
+            top = min(level for level, _ in inner)
+            cuts = [unit.start, *sorted(start for level, start in inner if level == top), unit.end]
+            parts: list[_Unit] = []
+            for a, b in zip(cuts, cuts[1:]):
+                while b > a and not self.lines[b - 1].strip():
+                    b -= 1
+                if a < b:
+                    parts.extend(self._fit(_Unit(a, b), budget))
+            return parts
+        parts = []
+        for line_no in range(unit.start, unit.end):
+            line = self.lines[line_no]
+            if not line.strip():
+                continue
+            single = _Unit(line_no, line_no + 1)
+            if self.count(line) <= budget:
+                parts.append(single)
+            else:
+                parts.extend(_LinePart(line_no, line_no + 1, text=text) for text in self._split_line(line, budget))
+        return parts
+
+    def _split_line(self, line: str, budget: int) -> list[str]:
+        """Cut an over-long line between words into pieces that fit (halving until they do)."""
+        words = line.split()
+        pieces: list[str] = []
+        current: list[str] = []
+        length = 0
+        limit = budget * 3  # about 4 characters a word piece in English: start below the limit
+        for word in words:
+            if current and length + len(word) + 1 > limit:
+                pieces.extend(self._halve(" ".join(current), budget))
+                current, length = [], 0
+            current.append(word)
+            length += len(word) + 1
+        if current:
+            pieces.extend(self._halve(" ".join(current), budget))
+        return pieces
+
+    def _halve(self, text: str, budget: int) -> list[str]:
+        words = text.split(" ")
+        if len(words) <= 1 or self.count(text) <= budget:
+            return [text]
+        middle = len(words) // 2
+        return self._halve(" ".join(words[:middle]), budget) + self._halve(" ".join(words[middle:]), budget)
+
+
+@dataclass
+class _LinePart(_Unit):
+    """A cut of one over-long line; its span is the whole line."""
+
+    text: str = ""

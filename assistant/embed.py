@@ -1,0 +1,142 @@
+"""Stage 3, embed: texts → L2-normalised float32 vectors.
+
+Documents are embedded with sentence-transformers at index time. Queries take the fast path when
+the index holds an ONNX export of the model (`onnx_encoder`, no torch import: a one-shot `notes ask`
+answers in well under a second), and fall back to sentence-transformers otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from assistant.config import resolve_model_path
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class Embedder(Protocol):
+    """What the index and search stages need from a model; tests inject a deterministic fake."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class QueryEncoder(Protocol):
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _offline() -> None:
+    # Model weights must come from disk: never let a cache miss turn into a hub download.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class SentenceTransformerEmbedder:
+    """The production embedder: any sentence-transformers model, by name or path."""
+
+    def __init__(self, model: str) -> None:
+        self.name = model
+        self.path = resolve_model_path(model)
+        self._model: Any = None
+        self._counter = token_counter(self.path)
+        self.max_tokens = model_max_tokens(self.path)
+        self.dimension = model_dimension(self.path)
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            _offline()
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self.path, device="cpu")
+            except (OSError, ValueError) as exc:
+                raise AssistantError(
+                    f"cannot load embedding model {self.name!r}: {str(exc).splitlines()[0]}",
+                    "pass --model with a local sentence-transformers folder or an installed model",
+                ) from exc
+            self.max_tokens = int(self._model.max_seq_length or self.max_tokens)
+            self.dimension = int(self._model.get_sentence_embedding_dimension() or self.dimension)
+        return self._model
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, document=True)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, document=False)
+
+    def _encode(self, texts: Sequence[str], *, document: bool) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        encode = model.encode_document if document else model.encode_query
+        vectors = encode(
+            list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return self._counter(text)
+
+
+def _model_file(path: str, name: str) -> Path | None:
+    candidate = Path(path) / name
+    return candidate if candidate.is_file() else None
+
+
+def model_max_tokens(path: str) -> int:
+    config = _model_file(path, "sentence_bert_config.json")
+    if config:
+        try:
+            return int(json.loads(config.read_text())["max_seq_length"])
+        except (ValueError, KeyError, OSError):
+            pass
+    return 256
+
+
+def model_dimension(path: str) -> int:
+    for name in ("1_Pooling/config.json",):
+        config = _model_file(path, name)
+        if config:
+            try:
+                return int(json.loads(config.read_text())["word_embedding_dimension"])
+            except (ValueError, KeyError, OSError):
+                pass
+    return 0
+
+
+@lru_cache(maxsize=4)
+def token_counter(path: str) -> Callable[[str], int]:
+    """Count word pieces with the model's own fast tokenizer, so chunks are sized to its real window."""
+    from assistant.chunk import approximate_token_count
+
+    tokenizer_file = _model_file(path, "tokenizer.json")
+    if tokenizer_file is None:
+        return approximate_token_count
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    return count

@@ -1,0 +1,507 @@
+"""Stage 4, index: Chunks + vectors → files in index/; and loading them back, checked.
+
+Layout (plain, versioned data; never pickle):
+
+    index/CURRENT                 {"generation": "gen-…"}: replaced atomically when a build finishes
+    index/gen-…/manifest.json     format version, model, dimension, chunker version, per-file hashes
+    index/gen-…/chunks.jsonl      one chunk a line; row i is vector i and BM25 document i
+    index/gen-…/vectors.npy       float32, L2-normalised (reused by incremental builds)
+    index/gen-…/dense.faiss       FAISS inner-product index (flat, or HNSW for large corpora)
+    index/gen-…/bm25/             bm25s' saved arrays
+    index/gen-…/encoder/          ONNX export of the query encoder (fast, torch-free queries)
+
+A build writes a new generation and only then points CURRENT at it, so a crash, Ctrl-C or kill -9
+mid-build leaves the previous index in use. Chunks whose embedding text is unchanged keep their old
+vector; a different model, dimension or chunker version rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document
+from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing, IndexStale
+from assistant.ingest import FileProblem, decode_document, discover, read_bytes
+from assistant.lexical import BM25_PARAMS, build_bm25
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.embed import Embedder
+
+FORMAT_VERSION = 1
+HNSW_THRESHOLD = 200_000
+"""Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class BuildReport:
+    files: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    changed_files: list[str] = field(default_factory=list)
+    removed_files: list[str] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    rebuilt_all: bool = False
+    up_to_date: bool = False
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How the corpus on disk compares with the index's manifest."""
+
+    missing: bool = False
+    reason: str = ""
+    changed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def fresh(self) -> bool:
+        return not (self.missing or self.reason or self.changed or self.added or self.removed)
+
+    def describe(self) -> str:
+        if self.missing:
+            return "no index yet"
+        if self.reason:
+            return self.reason
+        parts = []
+        for label, names in (("changed", self.changed), ("new", self.added), ("removed", self.removed)):
+            if names:
+                parts.append(f"{len(names)} {label} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})")
+        return "notes " + "; ".join(parts) if parts else "up to date"
+
+
+# ---------------------------------------------------------------- on-disk generations
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    try:
+        data = json.loads(pointer.read_text(encoding="utf-8"))
+        name = str(data["generation"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"unreadable index pointer {pointer}: {exc}", "run `notes index --rebuild`") from exc
+    if "/" in name or name.startswith("."):
+        raise IndexCorrupt(f"index pointer {pointer} names a bad folder", "run `notes index --rebuild`")
+    path = index_dir / name
+    return path if path.is_dir() else None
+
+
+def read_manifest(generation: Path) -> dict[str, Any]:
+    path = generation / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"index manifest missing: {path}", "run `notes index --rebuild`") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"index manifest unreadable: {path}: {exc}", "run `notes index --rebuild`") from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"index manifest is not an object: {path}", "run `notes index --rebuild`")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise IndexStale(
+            f"index format {version!r} is newer than this notes (understands {FORMAT_VERSION})",
+            "upgrade notes, or run `notes index --rebuild` to rebuild it with this version",
+        )
+    return manifest
+
+
+def read_chunks(generation: Path) -> list[Chunk]:
+    path = generation / "chunks.jsonl"
+    chunks: list[Chunk] = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                record = json.loads(line)
+                record["heading_path"] = tuple(record["heading_path"])
+                chunks.append(Chunk(**record))
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"chunk store missing: {path}", "run `notes index --rebuild`") from exc
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorrupt(f"chunk store unreadable: {path}: {exc}", "run `notes index --rebuild`") from exc
+    return chunks
+
+
+def load_vectors(generation: Path) -> np.ndarray:
+    import numpy as np
+
+    path = generation / "vectors.npy"
+    try:
+        return np.load(path, allow_pickle=False, mmap_mode="r")
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"vector file unreadable: {path}: {exc}", "run `notes index --rebuild`") from exc
+
+
+def model_fingerprint(embedder: Embedder) -> dict[str, Any]:
+    return {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
+
+
+def check_freshness(index_dir: Path, corpus_dir: Path, model: str) -> Freshness:
+    """Compare the corpus with the manifest using size and mtime first, hashing only what moved."""
+    try:
+        generation = current_generation(index_dir)
+    except IndexCorrupt as exc:
+        return Freshness(reason=exc.message)
+    if generation is None:
+        return Freshness(missing=True)
+    try:
+        manifest = read_manifest(generation)
+    except (IndexCorrupt, IndexStale) as exc:
+        return Freshness(reason=exc.message)
+    if manifest.get("model", {}).get("name") != model:
+        return Freshness(reason=f"index built with model {manifest.get('model', {}).get('name')!r}, not {model!r}")
+    if manifest.get("chunker_version") != CHUNKER_VERSION:
+        return Freshness(reason="index built by another chunker version")
+    if Path(manifest.get("corpus", "")) != corpus_dir.resolve():
+        return Freshness(reason=f"index built for another notes folder ({manifest.get('corpus')})")
+    known: dict[str, dict[str, Any]] = manifest.get("files", {})
+    sources, _ = discover(corpus_dir)
+    changed: list[str] = []
+    added: list[str] = []
+    for source in sources:
+        entry = known.get(source.path)
+        if entry is None:
+            added.append(source.path)
+            continue
+        try:
+            info = source.absolute.stat()
+        except OSError:
+            changed.append(source.path)
+            continue
+        if info.st_size == entry.get("size") and info.st_mtime_ns == entry.get("mtime_ns"):
+            continue
+        raw, _problem = read_bytes(source)
+        if raw is None or _content_hash(raw) != entry.get("hash"):
+            changed.append(source.path)
+    present = {source.path for source in sources}
+    removed = [path for path in known if path not in present]
+    # Files that were skipped at the last build stay skipped; only re-report them when they change.
+    added = [path for path in added if path not in set(manifest.get("skipped", {}))]
+    return Freshness(changed=tuple(changed), added=tuple(added), removed=tuple(removed))
+
+
+def _content_hash(raw: bytes) -> str:
+    from assistant.ingest import content_hash
+
+    return content_hash(raw)
+
+
+# ---------------------------------------------------------------- building
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait: Callable[[], None] | None = None, timeout: float = 600.0) -> Iterator[None]:
+    """One build at a time per index folder; the second waits (saying so once) or gives up."""
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if wait is None:
+                raise IndexLocked(
+                    f"another `notes index` is building {index_dir}", "wait for it to finish"
+                ) from exc
+            wait()
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise IndexLocked(
+                            f"another `notes index` has held {index_dir} for {timeout:.0f} s", "try again later"
+                        ) from None
+                    time.sleep(0.2)
+        yield
+    finally:
+        handle.close()
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    progress: Progress = _no_progress,
+    on_wait: Callable[[], None] | None = None,
+    export_encoder: bool = True,
+) -> BuildReport:
+    """Build or refresh the index for corpus_dir, re-embedding only chunks whose text changed."""
+    with build_lock(index_dir, on_wait):
+        return _build_locked(corpus_dir, index_dir, embedder, rebuild, progress, export_encoder)
+
+
+def _previous(index_dir: Path, embedder: Embedder, corpus_dir: Path) -> tuple[Path | None, dict[str, Any] | None, str]:
+    """The current generation, if it can seed an incremental build, and why not otherwise."""
+    try:
+        generation = current_generation(index_dir)
+        if generation is None:
+            return None, None, "no index yet"
+        manifest = read_manifest(generation)
+    except (IndexCorrupt, IndexStale) as exc:
+        return None, None, exc.message
+    if manifest.get("model") != model_fingerprint(embedder):
+        return generation, None, "model changed"
+    if manifest.get("chunker_version") != CHUNKER_VERSION:
+        return generation, None, "chunker changed"
+    return generation, manifest, ""
+
+
+def _build_locked(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    rebuild: bool,
+    progress: Progress,
+    export_encoder: bool,
+) -> BuildReport:
+    import numpy as np
+
+    started = time.perf_counter()
+    report = BuildReport()
+    previous, manifest, why_full = _previous(index_dir, embedder, corpus_dir)
+    if rebuild:
+        manifest = None
+    report.rebuilt_all = manifest is None
+    old_chunks: dict[str, list[Chunk]] = {}
+    old_vectors: dict[str, np.ndarray] = {}
+    if manifest is not None and previous is not None:
+        try:
+            chunks = read_chunks(previous)
+            vectors = load_vectors(previous)
+            if len(vectors) != len(chunks):
+                raise IndexCorrupt("vectors and chunks disagree")
+            for row, chunk in enumerate(chunks):
+                old_chunks.setdefault(chunk.file, []).append(chunk)
+                old_vectors.setdefault(chunk.content_hash, vectors[row])
+        except IndexCorrupt:
+            old_chunks, old_vectors, manifest = {}, {}, None
+            report.rebuilt_all = True
+    known_files: dict[str, dict[str, Any]] = (manifest or {}).get("files", {})
+
+    sources, problems = discover(corpus_dir)
+    all_chunks: list[Chunk] = []
+    files: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    for number, source in enumerate(sources, 1):
+        progress("reading notes", number, len(sources))
+        raw, problem = read_bytes(source)
+        if raw is None:
+            problems.append(problem)  # type: ignore[arg-type]
+            skipped[source.path] = problem.reason  # type: ignore[union-attr]
+            continue
+        digest = _content_hash(raw)
+        try:
+            info = source.absolute.stat()
+            size, mtime_ns = info.st_size, info.st_mtime_ns
+        except OSError:
+            size, mtime_ns = len(raw), 0
+        entry = known_files.get(source.path)
+        if entry and entry.get("hash") == digest and source.path in old_chunks:
+            chunks_here = old_chunks[source.path]
+            notes = entry.get("notes", [])
+            if notes:
+                problems.append(FileProblem(source.path, "; ".join(notes), False))
+        else:
+            document, problem = decode_document(source.path, raw)
+            if problem:
+                problems.append(problem)
+            if document is None:
+                skipped[source.path] = problem.reason if problem else "unreadable"
+                continue
+            chunks_here = chunk_document(document, max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens)
+            notes = list(document.notes)
+            report.changed_files.append(source.path)
+        files[source.path] = {
+            "hash": digest,
+            "size": size,
+            "mtime_ns": mtime_ns,
+            "chunks": len(chunks_here),
+            "notes": notes,
+        }
+        all_chunks.extend(chunks_here)
+    report.removed_files = [path for path in known_files if path not in files and path not in skipped]
+    report.problems = problems
+    report.files = len(files)
+    report.chunks = len(all_chunks)
+
+    unchanged = (
+        manifest is not None
+        and not report.changed_files
+        and not report.removed_files
+        and set(files) == set(known_files)
+    )
+    if unchanged and previous is not None:
+        report.up_to_date = True
+        report.seconds = time.perf_counter() - started
+        return report
+
+    dimension = embedder.dimension
+    vectors = np.zeros((len(all_chunks), dimension), dtype=np.float32)
+    todo = [row for row, chunk in enumerate(all_chunks) if chunk.content_hash not in old_vectors]
+    for row, chunk in enumerate(all_chunks):
+        if chunk.content_hash in old_vectors:
+            vectors[row] = old_vectors[chunk.content_hash]
+    report.reused = len(all_chunks) - len(todo)
+    report.embedded = len(todo)
+    batch = 64
+    progress("embedding", 0, len(todo))
+    for begin in range(0, len(todo), batch):
+        rows = todo[begin : begin + batch]
+        embedded = embedder.embed_documents([all_chunks[row].embedding_text for row in rows])
+        if embedded.shape[1] != dimension:
+            dimension = embedded.shape[1]
+            vectors = np.zeros((len(all_chunks), dimension), dtype=np.float32)
+        vectors[rows] = embedded
+        progress("embedding", min(begin + batch, len(todo)), len(todo))
+
+    generation = index_dir / f"gen-{time.time_ns()}-{os.getpid()}"
+    staging = index_dir / f".{generation.name}.partial"
+    staging.mkdir(parents=True)
+    try:
+        progress("writing index", 0, 1)
+        _write_chunks(staging / "chunks.jsonl", all_chunks)
+        np.save(staging / "vectors.npy", vectors, allow_pickle=False)
+        index_type = write_faiss(staging / "dense.faiss", vectors)
+        build_bm25([chunk.embedding_text for chunk in all_chunks], staging / "bm25")
+        if export_encoder:
+            _place_encoder(staging / "encoder", previous, embedder, report.rebuilt_all)
+        report.seconds = time.perf_counter() - started
+        new_manifest = {
+            "format_version": FORMAT_VERSION,
+            "model": model_fingerprint(embedder),
+            "chunker_version": CHUNKER_VERSION,
+            "bm25": BM25_PARAMS,
+            "index_type": index_type,
+            "corpus": str(corpus_dir.resolve()),
+            "chunk_count": len(all_chunks),
+            "files": files,
+            "skipped": skipped,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(report.seconds, 3),
+            "full_rebuild_reason": why_full if report.rebuilt_all else "",
+        }
+        _write_json(staging / "manifest.json", new_manifest)
+        _fsync_tree(staging)
+        os.replace(staging, generation)
+        _write_json(index_dir / "CURRENT.tmp", {"generation": generation.name})
+        os.replace(index_dir / "CURRENT.tmp", index_dir / "CURRENT")
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _remove_old_generations(index_dir, keep=generation.name)
+    progress("writing index", 1, 1)
+    return report
+
+
+def _write_chunks(path: Path, chunks: list[Chunk]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            record = asdict(chunk)
+            record["heading_path"] = list(chunk.heading_path)
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    for path in index_dir.iterdir():
+        if path.name != keep and (path.name.startswith("gen-") or path.name.endswith(".partial")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def write_faiss(path: Path, vectors: np.ndarray) -> str:
+    """Exact inner-product search below HNSW_THRESHOLD chunks, HNSW above; returns the type used."""
+    import faiss
+
+    dimension = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 1
+    if len(vectors) >= HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+        kind = "hnsw"
+    else:
+        index = faiss.IndexFlatIP(dimension)
+        kind = "flat"
+    if len(vectors):
+        index.add(vectors)
+    faiss.write_index(index, str(path))
+    return kind
+
+
+def _place_encoder(target: Path, previous: Path | None, embedder: Embedder, rebuilt: bool) -> None:
+    """Reuse the previous ONNX export for the same model; export afresh otherwise."""
+    path = getattr(embedder, "path", None)
+    if path is None:
+        return
+    from assistant.onnx_encoder import export_onnx_encoder, onnx_encoder_available
+
+    old = previous / "encoder" if previous is not None else None
+    if old is not None and not rebuilt and onnx_encoder_available(old):
+        shutil.copytree(old, target)
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        export_onnx_encoder(path, target)
+    except Exception as exc:  # noqa: BLE001 - any export failure only costs speed: queries fall back
+        shutil.rmtree(target, ignore_errors=True)
+        (target.parent / "encoder-error.txt").write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+
+
+def require_index(index_dir: Path) -> Path:
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise IndexMissing(f"no index in {index_dir}", "run `notes index`")
+    return generation

@@ -1,0 +1,90 @@
+"""BM25 over chunks: built with bm25s, queried with plain numpy.
+
+Why not call bm25s at query time: importing it pulls in scipy (and numba where installed), which
+costs more than a whole one-shot query should. bm25s stores its precomputed per-term document scores
+as a CSC sparse matrix in `.npy` files; a query is the sum of a few columns, a dozen lines of numpy.
+`tests/test_lexical.py` checks the scores equal bm25s' own `retrieve`.
+
+Tokens: lowercase word characters, English stop words removed, Snowball-stemmed; single characters and
+digits are kept ("port 22", "s3").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BM25_PARAMS = {"method": "lucene", "k1": 1.2, "b": 0.75}
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves whats hows thats theres its im ive id dont doesnt isnt arent wasnt""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Text → BM25 terms. The same function serves documents and queries."""
+    words = [w for w in _WORD.findall(text.lower().replace("'", "")) if w not in _STOP_WORDS]
+    return list(_stemmer().stemWords(words)) if words else []
+
+
+def build_bm25(texts: Sequence[str], directory: Path) -> None:
+    """Index texts with bm25s and save its plain `.npy`/JSON files (never pickle) into directory."""
+    import bm25s
+
+    corpus_tokens = [tokenize(text) or ["\u2205"] for text in texts]
+    retriever = bm25s.BM25(**BM25_PARAMS)
+    retriever.index(corpus_tokens, show_progress=False)
+    directory.mkdir(parents=True, exist_ok=True)
+    retriever.save(str(directory))
+
+
+class LexicalIndex:
+    """The saved BM25 index, memory-mapped; scores a query without importing bm25s."""
+
+    def __init__(self, directory: Path) -> None:
+        import numpy as np
+
+        self.data = np.load(directory / "data.csc.index.npy", allow_pickle=False, mmap_mode="r")
+        self.indices = np.load(directory / "indices.csc.index.npy", allow_pickle=False, mmap_mode="r")
+        self.indptr = np.load(directory / "indptr.csc.index.npy", allow_pickle=False, mmap_mode="r")
+        vocab = json.loads((directory / "vocab.index.json").read_text(encoding="utf-8"))
+        params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
+        self.vocab: dict[str, int] = {str(k): int(v) for k, v in vocab.items()}
+        self.num_docs = int(params["num_docs"])
+        # bm25s gives the empty token a vocabulary id but no column, so columns <= vocabulary size.
+        if not 1 <= len(self.indptr) <= len(self.vocab) + 1 or len(self.indices) != len(self.data):
+            raise ValueError("BM25 index arrays disagree with its vocabulary")
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for the query (zeros when no term is known)."""
+        import numpy as np
+
+        scores = np.zeros(self.num_docs, dtype=np.float32)
+        for term in tokenize(query):
+            column = self.vocab.get(term)
+            if column is None or column + 1 >= len(self.indptr):
+                continue
+            start, end = int(self.indptr[column]), int(self.indptr[column + 1])
+            np.add.at(scores, self.indices[start:end], self.data[start:end])
+        return scores

