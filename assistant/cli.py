@@ -110,6 +110,91 @@ def _stdin_questions() -> list[str]:
     return [line.strip() for line in sys.stdin if line.strip()]
 
 
+@cli.command("eval")
+@location_options
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True, help="Retrieval mode to evaluate.")
+@click.option("--compare", is_flag=True, help="Run every mode and print them side by side.")
+@click.option("--set", "set_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("evals/questions.jsonl"), show_default=True, help="Question file (JSONL).")
+@click.option("--check", is_flag=True, help="Exit 1 if Hit@1, Hit@5 or MRR@10 falls >0.01 below evals/baseline.json.")
+@click.option("--update-baseline", is_flag=True, help="Write this run's figures to evals/baseline.json.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("evals/baseline.json"), show_default=True, help="Baseline file.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("evals"), show_default=True, help="Where report.md and report.json go.")
+def eval_command(
+    corpus_dir: Path | None,
+    index_dir: Path | None,
+    model: str | None,
+    mode: str,
+    compare: bool,
+    set_path: Path,
+    check: bool,
+    update_baseline: bool,
+    baseline_path: Path,
+    report_dir: Path,
+) -> None:
+    """Measure retrieval quality on the eval set; gate regressions with --check."""
+    import json
+
+    from assistant.engine import open_searcher
+    from assistant.evaluate import (
+        check_against_baseline,
+        format_breakdown,
+        format_misses,
+        format_table,
+        load_questions,
+        report_markdown,
+        result_record,
+        run_eval,
+    )
+
+    settings = _settings(corpus_dir, index_dir, model)
+    questions = load_questions(set_path, settings.corpus_dir)
+    searcher = open_searcher(settings, notify=_say, progress=_stderr_progress())
+    modes = list(MODES) if compare or update_baseline else [mode]
+    results = [run_eval(searcher, questions, name) for name in modes]
+    click.echo(format_table(results))
+    for result in results:
+        if result.mode == mode or not compare:
+            click.echo("\n" + format_breakdown(result))
+            click.echo("\n" + format_misses(result))
+    run_settings = {"set": str(set_path), "corpus": str(settings.corpus_dir), "model": settings.model, "modes": modes}
+    record = {
+        "settings": run_settings,
+        "manifest": {k: v for k, v in searcher.manifest.items() if k != "files"},
+        "files": {name: info.get("hash") for name, info in searcher.manifest.get("files", {}).items()},
+        "runs": {result.mode: result_record(result) for result in results},
+    }
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "report.md").write_text(report_markdown(results, run_settings, searcher.manifest), encoding="utf-8")
+    (report_dir / "report.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    _say(f"wrote {report_dir / 'report.md'} and {report_dir / 'report.json'}")
+    if update_baseline:
+        baseline_path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        _say(f"baseline updated: {baseline_path}")
+    if check:
+        try:
+            baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"cannot read baseline {baseline_path}: {exc}") from exc
+        failed = False
+        for result in results:
+            for failure in check_against_baseline(result, baseline):
+                failed = True
+                newly = ", ".join(failure.newly_failing) or "none individually"
+                _say(
+                    f"REGRESSION ({result.mode}) {failure.metric}: {failure.now:.3f} < baseline {failure.baseline:.3f} - "
+                    f"{TOLERANCE_TEXT}; newly failing: {newly}"
+                )
+        if failed:
+            sys.exit(1)
+        _say(f"eval check passed against {baseline_path}")
+
+
+TOLERANCE_TEXT = "0.01"
+
+
 @cli.command("status")
 @location_options
 def status_command(corpus_dir: Path | None, index_dir: Path | None, model: str | None) -> None:

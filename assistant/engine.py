@@ -7,11 +7,24 @@ apart from the CLI so the chat app refreshes indexes the same way `notes ask` do
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import IndexCorrupt, IndexStale
-from assistant.index import BuildReport, Freshness, Progress, build_index, check_freshness
+from assistant.index import (
+    BuildReport,
+    Freshness,
+    Progress,
+    build_index,
+    check_freshness,
+    current_generation,
+    model_fingerprint,
+    read_manifest,
+)
 from assistant.search import Searcher
+
+if TYPE_CHECKING:
+    from assistant.embed import Embedder
 
 Notify = Callable[[str], None]
 
@@ -32,9 +45,7 @@ def build(
     notify: Notify = _quiet,
 ) -> BuildReport:
     """Build or refresh the index with the settings' model (sentence-transformers, loaded lazily)."""
-    from assistant.embed import SentenceTransformerEmbedder
-
-    embedder = SentenceTransformerEmbedder(settings.model)
+    embedder = _embedder_for_build(settings, rebuild)
     return build_index(
         settings.corpus_dir,
         settings.index_dir,
@@ -43,6 +54,32 @@ def build(
         progress=progress,
         on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
     )
+
+
+def _embedder_for_build(settings: Settings, rebuild: bool) -> Embedder:
+    """The current index's ONNX export when it was made from this model (fast: no torch import),
+    else sentence-transformers. `--rebuild` always goes back to sentence-transformers."""
+    from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(settings.model)
+    if rebuild:
+        return embedder
+    try:
+        generation = current_generation(settings.index_dir)
+        if generation is None:
+            return embedder
+        manifest = read_manifest(generation)
+    except (IndexCorrupt, IndexStale):
+        return embedder
+    from assistant.onnx_encoder import onnx_encoder_available
+
+    encoder_dir = generation / "encoder"
+    if manifest.get("model") == model_fingerprint(embedder) and onnx_encoder_available(encoder_dir):
+        try:
+            return OnnxEmbedder(settings.model, encoder_dir, embedder)
+        except (OSError, ValueError):
+            return embedder
+    return embedder
 
 
 def freshness(settings: Settings) -> Freshness:

@@ -289,6 +289,7 @@ def _build_locked(
     started = time.perf_counter()
     report = BuildReport()
     previous, manifest, why_full = _previous(index_dir, embedder, corpus_dir)
+    same_model = previous is not None and why_full not in ("model changed",)
     if rebuild:
         manifest = None
     report.rebuilt_all = manifest is None
@@ -373,16 +374,7 @@ def _build_locked(
             vectors[row] = old_vectors[chunk.content_hash]
     report.reused = len(all_chunks) - len(todo)
     report.embedded = len(todo)
-    batch = 64
-    progress("embedding", 0, len(todo))
-    for begin in range(0, len(todo), batch):
-        rows = todo[begin : begin + batch]
-        embedded = embedder.embed_documents([all_chunks[row].embedding_text for row in rows])
-        if embedded.shape[1] != dimension:
-            dimension = embedded.shape[1]
-            vectors = np.zeros((len(all_chunks), dimension), dtype=np.float32)
-        vectors[rows] = embedded
-        progress("embedding", min(begin + batch, len(todo)), len(todo))
+    vectors = _embed_rows(embedder, [all_chunks[row].embedding_text for row in todo], todo, vectors, progress)
 
     generation = index_dir / f"gen-{time.time_ns()}-{os.getpid()}"
     staging = index_dir / f".{generation.name}.partial"
@@ -394,7 +386,7 @@ def _build_locked(
         index_type = write_faiss(staging / "dense.faiss", vectors)
         build_bm25([chunk.embedding_text for chunk in all_chunks], staging / "bm25")
         if export_encoder:
-            _place_encoder(staging / "encoder", previous, embedder, report.rebuilt_all)
+            _place_encoder(staging / "encoder", previous, embedder, same_model)
         report.seconds = time.perf_counter() - started
         new_manifest = {
             "format_version": FORMAT_VERSION,
@@ -422,6 +414,25 @@ def _build_locked(
     _remove_old_generations(index_dir, keep=generation.name)
     progress("writing index", 1, 1)
     return report
+
+
+def _embed_rows(
+    embedder: Embedder, texts: list[str], rows: list[int], vectors: np.ndarray, progress: Progress
+) -> np.ndarray:
+    """Embed texts into vectors[rows], shortest first so each batch pads little."""
+    import numpy as np
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    batch = 128
+    progress("embedding", 0, len(texts))
+    for begin in range(0, len(order), batch):
+        picked = order[begin : begin + batch]
+        embedded = embedder.embed_documents([texts[i] for i in picked])
+        if embedded.shape[1] != vectors.shape[1]:
+            vectors = np.zeros((len(vectors), embedded.shape[1]), dtype=np.float32)
+        vectors[[rows[i] for i in picked]] = embedded
+        progress("embedding", min(begin + batch, len(order)), len(order))
+    return vectors
 
 
 def _write_chunks(path: Path, chunks: list[Chunk]) -> None:
@@ -481,16 +492,18 @@ def write_faiss(path: Path, vectors: np.ndarray) -> str:
     return kind
 
 
-def _place_encoder(target: Path, previous: Path | None, embedder: Embedder, rebuilt: bool) -> None:
-    """Reuse the previous ONNX export for the same model; export afresh otherwise."""
-    path = getattr(embedder, "path", None)
-    if path is None:
-        return
+def _place_encoder(target: Path, previous: Path | None, embedder: Embedder, same_model: bool) -> None:
+    """Reuse the ONNX export the embedder runs on, or the previous one for the same model; else export."""
     from assistant.onnx_encoder import export_onnx_encoder, onnx_encoder_available
 
-    old = previous / "encoder" if previous is not None else None
-    if old is not None and not rebuilt and onnx_encoder_available(old):
-        shutil.copytree(old, target)
+    source = getattr(embedder, "encoder_dir", None)
+    if source is None and same_model and previous is not None:
+        source = previous / "encoder"
+    if source is not None and onnx_encoder_available(source):
+        shutil.copytree(source, target)
+        return
+    path = getattr(embedder, "path", None)
+    if path is None:
         return
     target.mkdir(parents=True, exist_ok=True)
     try:

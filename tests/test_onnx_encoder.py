@@ -173,7 +173,8 @@ def _tiny_ids(text: str) -> list[int]:
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / np.linalg.norm(vector)
+    unit: np.ndarray = vector / np.linalg.norm(vector)
+    return unit
 
 
 def _edit_meta(directory: Path, **changes: Any) -> None:
@@ -197,7 +198,7 @@ def test_matches_sentence_transformers_on_study_questions(onnx_encoder: OnnxQuer
     assert got.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     cosines = (got * expected).sum(axis=1)
-    worst = {q[:60]: round(float(c), 5) for q, c in zip(STUDY_QUESTIONS, cosines) if c < 0.999}
+    worst = {q[:60]: round(float(c), 5) for q, c in zip(STUDY_QUESTIONS, cosines, strict=True) if c < 0.999}
     assert not worst, worst
     assert float(cosines.min()) >= 0.999
 
@@ -205,7 +206,7 @@ def test_matches_sentence_transformers_on_study_questions(onnx_encoder: OnnxQuer
 @pytest.mark.slow
 def test_one_at_a_time_equals_batched(onnx_encoder: OnnxQueryEncoder) -> None:
     batched = onnx_encoder.encode(STUDY_QUESTIONS)
-    for question, row in zip(STUDY_QUESTIONS, batched):
+    for question, row in zip(STUDY_QUESTIONS, batched, strict=True):
         single = onnx_encoder.encode([question])
         assert single.shape == (1, 384)
         assert float(single[0] @ row) >= 0.9999, question[:60]
@@ -283,6 +284,8 @@ def test_failed_export_leaves_no_encoder_and_no_temp_files(
     def broken_export(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("simulated exporter crash")
 
+    stale = target / f".{ONNX_FILE}.tmp-999999999"  # left by an export whose process is gone
+    stale.write_bytes(b"half an onnx file")
     monkeypatch.setattr(torch.onnx, "export", broken_export)
     with pytest.raises(RuntimeError, match="simulated exporter crash"):
         export_onnx_encoder(_model_path(), target)
@@ -301,7 +304,7 @@ def test_tiny_mean_pooling_ignores_padding(tiny_dir: Path) -> None:
     texts = ["a b c d e", "a", "b c", ""]
     got = encoder.encode(texts, batch_size=3)
     assert got.shape == (4, TINY_HIDDEN) and got.dtype == np.float32
-    for text, row in zip(texts, got):
+    for text, row in zip(texts, got, strict=True):
         np.testing.assert_allclose(row, _unit(TINY_TABLE[_tiny_ids(text)].mean(axis=0)), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(encoder.encode([text])[0], row, rtol=1e-5, atol=1e-6)
 
@@ -325,7 +328,7 @@ def test_tiny_pooling_modes(tmp_path: Path, modes: list[str], expected: Any) -> 
     assert encoder.dimension == TINY_HIDDEN * len(modes)
     texts = ["a b c", "e", "d d a b"]
     got = encoder.encode(texts)
-    for text, row in zip(texts, got):
+    for text, row in zip(texts, got, strict=True):
         np.testing.assert_allclose(row, _unit(expected(TINY_TABLE[_tiny_ids(text)])), rtol=1e-5, atol=1e-6)
 
 
@@ -341,7 +344,7 @@ def test_tiny_empty_list_and_bad_arguments(tiny_dir: Path) -> None:
     empty = encoder.encode([])
     assert empty.shape == (0, TINY_HIDDEN) and empty.dtype == np.float32
     with pytest.raises(TypeError):
-        encoder.encode("a b")  # type: ignore[arg-type]
+        encoder.encode("a b")  # a str is a Sequence[str]: refused all the same
     with pytest.raises(ValueError):
         encoder.encode(["a"], batch_size=0)
 
