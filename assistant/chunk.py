@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -72,6 +72,32 @@ def contextualise(heading_path: Sequence[str], text: str, file: str) -> str:
     return f"{context}\n{text}" if context else text
 
 
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 indexes: the heading path counts twice, since a topic named only in a heading
+    ("Lambda > Limits") is exactly what a short keyword look-up asks for."""
+    return f"{' '.join(chunk.heading_path)}\n{chunk.embedding_text}"
+
+
+_TRIVIAL_LINE = re.compile(r"^[\s|:\-=*_`>#~+.]*$")
+
+
+def line_units(chunk: Chunk) -> list[str]:
+    """One short text per line of the passage, for fine-grained dense matching.
+
+    A chunk vector blurs a dozen statements together; a question usually targets one of them. Each
+    line keeps the heading path and, for a nested list item, its parent item, so it still says what
+    it is about ("Limit per region: / Memory: 128 MB to 10 GB").
+    """
+    context = " > ".join(chunk.heading_path) if chunk.heading_path else _file_title(chunk.file)
+    lines = [line for line in chunk.text.split("\n") if len(line.strip()) > 3 and not _TRIVIAL_LINE.match(line)]
+    units = []
+    for i, line in enumerate(lines):
+        depth = len(line) - len(line.lstrip())
+        parent = next((lines[j].strip() for j in range(i - 1, -1, -1) if len(lines[j]) - len(lines[j].lstrip()) < depth), "")
+        units.append(f"{context}\n{parent} / {line.strip()}" if parent else f"{context}\n{line.strip()}")
+    return units
+
+
 def _file_title(file: str) -> str:
     stem = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return re.sub(r"[-_]+", " ", stem).strip()
@@ -110,16 +136,29 @@ def chunk_document(
     *,
     max_tokens: int = 256,
     count_tokens: TokenCounter = approximate_token_count,
+    target_tokens: int | None = None,
 ) -> list[Chunk]:
     """Split one document into heading-section chunks that each fit `max_tokens` word pieces."""
+    return chunk_with_skips(document, max_tokens=max_tokens, count_tokens=count_tokens, target_tokens=target_tokens)[0]
+
+
+def chunk_with_skips(
+    document: Document,
+    *,
+    max_tokens: int = 256,
+    count_tokens: TokenCounter = approximate_token_count,
+    target_tokens: int | None = None,
+) -> tuple[list[Chunk], list[tuple[int, int]]]:
+    """Chunks, plus the 1-based inclusive line ranges skipped as tables of contents."""
     lines = document.text.split("\n")
+    skipped: list[tuple[int, int]] = []
     if not document.text.strip():
-        return []
+        return [], skipped
     tokens = _parse(document.text)
     headings, blocks, front_matter_end = _structure(tokens, lines)
     if not headings:
         headings = _layout_headings(lines, front_matter_end)
-    builder = _SectionBuilder(document.path, lines, max_tokens, count_tokens, _item_starts(tokens))
+    builder = _SectionBuilder(document.path, lines, max_tokens, count_tokens, _item_starts(tokens), target_tokens)
     starts = [h.line for h in headings]
     boundaries = sorted(set(blocks) | set(starts) | {h.end for h in headings})
     stack: list[_Heading] = []
@@ -135,11 +174,14 @@ def chunk_document(
         body_start = heading.end if heading else start
         path = tuple(h.title for h in stack if h.title)
         units = _units(boundaries, body_start, end, lines, tokens)
+        skipped.extend((unit.start + 1, unit.end) for unit in units if unit.toc)
         if not any(not unit.toc for unit in units):
             has_toc = any(unit.toc for unit in units)
             next_heading = sections[index + 1][0] if index + 1 < len(sections) else None
             if has_toc:
-                pending_start = None
+                # A table of contents answers nothing: its heading is skipped with it.
+                if heading is not None:
+                    skipped.append((heading.line + 1, heading.end))
                 continue
             if heading is None:
                 # Only front matter or blank lines before the first heading: hand the span on.
@@ -157,12 +199,15 @@ def chunk_document(
         span_start = pending_start if pending_start is not None else (0 if heading is None else start)
         pending_start = None
         chunks.extend(builder.build(path, span_start, units))
-    if pending_start is not None and chunks:
-        # Trailing empty headings: extend nothing, but keep them covered by a chunk of their own.
-        last_heading = headings[-1] if headings else None
-        if last_heading is not None:
-            chunks.append(builder.heading_only(tuple(h.title for h in stack), pending_start, last_heading))
-    return chunks
+    if pending_start is not None:
+        # Lines still waiting for a chunk at the end (front matter with nothing after it): their own chunk.
+        end = len(lines)
+        while end > pending_start and not lines[end - 1].strip():
+            end -= 1
+        if end > pending_start:
+            text = "\n".join(lines[pending_start:end]).strip("\n")
+            chunks.append(Chunk(document.path, tuple(h.title for h in stack if h.title), pending_start + 1, end, text))
+    return chunks, skipped
 
 
 @lru_cache(maxsize=1)
@@ -311,8 +356,10 @@ class _SectionBuilder:
         max_tokens: int,
         count_tokens: TokenCounter,
         item_starts: list[tuple[int, int]],
+        target_tokens: int | None = None,
     ) -> None:
         self.item_starts = item_starts
+        self.target_tokens = target_tokens or max_tokens
         self.file = file
         self.lines = lines
         self.max_tokens = max_tokens
@@ -324,6 +371,8 @@ class _SectionBuilder:
 
     def build(self, path: tuple[str, ...], span_start: int, units: list[_Unit]) -> list[Chunk]:
         budget = max(32, self.max_tokens - self.count(contextualise(path, "", self.file)) - 2)
+        # Pack blocks up to the target; a single block up to the model window stays whole.
+        target = min(budget, self.target_tokens)
         pieces: list[list[_Unit]] = []
         current: list[_Unit] = []
         used = 0
@@ -334,8 +383,15 @@ class _SectionBuilder:
                 current, used = [], 0
                 continue
             for part in self._fit(unit, budget):
+                if isinstance(part, _LinePart):
+                    # Each cut of an over-long line is a piece of its own (see _line_spans).
+                    if current:
+                        pieces.append(current)
+                    pieces.append([part])
+                    current, used = [], 0
+                    continue
                 size = self._size(part)
-                if current and used + size > budget:
+                if current and used + size > target:
                     pieces.append(current)
                     current, used = [], 0
                 current.append(part)
@@ -343,14 +399,16 @@ class _SectionBuilder:
         if current:
             pieces.append(current)
         chunks: list[Chunk] = []
-        first = True
-        for piece in pieces:
-            start = span_start if first else piece[0].start
-            first = False
-            if any(isinstance(unit, _LinePart) for unit in piece):
-                text = "\n".join(self._text(unit) for unit in piece)
+        line_span_start: dict[int, int] = {}
+        for number, piece in enumerate(pieces):
+            start = span_start if number == 0 else piece[0].start
+            first = piece[0]
+            if isinstance(first, _LinePart):
+                # All cuts of one line share one span, so distinct spans stay disjoint.
+                start = line_span_start.setdefault(first.start, start)
+                text = first.text
             else:
-                text = "\n".join(self.lines[piece[0].start : piece[-1].end]).strip("\n")
+                text = "\n".join(self.lines[first.start : piece[-1].end]).strip("\n")
             chunks.append(Chunk(self.file, path, start + 1, piece[-1].end, text))
         return chunks
 

@@ -6,7 +6,9 @@ apart from the CLI so the chat app refreshes indexes the same way `notes ask` do
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
@@ -21,6 +23,7 @@ from assistant.index import (
     model_fingerprint,
     read_manifest,
 )
+from assistant.ingest import require_corpus
 from assistant.search import Searcher
 
 if TYPE_CHECKING:
@@ -44,42 +47,48 @@ def build(
     progress: Progress = _quiet_progress,
     notify: Notify = _quiet,
 ) -> BuildReport:
-    """Build or refresh the index with the settings' model (sentence-transformers, loaded lazily)."""
-    embedder = _embedder_for_build(settings, rebuild)
-    return build_index(
-        settings.corpus_dir,
-        settings.index_dir,
-        embedder,
-        rebuild=rebuild,
-        progress=progress,
-        on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
-    )
+    """Build or refresh the index. Embedding runs on the model's ONNX export (made once per model
+    with sentence-transformers, then reused), falling back to sentence-transformers for models
+    that cannot be exported."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=settings.index_dir) as scratch:
+        embedder = _embedder_for_build(settings, Path(scratch), progress)
+        return build_index(
+            settings.corpus_dir,
+            settings.index_dir,
+            embedder,
+            rebuild=rebuild,
+            progress=progress,
+            on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
+        )
 
 
-def _embedder_for_build(settings: Settings, rebuild: bool) -> Embedder:
-    """The current index's ONNX export when it was made from this model (fast: no torch import),
-    else sentence-transformers. `--rebuild` always goes back to sentence-transformers."""
+def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = _quiet_progress) -> Embedder:
+    """The current index's ONNX export when it was made from this model (no torch import at all:
+    an incremental refresh takes seconds), else a fresh export into scratch, else sentence-transformers."""
     from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
+    from assistant.onnx_encoder import export_onnx_encoder, onnx_encoder_available
 
     embedder = SentenceTransformerEmbedder(settings.model)
-    if rebuild:
-        return embedder
     try:
         generation = current_generation(settings.index_dir)
-        if generation is None:
-            return embedder
-        manifest = read_manifest(generation)
+        manifest = read_manifest(generation) if generation is not None else {}
     except (IndexCorrupt, IndexStale):
+        generation, manifest = None, {}
+    if generation is not None and manifest.get("model") == model_fingerprint(embedder):
+        if onnx_encoder_available(generation / "encoder"):
+            try:
+                return OnnxEmbedder(settings.model, generation / "encoder", embedder)
+            except (OSError, ValueError):
+                pass
+    progress("loading model", 0, 1)
+    try:
+        export_onnx_encoder(embedder.path, scratch)
+        onnx = OnnxEmbedder(settings.model, scratch, embedder)
+    except Exception:  # noqa: BLE001 - a model that cannot be exported still indexes, just slower
         return embedder
-    from assistant.onnx_encoder import onnx_encoder_available
-
-    encoder_dir = generation / "encoder"
-    if manifest.get("model") == model_fingerprint(embedder) and onnx_encoder_available(encoder_dir):
-        try:
-            return OnnxEmbedder(settings.model, encoder_dir, embedder)
-        except (OSError, ValueError):
-            return embedder
-    return embedder
+    progress("loading model", 1, 1)
+    return onnx
 
 
 def freshness(settings: Settings) -> Freshness:
@@ -94,6 +103,7 @@ def open_searcher(
     refresh: bool = True,
 ) -> Searcher:
     """A Searcher over a fresh index: builds a missing one, refreshes a stale one, saying so."""
+    require_corpus(settings.corpus_dir)
     state = freshness(settings)
     if not state.fresh and refresh:
         if state.missing:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -28,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document
-from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing, IndexStale
+from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text, line_units
+from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing, IndexStale, IndexTooNew
 from assistant.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
 
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 HNSW_THRESHOLD = 200_000
 """Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
+LINE_VECTOR_LIMIT = 200_000
+"""Up to this many chunks each line also gets a vector (fine-grained dense matching); above it
+the line vectors would outgrow memory (about 5 lines a chunk), so only chunk vectors are kept."""
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
 
@@ -57,6 +61,7 @@ class BuildReport:
     chunks: int = 0
     embedded: int = 0
     reused: int = 0
+    lines_embedded: int = 0
     seconds: float = 0.0
     changed_files: list[str] = field(default_factory=list)
     removed_files: list[str] = field(default_factory=list)
@@ -120,11 +125,26 @@ def read_manifest(generation: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise IndexCorrupt(f"index manifest is not an object: {path}", "run `notes index --rebuild`")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise IndexStale(
-            f"index format {version!r} is newer than this notes (understands {FORMAT_VERSION})",
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise IndexCorrupt(f"index manifest has no format version: {path}", "run `notes index --rebuild`")
+    if version > FORMAT_VERSION:
+        raise IndexTooNew(
+            f"index format {version} is newer than this notes understands ({FORMAT_VERSION})",
             "upgrade notes, or run `notes index --rebuild` to rebuild it with this version",
         )
+    if version < FORMAT_VERSION:
+        raise IndexStale(f"index format {version} is older than this notes ({FORMAT_VERSION})", "run `notes index --rebuild`")
+    model = manifest.get("model")
+    files = manifest.get("files", {})
+    if (
+        not isinstance(model, dict)
+        or not isinstance(model.get("name"), str)
+        or not isinstance(model.get("dimension"), int)
+        or not isinstance(files, dict)
+        or not all(isinstance(entry, dict) for entry in files.values())
+        or not isinstance(manifest.get("skipped", {}), dict)
+    ):
+        raise IndexCorrupt(f"index manifest is malformed: {path}", "run `notes index --rebuild`")
     return manifest
 
 
@@ -136,12 +156,28 @@ def read_chunks(generation: Path) -> list[Chunk]:
             for number, line in enumerate(handle, 1):
                 record = json.loads(line)
                 record["heading_path"] = tuple(record["heading_path"])
-                chunks.append(Chunk(**record))
+                chunk = Chunk(**record)
+                if not _well_formed(chunk):
+                    raise ValueError(f"line {number} is not a chunk")
+                chunks.append(chunk)
     except FileNotFoundError as exc:
         raise IndexCorrupt(f"chunk store missing: {path}", "run `notes index --rebuild`") from exc
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexCorrupt(f"chunk store unreadable: {path}: {exc}", "run `notes index --rebuild`") from exc
     return chunks
+
+
+def _well_formed(chunk: Chunk) -> bool:
+    return (
+        isinstance(chunk.file, str)
+        and isinstance(chunk.text, str)
+        and isinstance(chunk.id, str)
+        and isinstance(chunk.content_hash, str)
+        and all(isinstance(title, str) for title in chunk.heading_path)
+        and isinstance(chunk.start_line, int)
+        and isinstance(chunk.end_line, int)
+        and 1 <= chunk.start_line <= chunk.end_line
+    )
 
 
 def load_vectors(generation: Path) -> np.ndarray:
@@ -168,6 +204,8 @@ def check_freshness(index_dir: Path, corpus_dir: Path, model: str) -> Freshness:
         return Freshness(missing=True)
     try:
         manifest = read_manifest(generation)
+    except IndexTooNew:
+        raise
     except (IndexCorrupt, IndexStale) as exc:
         return Freshness(reason=exc.message)
     if manifest.get("model", {}).get("name") != model:
@@ -198,8 +236,22 @@ def check_freshness(index_dir: Path, corpus_dir: Path, model: str) -> Freshness:
     present = {source.path for source in sources}
     removed = [path for path in known if path not in present]
     # Files that were skipped at the last build stay skipped; only re-report them when they change.
-    added = [path for path in added if path not in set(manifest.get("skipped", {}))]
+    skipped = set(manifest.get("skipped", {}))
+    seen: dict[str, Any] = manifest.get("skipped_stat", {})
+    by_path = {source.path: source for source in sources}
+    added = [path for path in added if path not in skipped or _moved(by_path[path].absolute, seen.get(path))]
     return Freshness(changed=tuple(changed), added=tuple(added), removed=tuple(removed))
+
+
+def _moved(path: Path, seen: Any) -> bool:
+    """Whether a file skipped at the last build has changed since (size or mtime)."""
+    if not isinstance(seen, dict):
+        return False
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return (info.st_size, info.st_mtime_ns) != (seen.get("size"), seen.get("mtime_ns"))
 
 
 def _content_hash(raw: bytes) -> str:
@@ -260,13 +312,19 @@ def build_index(
         return _build_locked(corpus_dir, index_dir, embedder, rebuild, progress, export_encoder)
 
 
-def _previous(index_dir: Path, embedder: Embedder, corpus_dir: Path) -> tuple[Path | None, dict[str, Any] | None, str]:
+def _previous(
+    index_dir: Path, embedder: Embedder, corpus_dir: Path, rebuild: bool = False
+) -> tuple[Path | None, dict[str, Any] | None, str]:
     """The current generation, if it can seed an incremental build, and why not otherwise."""
     try:
         generation = current_generation(index_dir)
         if generation is None:
             return None, None, "no index yet"
         manifest = read_manifest(generation)
+    except IndexTooNew as exc:
+        if not rebuild:
+            raise
+        return None, None, exc.message
     except (IndexCorrupt, IndexStale) as exc:
         return None, None, exc.message
     if manifest.get("model") != model_fingerprint(embedder):
@@ -288,7 +346,7 @@ def _build_locked(
 
     started = time.perf_counter()
     report = BuildReport()
-    previous, manifest, why_full = _previous(index_dir, embedder, corpus_dir)
+    previous, manifest, why_full = _previous(index_dir, embedder, corpus_dir, rebuild)
     same_model = previous is not None and why_full not in ("model changed",)
     if rebuild:
         manifest = None
@@ -299,11 +357,12 @@ def _build_locked(
         try:
             chunks = read_chunks(previous)
             vectors = load_vectors(previous)
-            if len(vectors) != len(chunks):
+            if vectors.ndim != 2 or len(vectors) != len(chunks) or vectors.shape[1] != embedder.dimension:
                 raise IndexCorrupt("vectors and chunks disagree")
             for row, chunk in enumerate(chunks):
                 old_chunks.setdefault(chunk.file, []).append(chunk)
-                old_vectors.setdefault(chunk.content_hash, vectors[row])
+                old_vectors.setdefault(_key(chunk.embedding_text), vectors[row])
+            old_vectors.update(_load_line_vectors(previous))
         except IndexCorrupt:
             old_chunks, old_vectors, manifest = {}, {}, None
             report.rebuilt_all = True
@@ -313,19 +372,22 @@ def _build_locked(
     all_chunks: list[Chunk] = []
     files: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
+    skipped_stat: dict[str, dict[str, int]] = {}
     for number, source in enumerate(sources, 1):
         progress("reading notes", number, len(sources))
-        raw, problem = read_bytes(source)
-        if raw is None:
-            problems.append(problem)  # type: ignore[arg-type]
-            skipped[source.path] = problem.reason  # type: ignore[union-attr]
-            continue
-        digest = _content_hash(raw)
+        # Stat before reading: a file rewritten between the two then looks changed at the next check.
         try:
             info = source.absolute.stat()
             size, mtime_ns = info.st_size, info.st_mtime_ns
         except OSError:
-            size, mtime_ns = len(raw), 0
+            size, mtime_ns = -1, 0
+        raw, problem = read_bytes(source)
+        if raw is None:
+            problems.append(problem)  # type: ignore[arg-type]
+            skipped[source.path] = problem.reason  # type: ignore[union-attr]
+            skipped_stat[source.path] = {"size": size, "mtime_ns": mtime_ns}
+            continue
+        digest = _content_hash(raw)
         entry = known_files.get(source.path)
         if entry and entry.get("hash") == digest and source.path in old_chunks:
             chunks_here = old_chunks[source.path]
@@ -338,8 +400,15 @@ def _build_locked(
                 problems.append(problem)
             if document is None:
                 skipped[source.path] = problem.reason if problem else "unreadable"
+                skipped_stat[source.path] = {"size": size, "mtime_ns": mtime_ns}
                 continue
             chunks_here = chunk_document(document, max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens)
+            if not chunks_here:
+                # Tracked (so writing into it is noticed) but said once, as skipped: it holds nothing.
+                if problem:
+                    problems.remove(problem)
+                reason = "empty file" if not document.text.strip() else "nothing to index"
+                problems.append(FileProblem(source.path, "; ".join([*document.notes, reason]), True))
             notes = list(document.notes)
             report.changed_files.append(source.path)
         files[source.path] = {
@@ -366,15 +435,18 @@ def _build_locked(
         report.seconds = time.perf_counter() - started
         return report
 
-    dimension = embedder.dimension
-    vectors = np.zeros((len(all_chunks), dimension), dtype=np.float32)
-    todo = [row for row, chunk in enumerate(all_chunks) if chunk.content_hash not in old_vectors]
-    for row, chunk in enumerate(all_chunks):
-        if chunk.content_hash in old_vectors:
-            vectors[row] = old_vectors[chunk.content_hash]
-    report.reused = len(all_chunks) - len(todo)
-    report.embedded = len(todo)
-    vectors = _embed_rows(embedder, [all_chunks[row].embedding_text for row in todo], todo, vectors, progress)
+    vectors, report.embedded = _embed_with_reuse(
+        embedder, [chunk.embedding_text for chunk in all_chunks], old_vectors, progress, "embedding"
+    )
+    report.reused = len(all_chunks) - report.embedded
+    line_texts: list[str] = []
+    line_owner: list[int] = []
+    if len(all_chunks) < LINE_VECTOR_LIMIT:
+        for row, chunk in enumerate(all_chunks):
+            units = line_units(chunk)
+            line_texts.extend(units)
+            line_owner.extend([row] * len(units))
+    line_vectors, report.lines_embedded = _embed_with_reuse(embedder, line_texts, old_vectors, progress, "embedding lines")
 
     generation = index_dir / f"gen-{time.time_ns()}-{os.getpid()}"
     staging = index_dir / f".{generation.name}.partial"
@@ -384,7 +456,12 @@ def _build_locked(
         _write_chunks(staging / "chunks.jsonl", all_chunks)
         np.save(staging / "vectors.npy", vectors, allow_pickle=False)
         index_type = write_faiss(staging / "dense.faiss", vectors)
-        build_bm25([chunk.embedding_text for chunk in all_chunks], staging / "bm25")
+        if line_texts:
+            np.save(staging / "line_vectors.npy", line_vectors, allow_pickle=False)
+            np.save(staging / "line_owner.npy", np.array(line_owner, dtype=np.int32), allow_pickle=False)
+            np.save(staging / "line_keys.npy", np.array([_key(t) for t in line_texts], dtype="S32"), allow_pickle=False)
+            write_faiss(staging / "lines.faiss", line_vectors)
+        build_bm25([lexical_text(chunk) for chunk in all_chunks], staging / "bm25")
         if export_encoder:
             _place_encoder(staging / "encoder", previous, embedder, same_model)
         report.seconds = time.perf_counter() - started
@@ -394,10 +471,12 @@ def _build_locked(
             "chunker_version": CHUNKER_VERSION,
             "bm25": BM25_PARAMS,
             "index_type": index_type,
+            "line_vectors": len(line_texts),
             "corpus": str(corpus_dir.resolve()),
             "chunk_count": len(all_chunks),
             "files": files,
             "skipped": skipped,
+            "skipped_stat": skipped_stat,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(report.seconds, 3),
             "full_rebuild_reason": why_full if report.rebuilt_all else "",
@@ -416,23 +495,47 @@ def _build_locked(
     return report
 
 
-def _embed_rows(
-    embedder: Embedder, texts: list[str], rows: list[int], vectors: np.ndarray, progress: Progress
-) -> np.ndarray:
-    """Embed texts into vectors[rows], shortest first so each batch pads little."""
+def _key(text: str) -> str:
+    """Vectors are reused by the hash of the exact text embedded (chunk or line unit)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _load_line_vectors(generation: Path) -> dict[str, np.ndarray]:
     import numpy as np
 
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    try:
+        keys = np.load(generation / "line_keys.npy", allow_pickle=False)
+        vectors = np.load(generation / "line_vectors.npy", allow_pickle=False)
+    except (OSError, ValueError):
+        return {}
+    if len(keys) != len(vectors):
+        return {}
+    return {key.decode("ascii"): vectors[row] for row, key in enumerate(keys)}
+
+
+def _embed_with_reuse(
+    embedder: Embedder, texts: list[str], old: dict[str, np.ndarray], progress: Progress, stage: str
+) -> tuple[np.ndarray, int]:
+    """Vectors for texts, reusing old ones by text hash; new texts embedded shortest first so
+    each batch pads little. Returns the vectors and how many were embedded."""
+    import numpy as np
+
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    todo: list[int] = []
+    for row, text in enumerate(texts):
+        vector = old.get(_key(text))
+        if vector is not None and len(vector) == embedder.dimension:
+            vectors[row] = vector
+        else:
+            todo.append(row)
+    order = sorted(todo, key=lambda row: len(texts[row]))
     batch = 128
-    progress("embedding", 0, len(texts))
+    progress(stage, 0, len(order))
     for begin in range(0, len(order), batch):
         picked = order[begin : begin + batch]
-        embedded = embedder.embed_documents([texts[i] for i in picked])
-        if embedded.shape[1] != vectors.shape[1]:
-            vectors = np.zeros((len(vectors), embedded.shape[1]), dtype=np.float32)
-        vectors[[rows[i] for i in picked]] = embedded
-        progress("embedding", min(begin + batch, len(order)), len(order))
-    return vectors
+        vectors[picked] = embedder.embed_documents([texts[row] for row in picked])
+        progress(stage, min(begin + batch, len(order)), len(order))
+    return vectors, len(order)
 
 
 def _write_chunks(path: Path, chunks: list[Chunk]) -> None:

@@ -8,6 +8,7 @@ Problems with single files are collected as `FileProblem`s and reported, never r
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -21,6 +22,8 @@ from assistant.errors import CorpusError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Larger files are skipped: notes are text, and a 64 MB "note" is an export or a log."""
+MAX_LINE_CHARS = 100_000
+"""Longer lines are cut to this many characters (see `_cap_long_lines`)."""
 
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _BOMS = (
@@ -59,13 +62,18 @@ class SourceFile:
     absolute: Path
 
 
-def discover(corpus_dir: Path) -> tuple[list[SourceFile], list[FileProblem]]:
-    """Find note files under corpus_dir, recursively, skipping hidden folders and following each
-    folder at most once (so symlink loops end)."""
+def require_corpus(corpus_dir: Path) -> None:
+    """Fail early, with the fix, when the notes folder is missing or not a folder."""
     if not corpus_dir.exists():
         raise CorpusError(f"notes folder not found: {corpus_dir}", "pass --corpus DIR or set NOTES_CORPUS")
     if not corpus_dir.is_dir():
         raise CorpusError(f"not a folder: {corpus_dir}", "pass --corpus DIR with a folder of notes")
+
+
+def discover(corpus_dir: Path) -> tuple[list[SourceFile], list[FileProblem]]:
+    """Find note files under corpus_dir, recursively, skipping hidden folders and following each
+    folder at most once (so symlink loops end)."""
+    require_corpus(corpus_dir)
     found: list[SourceFile] = []
     problems: list[FileProblem] = []
     seen_dirs: set[tuple[int, int]] = set()
@@ -95,6 +103,11 @@ def discover(corpus_dir: Path) -> tuple[list[SourceFile], list[FileProblem]]:
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
                 is_dir = False
+            if (is_dir or path.suffix.lower() in NOTE_SUFFIXES) and not _valid_name(entry.name):
+                # The index stores paths as UTF-8 JSON: a name with undecodable bytes cannot be cited.
+                shown = _rel(path, root).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                problems.append(FileProblem(shown, "name is not valid UTF-8 (rename it)", True))
+                continue
             if is_dir:
                 yield from walk(path)
             elif path.suffix.lower() in NOTE_SUFFIXES:
@@ -103,6 +116,14 @@ def discover(corpus_dir: Path) -> tuple[list[SourceFile], list[FileProblem]]:
     for path in walk(root):
         found.append(SourceFile(_rel(path, root), path))
     return found, problems
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -117,16 +138,27 @@ def read_bytes(source: SourceFile) -> tuple[bytes | None, FileProblem | None]:
     try:
         info = source.absolute.stat()
     except OSError as exc:
-        reason = "broken symlink" if source.absolute.is_symlink() else f"cannot stat ({exc.strerror})"
-        return None, FileProblem(source.path, reason, True)
+        return None, FileProblem(source.path, _stat_failure(source.absolute, exc), True)
     if not stat.S_ISREG(info.st_mode):
         return None, FileProblem(source.path, "not a regular file", True)
     if info.st_size > MAX_FILE_BYTES:
         return None, FileProblem(source.path, f"too large ({info.st_size // (1024 * 1024)} MB)", True)
     try:
         return source.absolute.read_bytes(), None
+    except FileNotFoundError:
+        return None, FileProblem(source.path, "deleted while indexing", True)
     except OSError as exc:
         return None, FileProblem(source.path, f"unreadable ({exc.strerror or exc})", True)
+
+
+def _stat_failure(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if path.is_symlink():
+        return "broken symlink"
+    if isinstance(exc, FileNotFoundError):
+        return "deleted while indexing"
+    return f"cannot stat ({exc.strerror or exc})"
 
 
 def content_hash(raw: bytes) -> str:
@@ -155,11 +187,36 @@ def decode_document(path: str, raw: bytes) -> tuple[Document | None, FileProblem
     if "\x00" in text:
         return None, FileProblem(path, "binary file, not text", True)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text, note = _cap_long_lines(text)
+    if note:
+        notes.append(note)
     repaired = repair_text(text)
     if repaired != text:
         notes.append("repaired mojibake")
     problem = FileProblem(path, "; ".join(notes), False) if notes else None
     return Document(path, repaired, content_hash(raw), tuple(notes)), problem
+
+
+def _cap_long_lines(text: str) -> tuple[str, str | None]:
+    """Cut lines over MAX_LINE_CHARS (a minified export, a pasted base64 image) to their start.
+
+    The line count is unchanged, so citations still match the file; chunking a 20 MB line would
+    otherwise take minutes and fill the index with tens of thousands of passages of one line.
+    """
+    if len(text) <= MAX_LINE_CHARS:
+        return text, None
+    lines = text.split("\n")
+    long = [number for number, line in enumerate(lines) if len(line) > MAX_LINE_CHARS]
+    if not long:
+        return text, None
+    first = len(lines[long[0]])
+    for number in long:
+        line = lines[number]
+        cut = line.rfind(" ", MAX_LINE_CHARS // 2, MAX_LINE_CHARS)
+        lines[number] = line[: cut if cut > 0 else MAX_LINE_CHARS]
+    more = f" (and {len(long) - 1} more line(s))" if len(long) > 1 else ""
+    note = f"line {long[0] + 1} is {first:,} characters long{more}; only its first {MAX_LINE_CHARS:,} characters are indexed"
+    return "\n".join(lines), note
 
 
 def _looks_binary(raw: bytes) -> bool:
@@ -208,7 +265,16 @@ def repair_text(text: str) -> str:
         return run
 
     fixed = _NON_ASCII_RUN.sub(undo, text)
-    fixed = ftfy.fix_text(fixed, uncurl_quotes=False, unescape_html=False, fix_line_breaks=False)
+    # Only mojibake is repaired: control characters and terminal escapes stay as the note has them
+    # (ftfy would strip some of them, and only in non-ASCII files); `present.inert` makes them safe.
+    fixed = ftfy.fix_text(
+        fixed,
+        uncurl_quotes=False,
+        unescape_html=False,
+        fix_line_breaks=False,
+        remove_terminal_escapes=False,
+        remove_control_chars=False,
+    )
     if fixed.count("\n") != text.count("\n"):
         return text
     return fixed

@@ -72,9 +72,20 @@ class LexicalIndex:
         params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
         self.vocab: dict[str, int] = {str(k): int(v) for k, v in vocab.items()}
         self.num_docs = int(params["num_docs"])
+        self._deletes: dict[str, list[int]] | None = None
         # bm25s gives the empty token a vocabulary id but no column, so columns <= vocabulary size.
         if not 1 <= len(self.indptr) <= len(self.vocab) + 1 or len(self.indices) != len(self.data):
             raise ValueError("BM25 index arrays disagree with its vocabulary")
+        # A damaged or planted index must fail here, not index out of bounds in the middle of a query.
+        arrays = (self.data, self.indices, self.indptr)
+        if any(array.ndim != 1 or array.dtype.kind not in "iuf" for array in arrays) or self.num_docs < 0:
+            raise ValueError("BM25 index arrays have the wrong shape or type")
+        if int(self.indptr[0]) != 0 or int(self.indptr[-1]) != len(self.data) or bool(np.any(np.diff(self.indptr) < 0)):
+            raise ValueError("BM25 index column pointers are inconsistent")
+        if len(self.indices) and (int(self.indices.min()) < 0 or int(self.indices.max()) >= self.num_docs):
+            raise ValueError("BM25 index refers to documents it does not have")
+        if any(column < 0 for column in self.vocab.values()):
+            raise ValueError("BM25 vocabulary has negative columns")
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no term is known)."""
@@ -83,8 +94,32 @@ class LexicalIndex:
         scores = np.zeros(self.num_docs, dtype=np.float32)
         for term in tokenize(query):
             column = self.vocab.get(term)
+            if column is None:
+                column = self.correct(term)
             if column is None or column + 1 >= len(self.indptr):
                 continue
             start, end = int(self.indptr[column]), int(self.indptr[column + 1])
             np.add.at(scores, self.indices[start:end], self.data[start:end])
         return scores
+
+    def correct(self, term: str) -> int | None:
+        """The column of the most common indexed term one edit away from an unknown term ("lamda",
+        "regoin", "storge"), found through a delete-neighbourhood table built on first use."""
+        if len(term) < 4 or term.isdigit():
+            return None
+        if self._deletes is None:
+            self._deletes = {}
+            for known, column in self.vocab.items():
+                if len(known) >= 3 and column + 1 < len(self.indptr):
+                    for variant in _deletions(known) | {known}:
+                        self._deletes.setdefault(variant, []).append(column)
+        candidates: set[int] = set()
+        for variant in _deletions(term) | {term}:
+            candidates.update(self._deletes.get(variant, ()))
+        if not candidates:
+            return None
+        return max(candidates, key=lambda column: (int(self.indptr[column + 1] - self.indptr[column]), -column))
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}

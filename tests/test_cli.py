@@ -1,0 +1,125 @@
+"""The `notes` command: JSON schema, stdin batches, one-line errors with exit code 2, help texts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import cli, main
+
+from .conftest import FakeEmbedder
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
+    """The CLI's real path, with the fake embedder in place of the model (build and queries)."""
+    fake = FakeEmbedder()
+    monkeypatch.setenv("NOTES_MODEL", fake.name)
+    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
+    monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: fake)
+    return fake
+
+
+def run(args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+    runner = CliRunner()
+    result = runner.invoke(cli, args, input=stdin, catch_exceptions=False, standalone_mode=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
+    code, out, err = run(["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "lambda memory"])
+    assert code == 0
+    assert "building" in err  # a missing index is built first, saying so on stderr
+    data = json.loads(out)
+    assert set(data) == {"query", "results"} and data["query"] == "lambda memory"
+    for rank, result in enumerate(data["results"], 1):
+        assert set(result) == {"rank", "score", "file", "heading_path", "start_line", "end_line", "text"}
+        assert result["rank"] == rank
+        assert isinstance(result["score"], float) and isinstance(result["heading_path"], list)
+        assert isinstance(result["start_line"], int) and result["start_line"] <= result["end_line"]
+    assert data["results"][0]["file"] == "lambda.md"
+    assert data["results"][0]["heading_path"] == ["Lambda", "Limits"]
+
+
+def test_ask_reads_questions_from_stdin(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
+    args = ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "-k", "2", "-"]
+    code, out, _ = run(args, stdin="lambda memory\n\nstateless firewall\n")
+    lines = out.strip().splitlines()
+    assert code == 0 and len(lines) == 2
+    assert [json.loads(line)["query"] for line in lines] == ["lambda memory", "stateless firewall"]
+    assert all(len(json.loads(line)["results"]) == 2 for line in lines)
+
+
+def test_ask_plain_output_and_explain(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
+    args = ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--explain", "-k", "1", "nacl"]
+    code, out, _ = run(args)
+    assert code == 0
+    assert "network/vpc.md:" in out and "VPC > NACL" in out and "bm25 #1" in out
+
+
+def test_refreshes_a_stale_index(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
+    index = str(tmp_path / "ix")
+    run(["ask", "--corpus", str(small_corpus), "--index", index, "lambda"])
+    (small_corpus / "lambda.md").write_text("# Lambda\n\nnew text about layers\n")
+    code, out, err = run(["ask", "--corpus", str(small_corpus), "--index", index, "--json", "layers"])
+    assert code == 0 and "out of date" in err and "1 changed" in err
+    assert "layers" in json.loads(out)["results"][0]["text"]
+
+
+def test_env_variables_choose_folders(
+    fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTES_CORPUS", str(small_corpus))
+    monkeypatch.setenv("NOTES_INDEX", str(tmp_path / "env-ix"))
+    code, out, _ = run(["ask", "--json", "nacl"])
+    assert code == 0 and json.loads(out)["results"]
+    assert (tmp_path / "env-ix" / "CURRENT").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", ""], "the question is empty"),
+        (["ask", "--corpus", "/nonexistent/notes", "lambda"], "notes folder not found: /nonexistent/notes"),
+        (["ask", "--bogus", "x"], "No such option '--bogus'"),
+        (["ask", "--mode", "magic", "x"], "Invalid value for '--mode'"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--index", str(tmp_path / "ix"), *args] if args[0] != "frobnicate" else args)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in captured.err
+
+
+def test_real_process_error_has_no_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "--corpus", str(tmp_path / "missing"), "hello"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "notes folder not found" in result.stderr
+
+
+def _commands(group: click.Group) -> list[str]:
+    return sorted(group.commands)
+
+
+@pytest.mark.parametrize("name", _commands(cli))
+def test_every_command_has_help(name: str) -> None:
+    command = cli.commands[name]
+    assert command.help and len(command.help) > 20
+    code, out, _ = run([name, "--help"])
+    assert code == 0 and "--corpus" in out

@@ -1,0 +1,94 @@
+"""Fusion on hand-computed lists, BM25 against bm25s itself, and Searcher behaviour on a tiny index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import UsageProblem
+from assistant.lexical import LexicalIndex, build_bm25, tokenize
+from assistant.search import Searcher, bm25_candidates, fuse_rrf, normalise_query
+
+from .conftest import FakeEmbedder
+
+
+def test_rrf_hand_computed() -> None:
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    bm25 = [(3, 12.0), (1, 9.0)]
+    fused = dict(fuse_rrf([dense, bm25], k=60))
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[2] == pytest.approx(1 / 62)
+    assert [row for row, _ in fuse_rrf([dense, bm25], k=60)] == [1, 3, 2]
+
+
+def test_rrf_weights_and_empty_lists() -> None:
+    assert fuse_rrf([[], []]) == []
+    fused = dict(fuse_rrf([[(7, 1.0)], [(8, 1.0)]], k=0, weights=[2.0, 1.0]))
+    assert fused == {7: 2.0, 8: 1.0}
+
+
+def test_bm25_scores_equal_bm25s(tmp_path: Path) -> None:
+    import bm25s
+
+    texts = ["lambda memory 128 MB to 10 GB", "ssh port 22", "lambda timeout 15 minutes", "dynamodb item 400 KB"]
+    build_bm25(texts, tmp_path)
+    ours = LexicalIndex(tmp_path)
+    theirs = bm25s.BM25.load(str(tmp_path))
+    for query in ("lambda memory", "port 22 ssh", "timeout of lambda lambda", "nothing matches"):
+        expected = theirs.get_scores(tokenize(query)) if tokenize(query) else np.zeros(len(texts))
+        np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-5)
+
+
+def test_tokenize_keeps_numbers_and_drops_stop_words() -> None:
+    assert tokenize("What is the SSH port? 22") == ["ssh", "port", "22"]
+    assert tokenize("Policies") == tokenize("policy")
+
+
+def test_bm25_candidates_drop_zero_scores_and_respect_allowed() -> None:
+    scores = np.array([0.0, 3.0, 1.0, 2.0], dtype=np.float32)
+    assert bm25_candidates(scores, 10, None) == [(1, 3.0), (3, 2.0), (2, 1.0)]
+    assert bm25_candidates(scores, 10, np.array([2, 3])) == [(3, 2.0), (2, 1.0)]
+
+
+@pytest.fixture
+def searcher(small_index: Path, fake_embedder: FakeEmbedder) -> Searcher:
+    return Searcher.load(small_index, encoder=fake_embedder)
+
+
+def test_each_mode_finds_the_passage(searcher: Searcher) -> None:
+    for mode in ("hybrid", "dense", "bm25"):
+        response = searcher.search("lambda memory limits", k=3, mode=mode)
+        top = response.hits[0].chunk
+        assert (top.file, top.heading_path) == ("lambda.md", ("Lambda", "Limits")), mode
+        assert (top.start_line, top.end_line) == (1, 6)  # the empty "# Lambda" heading joins its child
+
+
+def test_explain_ranks_per_list(searcher: Searcher) -> None:
+    hit = searcher.search("stateless firewall subnet", k=1).hits[0]
+    assert set(hit.ranks) == {"dense", "lines", "bm25"}
+    assert hit.ranks["bm25"] == 1
+
+
+def test_file_glob_restricts_results(searcher: Searcher) -> None:
+    response = searcher.search("firewall", k=5, file_glob="network/*")
+    assert response.hits and {h.chunk.file for h in response.hits} == {"network/vpc.md"}
+    assert {h.chunk.file for h in searcher.search("firewall", k=5, file_glob="vpc.md").hits} == {"network/vpc.md"}
+    with pytest.raises(UsageProblem, match="no notes match"):
+        searcher.search("firewall", file_glob="*.pdf")
+
+
+def test_bad_questions_and_options(searcher: Searcher) -> None:
+    with pytest.raises(UsageProblem):
+        searcher.search("   ")
+    with pytest.raises(UsageProblem):
+        searcher.search("x", mode="magic")
+    with pytest.raises(UsageProblem):
+        searcher.search("x", k=0)
+
+
+def test_normalise_query() -> None:
+    assert normalise_query("  lambda\t\x1b[31m max\nmemory ") == "lambda [31m max memory"
+    assert len(normalise_query("a " * 100_000)) <= 2000
