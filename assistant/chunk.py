@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 10
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -44,6 +44,9 @@ class Chunk:
     end_line: int
     text: str
     """The passage (repaired), without its heading line: the heading is in heading_path."""
+    lead: str = field(default="")
+    """For the second and later pieces of a split section: the section's opening line, which often
+    names the topic that later pieces only continue ("* Lambda responds to events" → "Limit per region")."""
     id: str = field(default="")
     content_hash: str = field(default="")
     """Hash of the text that is embedded: a chunk whose hash is unchanged keeps its vector."""
@@ -63,19 +66,19 @@ class Chunk:
     @property
     def embedding_text(self) -> str:
         """Heading path + text: the heading context is what lets a bare list item match its topic."""
-        return contextualise(self.heading_path, self.text, self.file)
+        return f"{self.context}\n{self.text}"
 
-
-def contextualise(heading_path: Sequence[str], text: str, file: str) -> str:
-    """The text that is embedded and BM25-indexed for a chunk."""
-    context = " > ".join(heading_path) if heading_path else _file_title(file)
-    return f"{context}\n{text}" if context else text
+    @property
+    def context(self) -> str:
+        """Where the passage sits: heading path (or the file's name), and the section lead if any."""
+        context = " > ".join(self.heading_path) if self.heading_path else _file_title(self.file)
+        return f"{context} > {self.lead}" if self.lead else context
 
 
 def lexical_text(chunk: Chunk) -> str:
     """What BM25 indexes: the heading path counts twice, since a topic named only in a heading
     ("Lambda > Limits") is exactly what a short keyword look-up asks for."""
-    return f"{' '.join(chunk.heading_path)}\n{chunk.embedding_text}"
+    return f"{chunk.context}\n{chunk.embedding_text}"
 
 
 _TRIVIAL_LINE = re.compile(r"^[\s|:\-=*_`>#~+.]*$")
@@ -88,7 +91,7 @@ def line_units(chunk: Chunk) -> list[str]:
     line keeps the heading path and, for a nested list item, its parent item, so it still says what
     it is about ("Limit per region: / Memory: 128 MB to 10 GB").
     """
-    context = " > ".join(chunk.heading_path) if chunk.heading_path else _file_title(chunk.file)
+    context = chunk.context
     lines = [line for line in chunk.text.split("\n") if len(line.strip()) > 3 and not _TRIVIAL_LINE.match(line)]
     units = []
     for i, line in enumerate(lines):
@@ -370,7 +373,9 @@ class _SectionBuilder:
         return Chunk(self.file, path, span_start + 1, heading.end, text)
 
     def build(self, path: tuple[str, ...], span_start: int, units: list[_Unit]) -> list[Chunk]:
-        budget = max(32, self.max_tokens - self.count(contextualise(path, "", self.file)) - 2)
+        lead = _lead(self.lines, units)
+        context_tokens = self.count(Chunk(self.file, path, 1, 1, "", lead).embedding_text)
+        budget = max(32, self.max_tokens - context_tokens - 2)
         # Pack blocks up to the target; a single block up to the model window stays whole.
         target = min(budget, self.target_tokens)
         pieces: list[list[_Unit]] = []
@@ -391,7 +396,8 @@ class _SectionBuilder:
                     current, used = [], 0
                     continue
                 size = self._size(part)
-                if current and used + size > target:
+                if current and (used + size > target or self._is_code(part) or self._is_code(current[-1])):
+                    # Code packed with prose blurs both vectors: a split section keeps code on its own.
                     pieces.append(current)
                     current, used = [], 0
                 current.append(part)
@@ -409,8 +415,11 @@ class _SectionBuilder:
                 text = first.text
             else:
                 text = "\n".join(self.lines[first.start : piece[-1].end]).strip("\n")
-            chunks.append(Chunk(self.file, path, start + 1, piece[-1].end, text))
+            chunks.append(Chunk(self.file, path, start + 1, piece[-1].end, text, lead if number else ""))
         return chunks
+
+    def _is_code(self, unit: _Unit) -> bool:
+        return self.lines[unit.start].lstrip().startswith(("```", "~~~"))
 
     def _text(self, unit: _Unit) -> str:
         if isinstance(unit, _LinePart):
@@ -471,6 +480,21 @@ class _SectionBuilder:
             return [text]
         middle = len(words) // 2
         return self._halve(" ".join(words[:middle]), budget) + self._halve(" ".join(words[middle:]), budget)
+
+
+_MARKUP = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+|[*_`#>]+")
+
+
+def _lead(lines: list[str], units: list[_Unit]) -> str:
+    """The section's opening line, without list or emphasis markup, at most 12 words."""
+    for unit in units:
+        if unit.toc:
+            continue
+        for line in lines[unit.start : unit.end]:
+            words = _MARKUP.sub("", line).split()
+            if words and not line.lstrip().startswith(("```", "~~~", "|", "<")):
+                return " ".join(words[:12])
+    return ""
 
 
 @dataclass

@@ -1,0 +1,69 @@
+"""The real model on the shipped corpus, through the `notes` command: one question per notes file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.ingest import decode_document
+
+from .conftest import CORPUS
+
+pytestmark = pytest.mark.slow
+
+# (question, file, a line of the passage that answers it): the top 3 must hold a passage covering it.
+CASES = [
+    ("lambda maximum memory", "serverless-networking-dr.md", 25),  # "Memory: 128 MB to 10 GB"
+    ("dynamodb item size limit", "serverless-networking-dr.md", 34),  # "item size <= 400 kb"
+    ("how many IP addresses does AWS reserve in each subnet", "everything-aws.txt", 585),
+    ("whats a nacl", "cloud-practitioner.md", 1357),
+    ("what is a gateway endpoint", "vpc-endpoints.md", 14),
+    ("ssh port", "architect-associate.md", 1292),
+]
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index = tmp_path_factory.mktemp("real") / "index"
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", "--corpus", str(CORPUS), "--index", str(index)],
+        capture_output=True, text=True, timeout=1800,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 files" in result.stdout
+    return index
+
+
+def test_answers_come_with_exact_citations(real_index: Path) -> None:
+    questions = "\n".join(question for question, _, _ in CASES) + "\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "--corpus", str(CORPUS), "--index", str(real_index),
+         "--json", "-k", "3", "-"],
+        input=questions, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == len(CASES)
+    for (question, file, line), answer in zip(CASES, answers):
+        assert answer["query"] == question
+        spans = [(r["file"], r["start_line"], r["end_line"]) for r in answer["results"]]
+        assert any(f == file and start <= line <= end for f, start, end in spans), (question, spans)
+        for r in answer["results"]:
+            # the cited lines of the (repaired) note are exactly where the passage's lines are
+            document, _ = decode_document(r["file"], (CORPUS / r["file"]).read_bytes())
+            assert document is not None
+            cited = document.text.split("\n")[r["start_line"] - 1 : r["end_line"]]
+            assert all(line in cited for line in r["text"].splitlines()), (question, r["file"], r["start_line"])
+
+
+def test_query_path_does_not_import_torch(real_index: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from assistant.search import Searcher; "
+        f"s = Searcher.load(Path({str(real_index)!r})); s.search('lambda timeout'); "
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

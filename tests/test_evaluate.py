@@ -1,0 +1,103 @@
+"""The eval set is valid against the corpus; the harness and the gate work end to end (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import EvalSetError
+from assistant.evaluate import check_against_baseline, load_questions, result_record, run_eval
+from assistant.search import Searcher
+
+from .conftest import CORPUS, REPO, FakeEmbedder
+
+EVAL_SET = REPO / "evals" / "questions.jsonl"
+
+
+def test_every_question_is_valid_against_the_corpus() -> None:
+    questions = load_questions(EVAL_SET, CORPUS)  # raises on any bad span or evidence
+    assert len(questions) >= 200
+    kinds = Counter(q.kind for q in questions)
+    assert kinds["paraphrase"] / len(questions) >= 0.35
+    assert all(kinds[k] >= 15 for k in ("keyword", "typo", "heading", "natural"))
+    per_file = Counter(q.primary_file for q in questions)
+    assert set(per_file) == {p.name for p in CORPUS.iterdir()}
+    assert min(per_file.values()) >= 15
+
+
+def test_gold_spans_are_tight() -> None:
+    for question in load_questions(EVAL_SET, CORPUS):
+        for span in question.gold:
+            assert span.end_line - span.start_line < 15, (question.id, span)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"id": "x", "question": "q", "kind": "weird", "gold": []}, "kind 'weird'"),
+        ({"id": "x", "question": "q", "kind": "keyword",
+          "gold": [{"file": "lambda.md", "start_line": 5, "end_line": 5, "evidence": "not in the notes at all"}]},
+         "not found"),
+        ({"id": "x", "question": "q", "kind": "keyword",
+          "gold": [{"file": "lambda.md", "start_line": 90, "end_line": 99, "evidence": "a b c d"}]}, "outside"),
+    ],
+)
+def test_bad_items_are_refused(record: dict, message: str, tmp_path: Path, small_corpus: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(EvalSetError, match=message):
+        load_questions(path, small_corpus)
+
+
+def _small_set(tmp_path: Path) -> Path:
+    items = [
+        {"id": "a", "question": "lambda memory limit", "kind": "keyword",
+         "gold": [{"file": "lambda.md", "start_line": 5, "end_line": 5, "evidence": "Memory: 128 MB to 10"}]},
+        {"id": "b", "question": "stateless subnet firewall", "kind": "natural",
+         "gold": [{"file": "network/vpc.md", "start_line": 5, "end_line": 5, "evidence": "Stateless firewall at the subnet"}]},
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    return path
+
+
+def test_harness_and_gate(tmp_path: Path, small_corpus: Path, small_index: Path, fake_embedder: FakeEmbedder) -> None:
+    questions = load_questions(_small_set(tmp_path), small_corpus)
+    searcher = Searcher.load(small_index, encoder=fake_embedder)
+    result = run_eval(searcher, questions, "hybrid")
+    assert result.metrics["hit@5"] == 1.0 and result.avg_passage_lines > 0
+    baseline = {"runs": {"hybrid": result_record(result)}}
+    assert check_against_baseline(result, baseline) == []
+    worse = {"runs": {"hybrid": result_record(result)}}
+    worse["runs"]["hybrid"]["metrics"] = {**result.metrics, "hit@1": result.metrics["hit@1"] + 0.5}
+    worse["runs"]["hybrid"]["per_question"] = [{**q, "rank": 1} for q in result.per_question]
+    failures = check_against_baseline(result, worse)
+    assert [f.metric for f in failures] == ["hit@1"]
+    assert set(failures[0].newly_failing) == {q["id"] for q in result.per_question if q["rank"] != 1}
+
+
+def test_eval_command_compare_and_check(
+    tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    fake = FakeEmbedder()
+    monkeypatch.setenv("NOTES_MODEL", fake.name)
+    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
+    monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: fake)
+    common = ["--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--set", str(_small_set(tmp_path)),
+              "--baseline", str(tmp_path / "baseline.json"), "--report", str(tmp_path / "out")]
+    runner = CliRunner()
+    result = runner.invoke(cli, ["eval", "--compare", "--update-baseline", *common], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "| hybrid |" in result.stdout and "| dense |" in result.stdout and "| bm25 |" in result.stdout
+    assert (tmp_path / "out" / "report.md").exists()
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert set(report["runs"]) == {"hybrid", "dense", "bm25"} and report["manifest"]["chunk_count"] > 0
+    result = runner.invoke(cli, ["eval", "--check", *common], catch_exceptions=False)
+    assert result.exit_code == 0 and "passed" in result.stderr
