@@ -14,6 +14,7 @@ exactly one distinct chunk span; spans never cross files. Pieces of one over-lon
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 10
+CHUNKER_VERSION = 11
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -185,6 +186,8 @@ def chunk_with_skips(
                 # A table of contents answers nothing: its heading is skipped with it.
                 if heading is not None:
                     skipped.append((heading.line + 1, heading.end))
+                elif front_matter_end and _has_text(lines, 0, front_matter_end):
+                    pending_start = 0
                 continue
             if heading is None:
                 # Only front matter or blank lines before the first heading: hand the span on.
@@ -320,7 +323,7 @@ def _next_is_body(lines: list[str], i: int) -> bool:
 
 def _units(boundaries: list[int], start: int, end: int, lines: list[str], tokens: list[Token]) -> list[_Unit]:
     """The blocks of a section body, trimmed of blank lines, with tables of contents marked."""
-    cuts = [b for b in boundaries if start < b < end]
+    cuts = boundaries[bisect.bisect_right(boundaries, start) : bisect.bisect_left(boundaries, end)]
     edges = [start, *cuts, end]
     units: list[_Unit] = []
     for a, b in zip(edges, edges[1:]):
@@ -378,6 +381,7 @@ class _SectionBuilder:
         budget = max(32, self.max_tokens - context_tokens - 2)
         # Pack blocks up to the target; a single block up to the model window stays whole.
         target = min(budget, self.target_tokens)
+        split = sum(self._size(unit) for unit in units if not unit.toc) > target
         pieces: list[list[_Unit]] = []
         current: list[_Unit] = []
         used = 0
@@ -396,7 +400,8 @@ class _SectionBuilder:
                     current, used = [], 0
                     continue
                 size = self._size(part)
-                if current and (used + size > target or self._is_code(part) or self._is_code(current[-1])):
+                code_edge = split and (self._is_code(part) or self._is_code(current[-1]) if current else False)
+                if current and (used + size > target or code_edge):
                     # Code packed with prose blurs both vectors: a split section keeps code on its own.
                     pieces.append(current)
                     current, used = [], 0
@@ -488,7 +493,7 @@ _MARKUP = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+|[*_`#>]+")
 def _lead(lines: list[str], units: list[_Unit]) -> str:
     """The section's opening line, without list or emphasis markup, at most 12 words."""
     for unit in units:
-        if unit.toc:
+        if unit.toc or lines[unit.start].lstrip().startswith(("```", "~~~")):
             continue
         for line in lines[unit.start : unit.end]:
             words = _MARKUP.sub("", line).split()

@@ -58,13 +58,14 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, mod
 def index_command(corpus_dir: Path | None, index_dir: Path | None, model: str | None, rebuild: bool) -> None:
     """Build or refresh the index (only changed notes are re-embedded)."""
     from assistant.engine import build, summary_line
+    from assistant.present import inert
 
     settings = _settings(corpus_dir, index_dir, model)
     with _progress_bar() as progress:
         report = build(settings, rebuild=rebuild, progress=progress, notify=_say)
     for problem in report.problems:
         verb = "skipped" if problem.skipped else "repaired"
-        click.echo(f"  {verb}: {problem.path}: {problem.reason}", err=True)
+        click.echo(f"  {verb}: {inert(problem.path)}: {inert(problem.reason)}", err=True)
     click.echo(summary_line(report))
 
 

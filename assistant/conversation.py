@@ -13,9 +13,10 @@ The previous query is split into its topic (what it is about: "lambda") and its 
 own aspect; "and for X" or a name-shaped word ("S3", "EC2", "DynamoDB") swaps the topic and keeps the
 aspect. A self-contained question ("what is a nacl") starts afresh.
 
-Strength. Hybrid scores are reciprocal-rank sums, so they say how well the two retrievers agree, not how
-good a passage is; the verdict uses the per-list ranks (and the cosine, in dense mode). All thresholds
-are in `STRONG` below.
+Strength. Hybrid scores are reciprocal-rank sums, so they say how well the retrievers agree, not how
+good a passage is; the verdict uses the per-list ranks: the keyword list ("bm25") against the best of
+the meaning lists ("dense", and "lines" where the index has line vectors). Dense mode uses the cosine,
+BM25 mode the share of the question's words the passage holds. All thresholds are in `STRONG` below.
 """
 
 from __future__ import annotations
@@ -213,23 +214,24 @@ def match_strength(response: SearchResponse, thresholds: Thresholds = STRONG) ->
         if coverage < thresholds.min_coverage:
             return Strength(False, f"the closest passage has only {round(coverage * len(terms))} of {len(terms)} words")
         return Strength(True)
-    ranks = [rank for rank in top.ranks.values() if rank is not None]
-    if len(ranks) < len(top.ranks) or not ranks:
-        missing = [name for name, rank in top.ranks.items() if rank is None]
-        what = "none of your words appear in it" if "bm25" in missing else "its meaning is far from the question"
-        return Strength(False, what)
-    if min(ranks) > thresholds.top_rank:
+    lexical = top.ranks.get("bm25")
+    semantic = min((rank for name, rank in top.ranks.items() if name != "bm25" and rank is not None), default=None)
+    if lexical is None:
+        return Strength(False, "none of your words appear in it")
+    if semantic is None:
+        return Strength(False, "its meaning is far from the question")
+    if min(lexical, semantic) > thresholds.top_rank:
         return Strength(False, f"neither keyword nor meaning search ranks it in its top {thresholds.top_rank}")
-    if max(ranks) > thresholds.agree_rank:
+    if max(lexical, semantic) > thresholds.agree_rank:
         return Strength(False, "the keyword and meaning searches disagree about it")
     return Strength(True)
 
 
-def score_fraction(score: float, mode: str, top_score: float) -> float:
-    """A score as a share of a full bar: hybrid RRF against its maximum 2/(k+1), dense cosine as is,
-    BM25 (unbounded) against the response's top score."""
+def score_fraction(score: float, mode: str, top_score: float, lists: int = 2) -> float:
+    """A score as a share of a full bar: hybrid RRF against its maximum (first in each of the `lists`
+    fused lists: lists/(k+1)), dense cosine as is, BM25 (unbounded) against the response's top score."""
     if mode == "hybrid":
-        full = 2.0 / (RRF_K + 1)
+        full = max(1, lists) / (RRF_K + 1)
     elif mode == "dense":
         full = 1.0
     else:

@@ -6,6 +6,8 @@ apart from the CLI so the chat app refreshes indexes the same way `notes ask` do
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -51,7 +53,8 @@ def build(
     with sentence-transformers, then reused), falling back to sentence-transformers for models
     that cannot be exported."""
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".export-", dir=settings.index_dir) as scratch:
+    _remove_orphaned_exports(settings.index_dir)
+    with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
         embedder = _embedder_for_build(settings, Path(scratch), progress)
         return build_index(
             settings.corpus_dir,
@@ -61,6 +64,21 @@ def build(
             progress=progress,
             on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
         )
+
+
+def _remove_orphaned_exports(index_dir: Path) -> None:
+    """Scratch exports left by a build that was killed (kill -9 skips cleanup): ~100 MB each.
+    Only folders whose process is gone are removed; a concurrent build's scratch is kept."""
+    for path in index_dir.glob(".export-*-*"):
+        pid = path.name.split("-")[1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = _quiet_progress) -> Embedder:

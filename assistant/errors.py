@@ -35,6 +35,10 @@ class IndexStale(AssistantError):
     """The index was built by another model, chunker or format version."""
 
 
+class IndexTooNew(IndexStale):
+    """The index was written by a newer notes: it is refused, never silently rebuilt over."""
+
+
 class IndexLocked(AssistantError):
     """Another `notes index` holds the build lock."""
 

@@ -33,7 +33,7 @@ STOPWORDS = frozenset(
 """Words that say how a question is asked rather than what it is about."""
 
 _WORD = re.compile(r"[^\W_](?:[\w.\-/+]*[^\W_])?")
-_SUFFIXES = ("ies", "ing", "ed", "es", "s", "y")
+_SUFFIXES = ("ies", "ing", "ed", "es", "s", "y", "e")
 
 
 def words(text: str) -> list[str]:
@@ -52,7 +52,7 @@ def query_terms(query: str) -> list[str]:
 
 
 def stem(term: str) -> str:
-    """A crude stem used as a prefix: "pricing" → "pric", "prices" → "pric", "memory" → "memor"."""
+    """A crude stem used as a prefix: "pricing", "prices", "price" → "pric"; "memory" → "memor"."""
     for suffix in _SUFFIXES:
         if term.endswith(suffix) and len(term) - len(suffix) >= 4:
             return term[: -len(suffix)]
@@ -148,7 +148,7 @@ def locate(fragment: str, text: str) -> Span | None:
     found = [re.escape(word) for word in _plain_words(fragment)]
     if not found:
         return None
-    pattern = re.compile(r"[\W_]+".join(found), re.IGNORECASE)
+    pattern = re.compile(r"[\W_]+".join(found) + r"[^\w\s]*", re.IGNORECASE)
     match = pattern.search(text)
     return match.span() if match else None
 

@@ -133,7 +133,9 @@ def read_manifest(generation: Path) -> dict[str, Any]:
             "upgrade notes, or run `notes index --rebuild` to rebuild it with this version",
         )
     if version < FORMAT_VERSION:
-        raise IndexStale(f"index format {version} is older than this notes ({FORMAT_VERSION})", "run `notes index --rebuild`")
+        raise IndexStale(
+            f"index format {version} is older than this notes ({FORMAT_VERSION})", "run `notes index --rebuild`"
+        )
     model = manifest.get("model")
     files = manifest.get("files", {})
     if (
@@ -389,10 +391,14 @@ def _build_locked(
             continue
         digest = _content_hash(raw)
         entry = known_files.get(source.path)
-        if entry and entry.get("hash") == digest and source.path in old_chunks:
-            chunks_here = old_chunks[source.path]
+        empty = ""
+        if entry and entry.get("hash") == digest and (source.path in old_chunks or entry.get("chunks") == 0):
+            chunks_here = old_chunks.get(source.path, [])
             notes = entry.get("notes", [])
-            if notes:
+            empty = str(entry.get("empty", "")) if not chunks_here else ""
+            if empty:
+                problems.append(FileProblem(source.path, "; ".join([*notes, empty]), True))
+            elif notes:
                 problems.append(FileProblem(source.path, "; ".join(notes), False))
         else:
             document, problem = decode_document(source.path, raw)
@@ -407,8 +413,8 @@ def _build_locked(
                 # Tracked (so writing into it is noticed) but said once, as skipped: it holds nothing.
                 if problem:
                     problems.remove(problem)
-                reason = "empty file" if not document.text.strip() else "nothing to index"
-                problems.append(FileProblem(source.path, "; ".join([*document.notes, reason]), True))
+                empty = "empty file" if not document.text.strip() else "nothing to index"
+                problems.append(FileProblem(source.path, "; ".join([*document.notes, empty]), True))
             notes = list(document.notes)
             report.changed_files.append(source.path)
         files[source.path] = {
@@ -417,6 +423,7 @@ def _build_locked(
             "mtime_ns": mtime_ns,
             "chunks": len(chunks_here),
             "notes": notes,
+            **({"empty": empty} if empty else {}),
         }
         all_chunks.extend(chunks_here)
     report.removed_files = [path for path in known_files if path not in files and path not in skipped]

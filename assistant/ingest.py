@@ -79,7 +79,8 @@ def discover(corpus_dir: Path) -> tuple[list[SourceFile], list[FileProblem]]:
     seen_dirs: set[tuple[int, int]] = set()
     root = corpus_dir.resolve()
 
-    def walk(directory: Path) -> Iterator[Path]:
+    def walk(directory: Path) -> Iterator[tuple[Path, bool]]:
+        """(path, is a folder to walk) for the entries of one folder."""
         try:
             info = directory.stat()
         except OSError as exc:
@@ -109,12 +110,20 @@ def discover(corpus_dir: Path) -> tuple[list[SourceFile], list[FileProblem]]:
                 problems.append(FileProblem(shown, "name is not valid UTF-8 (rename it)", True))
                 continue
             if is_dir:
-                yield from walk(path)
+                yield path, True
             elif path.suffix.lower() in NOTE_SUFFIXES:
-                yield path
+                yield path, False
 
-    for path in walk(root):
-        found.append(SourceFile(_rel(path, root), path))
+    # Depth first with an explicit stack: folders nested thousands deep must not hit the recursion limit.
+    stack = [walk(root)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif item[1]:
+            stack.append(walk(item[0]))
+        else:
+            found.append(SourceFile(_rel(item[0], root), item[0]))
     return found, problems
 
 
@@ -215,7 +224,10 @@ def _cap_long_lines(text: str) -> tuple[str, str | None]:
         cut = line.rfind(" ", MAX_LINE_CHARS // 2, MAX_LINE_CHARS)
         lines[number] = line[: cut if cut > 0 else MAX_LINE_CHARS]
     more = f" (and {len(long) - 1} more line(s))" if len(long) > 1 else ""
-    note = f"line {long[0] + 1} is {first:,} characters long{more}; only its first {MAX_LINE_CHARS:,} characters are indexed"
+    note = (
+        f"line {long[0] + 1} is {first:,} characters long{more}; "
+        f"only its first {MAX_LINE_CHARS:,} characters are indexed"
+    )
     return "\n".join(lines), note
 
 

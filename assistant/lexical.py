@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 BM25_PARAMS = {"method": "lucene", "k1": 1.2, "b": 0.75}
 _WORD = re.compile(r"\w+", re.UNICODE)
+MAX_CORRECTED_CHARS = 32
+"""Longer unknown terms are not spelling-corrected (nor are longer indexed terms candidates)."""
 
 _STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -50,6 +52,9 @@ def tokenize(text: str) -> list[str]:
 
 def build_bm25(texts: Sequence[str], directory: Path) -> None:
     """Index texts with bm25s and save its plain `.npy`/JSON files (never pickle) into directory."""
+    if not texts:
+        _save_empty(directory)  # bm25s cannot index nothing (a folder of only empty or skipped notes)
+        return
     import bm25s
 
     corpus_tokens = [tokenize(text) or ["\u2205"] for text in texts]
@@ -57,6 +62,18 @@ def build_bm25(texts: Sequence[str], directory: Path) -> None:
     retriever.index(corpus_tokens, show_progress=False)
     directory.mkdir(parents=True, exist_ok=True)
     retriever.save(str(directory))
+
+
+def _save_empty(directory: Path) -> None:
+    """The files of a BM25 index over no documents, in the layout `LexicalIndex` reads."""
+    import numpy as np
+
+    directory.mkdir(parents=True, exist_ok=True)
+    np.save(directory / "data.csc.index.npy", np.zeros(0, dtype=np.float32), allow_pickle=False)
+    np.save(directory / "indices.csc.index.npy", np.zeros(0, dtype=np.int32), allow_pickle=False)
+    np.save(directory / "indptr.csc.index.npy", np.zeros(1, dtype=np.int64), allow_pickle=False)
+    (directory / "vocab.index.json").write_text("{}", encoding="utf-8")
+    (directory / "params.index.json").write_text(json.dumps({**BM25_PARAMS, "num_docs": 0}), encoding="utf-8")
 
 
 class LexicalIndex:
@@ -105,12 +122,13 @@ class LexicalIndex:
     def correct(self, term: str) -> int | None:
         """The column of the most common indexed term one edit away from an unknown term ("lamda",
         "regoin", "storge"), found through a delete-neighbourhood table built on first use."""
-        if len(term) < 4 or term.isdigit():
+        if len(term) < 4 or len(term) > MAX_CORRECTED_CHARS or term.isdigit():
             return None
         if self._deletes is None:
             self._deletes = {}
             for known, column in self.vocab.items():
-                if len(known) >= 3 and column + 1 < len(self.indptr):
+                # Long terms (a base64 blob, a hash) are skipped: n deletions of n characters each.
+                if 3 <= len(known) <= MAX_CORRECTED_CHARS + 1 and column + 1 < len(self.indptr):
                     for variant in _deletions(known) | {known}:
                         self._deletes.setdefault(variant, []).append(column)
         candidates: set[int] = set()

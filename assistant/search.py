@@ -189,7 +189,9 @@ class Searcher:
         try:
             lexical = LexicalIndex(generation / "bm25")
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise IndexCorrupt(f"BM25 index unreadable: {generation / 'bm25'}: {exc}", "run `notes index --rebuild`") from exc
+            raise IndexCorrupt(
+                f"BM25 index unreadable: {generation / 'bm25'}: {exc}", "run `notes index --rebuild`"
+            ) from exc
         if (
             dense_index.ntotal != len(chunks)
             or lexical.num_docs != len(chunks)
