@@ -18,7 +18,7 @@ import bisect
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -97,7 +97,9 @@ def line_units(chunk: Chunk) -> list[str]:
     units = []
     for i, line in enumerate(lines):
         depth = len(line) - len(line.lstrip())
-        parent = next((lines[j].strip() for j in range(i - 1, -1, -1) if len(lines[j]) - len(lines[j].lstrip()) < depth), "")
+        parent = next(
+            (lines[j].strip() for j in range(i - 1, -1, -1) if len(lines[j]) - len(lines[j].lstrip()) < depth), ""
+        )
         units.append(f"{context}\n{parent} / {line.strip()}" if parent else f"{context}\n{line.strip()}")
     return units
 
@@ -326,7 +328,7 @@ def _units(boundaries: list[int], start: int, end: int, lines: list[str], tokens
     cuts = boundaries[bisect.bisect_right(boundaries, start) : bisect.bisect_left(boundaries, end)]
     edges = [start, *cuts, end]
     units: list[_Unit] = []
-    for a, b in zip(edges, edges[1:]):
+    for a, b in zip(edges, edges[1:], strict=False):
         while a < b and not lines[a].strip():
             a += 1
         while b > a and not lines[b - 1].strip():
@@ -444,7 +446,7 @@ class _SectionBuilder:
             top = min(level for level, _ in inner)
             cuts = [unit.start, *sorted(start for level, start in inner if level == top), unit.end]
             parts: list[_Unit] = []
-            for a, b in zip(cuts, cuts[1:]):
+            for a, b in zip(cuts, cuts[1:], strict=False):
                 while b > a and not self.lines[b - 1].strip():
                     b -= 1
                 if a < b:

@@ -22,11 +22,15 @@ def location_options(func: F) -> F:
     """--corpus, --index and --model, shared by every command (also from NOTES_* variables)."""
     func = click.option("--model", help="Sentence-transformers model name or path [env NOTES_MODEL].")(func)
     func = click.option(
-        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
         help="Index folder (default ./index) [env NOTES_INDEX].",
     )(func)
     func = click.option(
-        "--corpus", "corpus_dir", type=click.Path(path_type=Path),
+        "--corpus",
+        "corpus_dir",
+        type=click.Path(path_type=Path),
         help="Notes folder, searched recursively for .md/.markdown/.txt (default ./corpus) [env NOTES_CORPUS].",
     )(func)
     return func
@@ -61,7 +65,7 @@ def index_command(corpus_dir: Path | None, index_dir: Path | None, model: str | 
     from assistant.present import inert
 
     settings = _settings(corpus_dir, index_dir, model)
-    with _progress_bar() as progress:
+    with _Progress() as progress:
         report = build(settings, rebuild=rebuild, progress=progress, notify=_say)
     for problem in report.problems:
         verb = "skipped" if problem.skipped else "repaired"
@@ -113,16 +117,36 @@ def _stdin_questions() -> list[str]:
 
 @cli.command("eval")
 @location_options
-@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True, help="Retrieval mode to evaluate.")
+@click.option(
+    "--mode", type=click.Choice(MODES), default="hybrid", show_default=True, help="Retrieval mode to evaluate."
+)
 @click.option("--compare", is_flag=True, help="Run every mode and print them side by side.")
-@click.option("--set", "set_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("evals/questions.jsonl"), show_default=True, help="Question file (JSONL).")
+@click.option(
+    "--set",
+    "set_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("evals/questions.jsonl"),
+    show_default=True,
+    help="Question file (JSONL).",
+)
 @click.option("--check", is_flag=True, help="Exit 1 if Hit@1, Hit@5 or MRR@10 falls >0.01 below evals/baseline.json.")
 @click.option("--update-baseline", is_flag=True, help="Write this run's figures to evals/baseline.json.")
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("evals/baseline.json"), show_default=True, help="Baseline file.")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("evals"), show_default=True, help="Where report.md and report.json go.")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("evals/baseline.json"),
+    show_default=True,
+    help="Baseline file.",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("evals"),
+    show_default=True,
+    help="Where report.md and report.json go.",
+)
 def eval_command(
     corpus_dir: Path | None,
     index_dir: Path | None,
@@ -136,18 +160,17 @@ def eval_command(
     report_dir: Path,
 ) -> None:
     """Measure retrieval quality on the eval set; gate regressions with --check."""
-    import json
-
     from assistant.engine import open_searcher
     from assistant.evaluate import (
+        TOLERANCE,
         check_against_baseline,
         format_breakdown,
         format_misses,
         format_table,
+        load_baseline,
         load_questions,
-        report_markdown,
-        result_record,
         run_eval,
+        write_reports,
     )
 
     settings = _settings(corpus_dir, index_dir, model)
@@ -161,39 +184,22 @@ def eval_command(
             click.echo("\n" + format_breakdown(result))
             click.echo("\n" + format_misses(result))
     run_settings = {"set": str(set_path), "corpus": str(settings.corpus_dir), "model": settings.model, "modes": modes}
-    record = {
-        "settings": run_settings,
-        "manifest": {k: v for k, v in searcher.manifest.items() if k != "files"},
-        "files": {name: info.get("hash") for name, info in searcher.manifest.get("files", {}).items()},
-        "runs": {result.mode: result_record(result) for result in results},
-    }
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "report.md").write_text(report_markdown(results, run_settings, searcher.manifest), encoding="utf-8")
-    (report_dir / "report.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    _say(f"wrote {report_dir / 'report.md'} and {report_dir / 'report.json'}")
-    if update_baseline:
-        baseline_path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        _say(f"baseline updated: {baseline_path}")
+    written = write_reports(
+        results, run_settings, searcher.manifest, report_dir, baseline_path if update_baseline else None
+    )
+    _say("wrote " + ", ".join(str(path) for path in written))
     if check:
-        try:
-            baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise click.ClickException(f"cannot read baseline {baseline_path}: {exc}") from exc
-        failed = False
-        for result in results:
-            for failure in check_against_baseline(result, baseline):
-                failed = True
-                newly = ", ".join(failure.newly_failing) or "none individually"
-                _say(
-                    f"REGRESSION ({result.mode}) {failure.metric}: {failure.now:.3f} < baseline {failure.baseline:.3f} - "
-                    f"{TOLERANCE_TEXT}; newly failing: {newly}"
-                )
-        if failed:
+        baseline = load_baseline(baseline_path)
+        failures = [(result.mode, f) for result in results for f in check_against_baseline(result, baseline)]
+        for name, failure in failures:
+            newly = ", ".join(failure.newly_failing) or "none individually"
+            _say(
+                f"REGRESSION ({name}) {failure.metric}: {failure.now:.3f}, more than {TOLERANCE} below the baseline "
+                f"{failure.baseline:.3f}; newly failing: {newly}"
+            )
+        if failures:
             sys.exit(1)
         _say(f"eval check passed against {baseline_path}")
-
-
-TOLERANCE_TEXT = "0.01"
 
 
 @cli.command("status")
@@ -208,9 +214,11 @@ def status_command(corpus_dir: Path | None, index_dir: Path | None, model: str |
     generation = current_generation(settings.index_dir)
     if generation is not None:
         manifest = read_manifest(generation)
+        files, chunks = len(manifest.get("files", {})), manifest.get("chunk_count")
+        model_name, built = manifest.get("model", {}).get("name"), manifest.get("built_at")
         click.echo(
-            f"index: {settings.index_dir} ({len(manifest.get('files', {}))} files, {manifest.get('chunk_count')} chunks, "
-            f"{manifest.get('index_type')}, model {manifest.get('model', {}).get('name')}, built {manifest.get('built_at')})"
+            f"index: {settings.index_dir} ({files} files, {chunks} chunks, {manifest.get('index_type')}, "
+            f"model {model_name}, built {built})"
         )
     click.echo(f"corpus: {settings.corpus_dir}: {state.describe()}")
 
@@ -223,8 +231,12 @@ class _Progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(
-            TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=False,
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
         )
         self.tasks: dict[str, Any] = {}
 
@@ -239,10 +251,6 @@ class _Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.bar.stop()
-
-
-def _progress_bar() -> _Progress:
-    return _Progress()
 
 
 def _stderr_progress() -> Callable[[str, int, int], None]:

@@ -91,7 +91,9 @@ class SentenceTransformerEmbedder:
                     "pass --model with a local sentence-transformers folder or an installed model",
                 ) from exc
             self.max_tokens = int(self._model.max_seq_length or self.max_tokens)
-            dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            dimension = (
+                getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            )
             self.dimension = int(dimension() or self.dimension)
         return self._model
 

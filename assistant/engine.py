@@ -151,4 +151,3 @@ def summary_line(report: BuildReport) -> str:
         f"index {what}: {report.files} files{extra}, {report.chunks} chunks "
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
     )
-

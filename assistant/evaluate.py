@@ -87,7 +87,9 @@ def _check_gold(where: str, span: Span, evidence: str, corpus_dir: Path, cache: 
         raise EvalSetError(f"{where}: span {span.start_line}-{span.end_line} outside {span.file} ({len(lines)} lines)")
     chosen = lines[span.start_line - 1 : span.end_line]
     if not chosen[0].strip() or not chosen[-1].strip():
-        raise EvalSetError(f"{where}: span {span.file}:{span.start_line}-{span.end_line} starts or ends on a blank line")
+        raise EvalSetError(
+            f"{where}: span {span.file}:{span.start_line}-{span.end_line} starts or ends on a blank line"
+        )
     words = len(evidence.split())
     if not 4 <= words <= 15:
         raise EvalSetError(f"{where}: evidence must be 4-15 words, has {words}")
@@ -163,7 +165,9 @@ def format_table(results: Sequence[RunResult]) -> str:
     lines = [header, "|" + "---|" * (len(METRICS) + 4)]
     for result in results:
         n = len(result.per_question)
-        lines.append(_row(result.mode, result.metrics, n) + f" {result.avg_passage_lines:.1f} | {result.avg_passage_chars:.0f} |")
+        lines.append(
+            _row(result.mode, result.metrics, n) + f" {result.avg_passage_lines:.1f} | {result.avg_passage_chars:.0f} |"
+        )
     for result in results:
         if "paraphrase" in result.by_kind:
             group = result.by_kind["paraphrase"]
@@ -180,12 +184,14 @@ def format_breakdown(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def format_misses(result: RunResult, searcher: Searcher | None = None) -> str:
+def format_misses(result: RunResult) -> str:
     missed = [q for q in result.per_question if q["rank"] is None or q["rank"] > 5]
     lines = [f"### {result.mode}: {len(missed)} questions missed at 5", ""]
     for q in missed:
-        lines.append(f"- `{q['id']}` ({q['kind']}) {q['question']!r}: gold {', '.join(q['gold'])}; "
-                     f"got {', '.join(q['returned'])}" + (f" (first hit at {q['rank']})" if q["rank"] else ""))
+        lines.append(
+            f"- `{q['id']}` ({q['kind']}) {q['question']!r}: gold {', '.join(q['gold'])}; "
+            f"got {', '.join(q['returned'])}" + (f" (first hit at {q['rank']})" if q["rank"] else "")
+        )
     return "\n".join(lines)
 
 
@@ -193,7 +199,8 @@ def report_markdown(results: Sequence[RunResult], settings: dict[str, Any], mani
     parts = [
         "# Retrieval eval report",
         "",
-        f"Set: `{settings.get('set')}`, {len(results[0].per_question)} questions; model `{manifest.get('model', {}).get('name')}`; "
+        f"Set: `{settings.get('set')}`, {len(results[0].per_question)} questions; "
+        f"model `{manifest.get('model', {}).get('name')}`; "
         f"{manifest.get('chunk_count')} chunks (chunker v{manifest.get('chunker_version')}).",
         "",
         format_table(results),
@@ -217,6 +224,42 @@ def result_record(result: RunResult) -> dict[str, Any]:
     }
 
 
+def write_reports(
+    results: Sequence[RunResult],
+    run_settings: dict[str, Any],
+    manifest: dict[str, Any],
+    report_dir: Path,
+    baseline_path: Path | None = None,
+) -> list[Path]:
+    """report.md and report.json (metrics, per-question ranks, settings, index manifest); the same
+    record becomes the baseline when baseline_path is given."""
+    record = {
+        "settings": run_settings,
+        "manifest": {key: value for key, value in manifest.items() if key != "files"},
+        "files": {name: info.get("hash") for name, info in manifest.get("files", {}).items()},
+        "runs": {result.mode: result_record(result) for result in results},
+    }
+    text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    written = [report_dir / "report.md", report_dir / "report.json"]
+    written[0].write_text(report_markdown(results, run_settings, manifest), encoding="utf-8")
+    written[1].write_text(text, encoding="utf-8")
+    if baseline_path is not None:
+        baseline_path.write_text(text, encoding="utf-8")
+        written.append(baseline_path)
+    return written
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    try:
+        baseline = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EvalSetError(f"cannot read baseline {path}: {exc}", "run `notes eval --update-baseline`") from exc
+    if not isinstance(baseline, dict) or "runs" not in baseline:
+        raise EvalSetError(f"baseline {path} has no runs", "run `notes eval --update-baseline`")
+    return baseline
+
+
 @dataclass(frozen=True)
 class GateFailure:
     metric: str
@@ -230,7 +273,9 @@ def check_against_baseline(result: RunResult, baseline: dict[str, Any]) -> list[
     try:
         base = baseline["runs"][result.mode]
     except KeyError as exc:
-        raise EvalSetError(f"baseline has no figures for mode {result.mode!r}", "run `notes eval --update-baseline`") from exc
+        raise EvalSetError(
+            f"baseline has no figures for mode {result.mode!r}", "run `notes eval --update-baseline`"
+        ) from exc
     before = {q["id"]: q["rank"] for q in base.get("per_question", [])}
     failures: list[GateFailure] = []
     for metric in HEADLINE:

@@ -279,9 +279,7 @@ def build_lock(index_dir: Path, wait: Callable[[], None] | None = None, timeout:
             if exc.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             if wait is None:
-                raise IndexLocked(
-                    f"another `notes index` is building {index_dir}", "wait for it to finish"
-                ) from exc
+                raise IndexLocked(f"another `notes index` is building {index_dir}", "wait for it to finish") from exc
             wait()
             deadline = time.monotonic() + timeout
             while True:
@@ -453,7 +451,9 @@ def _build_locked(
             units = line_units(chunk)
             line_texts.extend(units)
             line_owner.extend([row] * len(units))
-    line_vectors, report.lines_embedded = _embed_with_reuse(embedder, line_texts, old_vectors, progress, "embedding lines")
+    line_vectors, report.lines_embedded = _embed_with_reuse(
+        embedder, line_texts, old_vectors, progress, "embedding lines"
+    )
 
     generation = index_dir / f"gen-{time.time_ns()}-{os.getpid()}"
     staging = index_dir / f".{generation.name}.partial"

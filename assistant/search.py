@@ -73,7 +73,9 @@ def fuse_rrf(
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
-def dense_candidates(index: Any, query_vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+def dense_candidates(
+    index: Any, query_vector: np.ndarray, n: int, allowed: np.ndarray | None
+) -> list[tuple[int, float]]:
     """Top-n rows by cosine similarity from the FAISS index, optionally restricted to allowed rows."""
     import faiss
     import numpy as np
@@ -92,7 +94,7 @@ def dense_candidates(index: Any, query_vector: np.ndarray, n: int, allowed: np.n
     elif hasattr(index, "hnsw"):
         params = faiss.SearchParametersHNSW(efSearch=max(index.hnsw.efSearch, n))
     scores, rows = index.search(vector, min(n, index.ntotal), params=params)
-    return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
+    return [(int(row), float(score)) for row, score in zip(rows[0], scores[0], strict=False) if row >= 0]
 
 
 def line_candidates(

@@ -34,7 +34,7 @@ def coverage_problems(document: Document, chunks: list[Chunk], skipped: list[tup
             problems.append(f"chunk from another file: {chunk.file}")
         if not 1 <= chunk.start_line <= chunk.end_line <= len(lines):
             problems.append(f"span {chunk.start_line}-{chunk.end_line} outside 1-{len(lines)}")
-    for (a_start, a_end), (b_start, _b_end) in zip(spans, spans[1:]):
+    for (a_start, a_end), (b_start, _b_end) in zip(spans, spans[1:], strict=False):
         if b_start <= a_end:
             problems.append(f"spans overlap: {a_start}-{a_end} and {b_start}")
     for number, line in enumerate(lines, 1):
@@ -162,7 +162,12 @@ def test_mojibake_repaired_in_text_and_path_line_numbers_kept() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
-    [("**IAM** 🔑", "IAM"), ("Users \\& Groups", "Users \\& Groups"), ("`ec2` _types_", "ec2 types"), ("[Link](#x)", "Link")],
+    [
+        ("**IAM** 🔑", "IAM"),
+        ("Users \\& Groups", "Users \\& Groups"),
+        ("`ec2` _types_", "ec2 types"),
+        ("[Link](#x)", "Link"),
+    ],
 )
 def test_clean_heading(raw: str, clean: str) -> None:
     assert clean_heading(raw) == clean

@@ -33,7 +33,9 @@ def run(args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
 
 
 def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
-    code, out, err = run(["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "lambda memory"])
+    code, out, err = run(
+        ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "lambda memory"]
+    )
     assert code == 0
     assert "building" in err  # a missing index is built first, saying so on stderr
     data = json.loads(out)
@@ -107,7 +109,9 @@ def test_errors_are_one_line_with_exit_code_2(
 def test_real_process_error_has_no_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "assistant", "ask", "--corpus", str(tmp_path / "missing"), "hello"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "notes folder not found" in result.stderr

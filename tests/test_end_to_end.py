@@ -31,7 +31,9 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index = tmp_path_factory.mktemp("real") / "index"
     result = subprocess.run(
         [sys.executable, "-m", "assistant", "index", "--corpus", str(CORPUS), "--index", str(index)],
-        capture_output=True, text=True, timeout=1800,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stderr
     assert "5 files" in result.stdout
@@ -41,14 +43,29 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_answers_come_with_exact_citations(real_index: Path) -> None:
     questions = "\n".join(question for question, _, _ in CASES) + "\n"
     result = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", "--corpus", str(CORPUS), "--index", str(real_index),
-         "--json", "-k", "3", "-"],
-        input=questions, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "ask",
+            "--corpus",
+            str(CORPUS),
+            "--index",
+            str(real_index),
+            "--json",
+            "-k",
+            "3",
+            "-",
+        ],
+        input=questions,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(answers) == len(CASES)
-    for (question, file, line), answer in zip(CASES, answers):
+    for (question, file, line), answer in zip(CASES, answers, strict=False):
         assert answer["query"] == question
         spans = [(r["file"], r["start_line"], r["end_line"]) for r in answer["results"]]
         assert any(f == file and start <= line <= end for f, start, end in spans), (question, spans)

@@ -38,11 +38,24 @@ def test_gold_spans_are_tight() -> None:
     ("record", "message"),
     [
         ({"id": "x", "question": "q", "kind": "weird", "gold": []}, "kind 'weird'"),
-        ({"id": "x", "question": "q", "kind": "keyword",
-          "gold": [{"file": "lambda.md", "start_line": 5, "end_line": 5, "evidence": "not in the notes at all"}]},
-         "not found"),
-        ({"id": "x", "question": "q", "kind": "keyword",
-          "gold": [{"file": "lambda.md", "start_line": 90, "end_line": 99, "evidence": "a b c d"}]}, "outside"),
+        (
+            {
+                "id": "x",
+                "question": "q",
+                "kind": "keyword",
+                "gold": [{"file": "lambda.md", "start_line": 5, "end_line": 5, "evidence": "not in the notes at all"}],
+            },
+            "not found",
+        ),
+        (
+            {
+                "id": "x",
+                "question": "q",
+                "kind": "keyword",
+                "gold": [{"file": "lambda.md", "start_line": 90, "end_line": 99, "evidence": "a b c d"}],
+            },
+            "outside",
+        ),
     ],
 )
 def test_bad_items_are_refused(record: dict, message: str, tmp_path: Path, small_corpus: Path) -> None:
@@ -54,10 +67,25 @@ def test_bad_items_are_refused(record: dict, message: str, tmp_path: Path, small
 
 def _small_set(tmp_path: Path) -> Path:
     items = [
-        {"id": "a", "question": "lambda memory limit", "kind": "keyword",
-         "gold": [{"file": "lambda.md", "start_line": 5, "end_line": 5, "evidence": "Memory: 128 MB to 10"}]},
-        {"id": "b", "question": "stateless subnet firewall", "kind": "natural",
-         "gold": [{"file": "network/vpc.md", "start_line": 5, "end_line": 5, "evidence": "Stateless firewall at the subnet"}]},
+        {
+            "id": "a",
+            "question": "lambda memory limit",
+            "kind": "keyword",
+            "gold": [{"file": "lambda.md", "start_line": 5, "end_line": 5, "evidence": "Memory: 128 MB to 10"}],
+        },
+        {
+            "id": "b",
+            "question": "stateless subnet firewall",
+            "kind": "natural",
+            "gold": [
+                {
+                    "file": "network/vpc.md",
+                    "start_line": 5,
+                    "end_line": 5,
+                    "evidence": "Stateless firewall at the subnet",
+                }
+            ],
+        },
     ]
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(i) for i in items) + "\n")
@@ -79,9 +107,7 @@ def test_harness_and_gate(tmp_path: Path, small_corpus: Path, small_index: Path,
     assert set(failures[0].newly_failing) == {q["id"] for q in result.per_question if q["rank"] != 1}
 
 
-def test_eval_command_compare_and_check(
-    tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
     from assistant.cli import cli
@@ -90,8 +116,18 @@ def test_eval_command_compare_and_check(
     monkeypatch.setenv("NOTES_MODEL", fake.name)
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
     monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: fake)
-    common = ["--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--set", str(_small_set(tmp_path)),
-              "--baseline", str(tmp_path / "baseline.json"), "--report", str(tmp_path / "out")]
+    common = [
+        "--corpus",
+        str(small_corpus),
+        "--index",
+        str(tmp_path / "ix"),
+        "--set",
+        str(_small_set(tmp_path)),
+        "--baseline",
+        str(tmp_path / "baseline.json"),
+        "--report",
+        str(tmp_path / "out"),
+    ]
     runner = CliRunner()
     result = runner.invoke(cli, ["eval", "--compare", "--update-baseline", *common], catch_exceptions=False)
     assert result.exit_code == 0
