@@ -6,7 +6,7 @@ to search (`Question`), and a verdict on the response (`Strength`). Pure: no UI,
 Follow-ups. "and the timeout?" after "lambda max memory" means "lambda timeout". The decision rests on
 general signals of English, never on words of one subject area:
 - a leading connector ("and", "also", "what about", "how about", "as for", "same for");
-- a pronoun standing for something said before ("it", "they", "that" with no noun before it);
+- a pronoun standing for something said before ("it", "they", "that" with no topic of its own before it);
 - a question with no topic of its own: only attribute words ("pricing", "max timeout") or none.
 The previous query is split into its topic (what it is about: "lambda") and its aspect (which property:
 "max memory", words from the generic ATTRIBUTE_WORDS list). A follow-up keeps the topic and brings its
@@ -134,12 +134,14 @@ def _strip_connectors(words: list[str]) -> tuple[list[str], bool, bool]:
 
 
 def _has_anaphor(words: list[str]) -> bool:
-    """A pronoun that points back: "it", "they"; or "that"/"this" with no noun before it
-    ("how much does that cost", but not "services that scale")."""
+    """A pronoun that points back to the previous question: "it", "they", or "that"/"this" used alone,
+    with no topic of this question before it to point to ("how much does that cost", "is it free",
+    but not "what is a nacl and how is it different" nor "services that scale")."""
     for i, word in enumerate(words):
-        if word in _PERSONAL:
-            return True
-        if word in _DEMONSTRATIVE and (i == 0 or not _is_content(words[i - 1])):
+        if word not in _PERSONAL and word not in _DEMONSTRATIVE:
+            continue
+        before = [w for w in words[:i] if _is_content(w) and w not in ATTRIBUTE_WORDS]
+        if not before:
             return True
     return False
 
@@ -203,9 +205,11 @@ def match_strength(response: SearchResponse, thresholds: Thresholds = STRONG) ->
     if not response.hits:
         return Strength(False, "nothing in your notes matched")
     top = response.hits[0]
+    cosines = [score for name, score in top.scores.items() if name != "bm25" and score is not None]
+    cosine = max(cosines) if cosines else (top.score if response.mode == "dense" else None)
+    if cosine is not None and cosine < thresholds.min_cosine:
+        return Strength(False, f"the closest passage is only {cosine:.2f} similar")
     if response.mode == "dense":
-        if top.score < thresholds.min_cosine:
-            return Strength(False, f"the closest passage is only {top.score:.2f} similar")
         return Strength(True)
     if response.mode == "bm25":
         terms = query_terms(response.searched)
@@ -228,9 +232,10 @@ def match_strength(response: SearchResponse, thresholds: Thresholds = STRONG) ->
 
 
 def score_fraction(score: float, mode: str, top_score: float, lists: int = 2) -> float:
-    """A score as a share of a full bar: hybrid RRF against its maximum (first in each of the `lists`
-    fused lists: lists/(k+1)), dense cosine as is, BM25 (unbounded) against the response's top score."""
-    if mode == "hybrid":
+    """A score as a share of a full bar: a fused (RRF) score against its maximum (first in each of the
+    `lists` fused lists: lists/(k+1)) — hybrid always, dense when it fuses passage and line vectors —
+    a lone dense cosine as is, BM25 (unbounded) against the response's top score."""
+    if mode == "hybrid" or (mode == "dense" and lists > 1):
         full = max(1, lists) / (RRF_K + 1)
     elif mode == "dense":
         full = 1.0

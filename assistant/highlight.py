@@ -114,7 +114,7 @@ def sentences(text: str) -> list[Span]:
         pieces = [start]
         pieces.extend(m.end() for m in _SENTENCE_END.finditer(body, start))
         pieces.append(len(body))
-        for a, b in zip(pieces, pieces[1:]):
+        for a, b in zip(pieces, pieces[1:], strict=False):
             piece = body[a:b]
             stripped = piece.strip()
             if any(ch.isalnum() for ch in stripped):

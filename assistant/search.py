@@ -48,6 +48,8 @@ class Hit:
     score: float
     chunk: Chunk
     ranks: dict[str, int | None] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)
+    """Each list's own score: cosine for "dense" and "lines", BM25 for "bm25" (None: not in that list)."""
 
 
 @dataclass(frozen=True)
@@ -251,8 +253,15 @@ class Searcher:
                 lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
         ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
         positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
+        own = {name: dict(items) for name, items in lists.items()}
         hits = [
-            Hit(rank, score, self.chunks[row], {name: positions[name].get(row) for name in lists})
+            Hit(
+                rank,
+                score,
+                self.chunks[row],
+                {name: positions[name].get(row) for name in lists},
+                {name: own[name].get(row) for name in lists},
+            )
             for rank, (row, score) in enumerate(ranked[:k], 1)
         ]
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)

@@ -1,0 +1,86 @@
+"""App-wide messages: what the worker threads report back to the UI (past-tense events).
+
+Workers never touch widgets (Textual's UI methods are not thread-safe); they post one of these and
+the app's handlers update the screen.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from assistant.conversation import Question, Strength
+from assistant.search import SearchResponse
+from assistant.tui.backend import SearcherLike
+
+
+class SearchFinished(Message):
+    """A question's search came back."""
+
+    def __init__(self, turn: int, question: Question, response: SearchResponse, strength: Strength) -> None:
+        super().__init__()
+        self.turn = turn
+        self.question = question
+        self.response = response
+        self.strength = strength
+
+
+class SearchFailed(Message):
+    """A question's search raised a problem the user can act on."""
+
+    def __init__(self, turn: int, message: str, hint: str | None = None) -> None:
+        super().__init__()
+        self.turn = turn
+        self.message = message
+        self.hint = hint
+
+
+class IndexOpened(Message):
+    """The index on disk was opened: questions can be answered (it may still be refreshed)."""
+
+    def __init__(self, searcher: SearcherLike) -> None:
+        super().__init__()
+        self.searcher = searcher
+
+
+class RefreshStarted(Message):
+    """The index is being brought up to date (at start, on a note change, or on request)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class IndexProgressed(Message):
+    """A step of an index refresh: `done` of `total` in `stage` (e.g. "embed")."""
+
+    def __init__(self, stage: str, done: int, total: int) -> None:
+        super().__init__()
+        self.stage = stage
+        self.done = done
+        self.total = total
+
+
+class IndexReloaded(Message):
+    """A refresh finished and its searcher replaced the old one."""
+
+    def __init__(self, searcher: SearcherLike, summary: str) -> None:
+        super().__init__()
+        self.searcher = searcher
+        self.summary = summary
+
+
+class IndexFailed(Message):
+    """Opening or refreshing the index failed."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__()
+        self.message = message
+        self.hint = hint
+
+
+class NotesChanged(Message):
+    """Notes in the corpus folder were saved, added or removed while the app was open."""
+
+    def __init__(self, paths: set[str]) -> None:
+        super().__init__()
+        self.paths = paths

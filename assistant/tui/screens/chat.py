@@ -1,0 +1,91 @@
+"""The chat screen: status line, conversation log, indexing progress, question box, footer.
+
+It lays things out and moves the selection between result cards; what a key *does* to the notes
+(open, copy, filter, clear) is an app action, since it needs the app's state.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Label, ProgressBar
+
+from assistant.tui.widgets.conversation_log import ConversationLog
+from assistant.tui.widgets.hit_card import HitCard
+from assistant.tui.widgets.question_input import QuestionInput
+from assistant.tui.widgets.status_line import StatusLine
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS = [
+        Binding("tab", "next_card", "Next result", show=False),
+        Binding("shift+tab", "previous_card", "Previous result", show=False),
+        Binding("j", "next_card(False)", "Next", show=False),
+        Binding("k", "previous_card(False)", "Previous", show=False),
+        Binding("escape", "focus_input", "Ask", show=False),
+        Binding("o", "app.open_selected", "Open"),
+        Binding("c", "app.copy_citation", "Copy citation"),
+        Binding("f", "app.pick_file", "One note"),
+        Binding("F", "app.clear_file", "All notes"),
+        Binding("ctrl+l", "app.clear", "Clear"),
+        Binding("question_mark", "app.help", "Help"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status-line")
+        yield ConversationLog(id="conversation")
+        with Horizontal(id="index-progress"):
+            yield Label("", id="index-progress-label")
+            yield ProgressBar(id="index-progress-bar", show_eta=False)
+        yield QuestionInput(id="question")
+        yield Footer()
+
+    @property
+    def log_view(self) -> ConversationLog:
+        return self.query_one(ConversationLog)
+
+    @property
+    def question_input(self) -> QuestionInput:
+        return self.query_one(QuestionInput)
+
+    @property
+    def status_line(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        self.question_input.focus()
+
+    def show_progress(self, label: str | None, done: int = 0, total: int | None = None) -> None:
+        """Show (or, with None, hide) the indexing progress row."""
+        self.set_class(label is not None, "-indexing")
+        if label is not None:
+            self.query_one("#index-progress-label", Label).update(label)
+            self.query_one("#index-progress-bar", ProgressBar).update(total=total, progress=done)
+
+    def action_focus_input(self) -> None:
+        self.question_input.focus()
+
+    def action_next_card(self, wrap: bool = True) -> None:
+        self._move(+1, wrap)
+
+    def action_previous_card(self, wrap: bool = True) -> None:
+        self._move(-1, wrap)
+
+    def _move(self, step: int, wrap: bool) -> None:
+        cards = self.log_view.hit_cards()
+        focused = self.focused
+        if not cards:
+            self.question_input.focus()
+            return
+        if not isinstance(focused, HitCard) or focused not in cards:
+            # From the question box: Tab goes to the newest answer's top card, Shift+Tab to its last.
+            latest = [card for card in cards if card.parent is cards[-1].parent]
+            (latest[0] if step > 0 else latest[-1]).focus()
+            return
+        index = cards.index(focused) + step
+        if 0 <= index < len(cards):
+            cards[index].focus()
+        elif wrap:
+            self.question_input.focus()

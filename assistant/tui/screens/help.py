@@ -1,0 +1,53 @@
+"""The help screen (`?` or F1): what each key does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("Enter", "ask the question in the box"),
+    ("↑ / ↓", "recall earlier questions (in the box)"),
+    ("Tab / Shift+Tab", "next / previous result card"),
+    ("j / k", "next / previous result card (outside the box)"),
+    ("Esc", "back to the question box"),
+    ("Enter / Space", "keep the selected card open"),
+    ("o", "open the selected passage in $EDITOR, or in the viewer"),
+    ("c", "copy the selected passage's citation"),
+    ("f / F", "answer from one note only / from all notes again"),
+    ("Ctrl+L", "clear the conversation"),
+    ("Ctrl+P", "commands: re-index, search mode, number of results"),
+    ("? / F1", "this help"),
+    ("Ctrl+Q", "quit"),
+)
+
+ABOUT = (
+    "Answers are passages of your own notes, ranked; nothing is generated. A short follow-up "
+    '("and the timeout?", "what about pricing") is searched together with the question before it; '
+    "the card shows what was searched. Saving a note re-indexes it in the background."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss_help", "Close")]
+
+    def __init__(self, keys: Sequence[tuple[str, str]] = KEYS) -> None:
+        super().__init__(classes="help-screen")
+        self.keys = tuple(keys)
+
+    def compose(self) -> ComposeResult:
+        width = max(len(key) for key, _ in self.keys) + 2
+        rows = [Content.assemble((key.ljust(width), "bold"), what) for key, what in self.keys]
+        with Vertical(id="help-dialog"):
+            yield Static(Content("Notes Assistant — keys"), id="help-title")
+            yield Static(Content("\n").join(rows), id="help-keys")
+            yield Static(Content(ABOUT), id="help-about")
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,59 @@
+"""The conversation log: each question, then its answer card, oldest first."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from assistant.conversation import Question
+from assistant.tui.widgets.answer_card import AnswerCard, QuestionEntry
+from assistant.tui.widgets.hit_card import HitCard
+
+WELCOME = (
+    "Ask a question about your notes, e.g. “lambda max memory”, then a follow-up such as “and the timeout?”.\n"
+    "Answers are passages of your notes with their citations; nothing is made up. Press ? for keys."
+)
+
+
+class ConversationLog(VerticalScroll, can_focus=False):
+    """Questions and answer cards. The app adds turns and fills them in; the log only lays them out."""
+
+    def compose_welcome(self) -> Static:
+        return Static(Content(WELCOME), id="welcome")
+
+    def on_mount(self) -> None:
+        self.mount(self.compose_welcome())
+
+    def add_turn(self, turn: int, question: Question, *, waiting: str) -> AnswerCard:
+        for welcome in self.query("#welcome"):
+            welcome.remove()
+        for earlier in self.query(AnswerCard):
+            earlier.remove_class("-latest")
+        entry = QuestionEntry(question)
+        card = AnswerCard(turn, question, waiting=waiting)
+        card.add_class("-latest")
+        self.mount_all([entry, card])
+        return card
+
+    def answer_card(self, turn: int) -> AnswerCard | None:
+        for card in self.query(AnswerCard):
+            if card.turn == turn:
+                return card
+        return None
+
+    def answer_cards(self) -> list[AnswerCard]:
+        return list(self.query(AnswerCard))
+
+    def hit_cards(self) -> list[HitCard]:
+        return list(self.query(HitCard))
+
+    async def clear(self) -> None:
+        await self.remove_children()
+        await self.mount(self.compose_welcome())
+
+    def show_question(self, card: AnswerCard) -> None:
+        """Scroll so that the card's question is at the top (its answer below it)."""
+        entries = [entry for entry in self.query(QuestionEntry) if entry.question is card.question]
+        target = entries[0] if entries else card
+        self.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False)

@@ -1,0 +1,40 @@
+"""The question box: Enter asks, Up/Down recall earlier questions."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+from assistant.conversation import History
+
+PLACEHOLDER = "Ask your notes…  (Enter asks · ↑/↓ earlier questions · Tab to the results)"
+
+
+class QuestionInput(Input):
+    """An Input with shell-like recall of earlier questions."""
+
+    BINDINGS = [
+        Binding("up", "recall_back", "Earlier question", show=False),
+        Binding("down", "recall_forward", "Later question", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(placeholder=PLACEHOLDER, id=id)
+        self.history = History()
+
+    def remember(self, text: str) -> None:
+        self.history.add(text)
+
+    def action_recall_back(self) -> None:
+        recalled = self.history.back(self.value)
+        if recalled is not None:
+            self._show(recalled)
+
+    def action_recall_forward(self) -> None:
+        recalled = self.history.forward()
+        if recalled is not None:
+            self._show(recalled)
+
+    def _show(self, text: str) -> None:
+        self.value = text
+        self.cursor_position = len(text)

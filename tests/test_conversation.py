@@ -1,0 +1,206 @@
+"""Follow-up resolution, the strength verdict and the recall history (assistant/conversation.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.chunk import Chunk
+from assistant.conversation import (
+    STRONG,
+    Conversation,
+    History,
+    Thresholds,
+    match_strength,
+    resolve,
+    score_fraction,
+)
+from assistant.search import RRF_K, Hit, SearchResponse
+
+# ---------------------------------------------------------------- follow-ups
+
+
+@pytest.mark.parametrize(
+    ("previous", "asked", "searched"),
+    [
+        # a leading connector keeps the topic and swaps the aspect
+        ("lambda max memory", "and the max timeout?", "lambda max timeout"),
+        ("lambda max memory", "and the timeout?", "lambda timeout"),
+        ("lambda max memory", "what about pricing", "lambda pricing"),
+        ("lambda max memory", "How about the cost?", "lambda cost"),
+        # "and for X" swaps the topic and keeps the aspect
+        ("lambda pricing", "and for s3?", "s3 pricing"),
+        ("lambda pricing", "same for EC2", "EC2 pricing"),
+        # a pronoun with no noun of its own points back
+        ("lambda max memory", "what about it", "lambda max memory"),
+        ("lambda max memory", "how much does that cost", "lambda cost"),
+        ("s3 bucket", "is it encrypted by default?", "s3 bucket encrypted default"),
+        ("glacier", "how long do those take", "glacier long take"),
+        # a fragment with no topic of its own
+        ("lambda max memory", "pricing?", "lambda pricing"),
+        ("lambda max memory", "max size", "lambda max size"),
+        # a name-shaped word after a connector is a new topic
+        ("lambda pricing", "what about DynamoDB", "DynamoDB pricing"),
+        # a new aspect word that is not an attribute joins the topic
+        ("lambda max memory", "and the cold start?", "lambda cold start"),
+    ],
+)
+def test_follow_ups_are_searched_in_context(previous: str, asked: str, searched: str) -> None:
+    question = resolve(asked, previous)
+    assert question.follow_up
+    assert question.searched == searched
+    assert question.context == previous
+    assert question.asked == asked
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "what is a nacl",
+        "how does vpc peering work",
+        "which services that scale automatically",  # "that" after a noun is not a pronoun
+        "what is a nacl and how is it different from security groups",  # "it" is this question's nacl
+        "wat is a nacl an how is it difrent from securty grups",
+        "and what is a nacl?",  # a whole question after the connector stands alone
+        "lambda",
+        "S3 storage classes",
+    ],
+)
+def test_new_topics_start_fresh(asked: str) -> None:
+    question = resolve(asked, "lambda max memory")
+    assert not question.follow_up
+    assert question.searched == asked
+    assert question.context is None
+
+
+def test_nothing_to_lean_on_at_the_start() -> None:
+    question = resolve("and the timeout?", None)
+    assert not question.follow_up
+    assert question.searched == "and the timeout?"
+
+
+def test_chained_follow_ups_carry_the_topic() -> None:
+    conversation = Conversation()
+    assert conversation.ask("lambda max memory").searched == "lambda max memory"
+    assert conversation.ask("and the timeout?").searched == "lambda timeout"
+    assert conversation.ask("and for s3?").searched == "s3 timeout"
+    assert conversation.ask("what is a nacl").searched == "what is a nacl"
+    conversation.clear()
+    assert not conversation.ask("and the timeout?").follow_up
+
+
+def test_follow_up_logic_has_no_subject_words() -> None:
+    """The decision rests on general signals: none of the corpus's subject words appear in the rules."""
+    import assistant.conversation as module
+
+    source = open(module.__file__, encoding="utf-8").read().lower()
+    rules = source.split("def resolve", 1)[1].split("# ------", 1)[0]
+    for word in ("lambda", "s3", "ec2", "nacl", "vpc", "dynamodb", "aws"):
+        assert f'"{word}"' not in rules
+
+
+# ---------------------------------------------------------------- strength
+
+
+def _response(
+    mode: str, ranks: list[dict[str, int | None]], scores: list[float], searched: str = "q"
+) -> SearchResponse:
+    hits = [
+        Hit(i + 1, score, Chunk("n.md", ("Topic",), 1, 2, "lambda memory limit text"), rank)
+        for i, (rank, score) in enumerate(zip(ranks, scores, strict=True))
+    ]
+    return SearchResponse(searched, searched, mode, hits)
+
+
+def test_hybrid_strong_when_lists_agree_near_the_top() -> None:
+    strength = match_strength(_response("hybrid", [{"bm25": 2, "dense": 1}], [0.03]))
+    assert strength.strong
+
+
+@pytest.mark.parametrize(
+    ("ranks", "reason"),
+    [
+        ({"bm25": None, "dense": 1}, "none of your words"),
+        ({"bm25": 1, "dense": None}, "meaning is far"),
+        ({"bm25": 5, "dense": 9}, "top 3"),  # a misspelt question: both lists unsure
+        ({"bm25": 1, "dense": 15}, "disagree"),
+    ],
+)
+def test_hybrid_weak_matches_say_why(ranks: dict[str, int | None], reason: str) -> None:
+    strength = match_strength(_response("hybrid", [ranks], [0.02]))
+    assert not strength.strong
+    assert reason in strength.reason
+
+
+def test_hybrid_uses_the_best_meaning_list() -> None:
+    """With line vectors there is a third list; the best meaning rank counts."""
+    assert match_strength(_response("hybrid", [{"bm25": 2, "dense": 12, "lines": 1}], [0.03])).strong
+
+
+def test_dense_threshold_is_the_cosine() -> None:
+    assert match_strength(_response("dense", [{"dense": 1}], [STRONG.min_cosine + 0.01])).strong
+    assert not match_strength(_response("dense", [{"dense": 1}], [STRONG.min_cosine - 0.01])).strong
+
+
+def test_bm25_threshold_is_word_coverage() -> None:
+    assert match_strength(_response("bm25", [{"bm25": 1}], [3.0], searched="lambda memory")).strong
+    weak = match_strength(_response("bm25", [{"bm25": 1}], [3.0], searched="lambda world cup winner"))
+    assert not weak.strong
+    assert "1 of 4 words" in weak.reason
+
+
+def test_no_hits_is_weak() -> None:
+    assert not match_strength(SearchResponse("q", "q", "hybrid", [])).strong
+
+
+def test_thresholds_are_adjustable_in_one_place() -> None:
+    response = _response("hybrid", [{"bm25": 4, "dense": 4}], [0.02])
+    assert not match_strength(response).strong
+    assert match_strength(response, Thresholds(top_rank=5)).strong
+
+
+# ---------------------------------------------------------------- score bar
+
+
+def test_score_fraction_per_mode() -> None:
+    assert score_fraction(2 / (RRF_K + 1), "hybrid", 0.0) == pytest.approx(1.0)
+    assert score_fraction(1 / (RRF_K + 1), "hybrid", 0.0) == pytest.approx(0.5)
+    assert score_fraction(3 / (RRF_K + 1), "hybrid", 0.0, lists=3) == pytest.approx(1.0)
+    assert score_fraction(0.42, "dense", 0.9, lists=1) == pytest.approx(0.42)
+    assert score_fraction(1 / (RRF_K + 1), "dense", 0.0, lists=2) == pytest.approx(0.5)
+    assert score_fraction(-0.2, "dense", 0.9) == 0.0
+    assert score_fraction(6.0, "bm25", 12.0) == pytest.approx(0.5)
+    assert score_fraction(6.0, "bm25", 0.0) == 0.0
+
+
+# ---------------------------------------------------------------- recall history
+
+
+def test_history_recalls_like_a_shell() -> None:
+    history = History()
+    for text in ("first", "second", "second", "third"):
+        history.add(text)
+    assert history.entries == ["first", "second", "third"]
+    assert history.back("draft") == "third"
+    assert history.back("third") == "second"
+    assert history.back("second") == "first"
+    assert history.back("first") is None
+    assert history.forward() == "second"
+    assert history.forward() == "third"
+    assert history.forward() == "draft"
+    assert history.forward() is None
+
+
+def test_empty_history_recalls_nothing() -> None:
+    history = History()
+    assert history.back("x") is None
+    assert history.forward() is None
+
+
+def test_hybrid_weak_when_the_best_cosine_is_low() -> None:
+    """"capital of France" can top both lists by a single shared word; its cosine gives it away."""
+    hit = Hit(1, 0.18, Chunk("n.md", ("Topic",), 1, 2, "France region"), {"bm25": 1, "dense": 1, "lines": 1},
+              {"bm25": 4.0, "dense": 0.22, "lines": 0.25})
+    strength = match_strength(SearchResponse("capital of france", "capital of france", "hybrid", [hit]))
+    assert not strength.strong and "0.25 similar" in strength.reason
+    good = Hit(1, 0.27, hit.chunk, hit.ranks, {"bm25": 4.0, "dense": 0.41, "lines": 0.66})
+    assert match_strength(SearchResponse("q", "q", "hybrid", [good])).strong

@@ -1,0 +1,65 @@
+"""Snapshots of the chat app's main states, at a fixed 100x32 terminal, over the fake searcher.
+
+Few and deliberate (STYLE §10): an answer, a follow-up with a card selected, an honest weak answer,
+and the note viewer. Read the diff report before `--snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from assistant.config import Settings
+from assistant.tui.app import NotesApp
+from assistant.tui.screens.viewer import NoteViewer
+from tests.tui.conftest import FakeBackend
+from tests.tui.helpers import ask, wait_until
+
+SIZE = (100, 32)
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def app(corpus: Path, tmp_path: Path, backend: FakeBackend, monkeypatch: pytest.MonkeyPatch) -> NotesApp:
+    # A relative notes folder, so the status line reads the same on every machine.
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(corpus_dir=Path("corpus"), index_dir=Path("index"), model="fake-model")
+    return NotesApp(settings, backend, watch_notes=False)
+
+
+def asking(*questions: str, keys: tuple[str, ...] = ()) -> Callable[[Pilot[None]], Awaitable[Any]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        for question in questions:
+            await ask(pilot, question)
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause(0.1)
+
+    return run_before
+
+
+def test_answer_with_top_card_open(snap_compare: SnapCompare, app: NotesApp) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=asking("lambda max memory"))
+
+
+def test_follow_up_with_second_card_selected(snap_compare: SnapCompare, app: NotesApp) -> None:
+    run_before = asking("lambda max memory", "and the timeout?", keys=("tab", "tab"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_no_strong_match(snap_compare: SnapCompare, app: NotesApp) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=asking("banana bread recipe"))
+
+
+def test_note_viewer(snap_compare: SnapCompare, app: NotesApp) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await ask(pilot, "lambda pricing")
+        await pilot.press("tab", "o")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, NoteViewer))
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
