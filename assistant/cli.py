@@ -202,6 +202,50 @@ def eval_command(
         _say(f"eval check passed against {baseline_path}")
 
 
+@cli.command("bench")
+@location_options
+@click.option(
+    "--runs", type=click.IntRange(1, 50), default=5, show_default=True, help="Repeats of each process-level timing."
+)
+@click.option(
+    "--scale",
+    type=click.IntRange(1),
+    help="Bench at scale: synthetic notes of about N chunks, or the folder given with --corpus.",
+)
+@click.option(
+    "--stand-in/--real-model",
+    default=None,
+    help="Use a cheap stand-in embedder (default: only above 5,000 chunks at scale).",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results here."
+)
+def bench_command(
+    corpus_dir: Path | None,
+    index_dir: Path | None,
+    model: str | None,
+    runs: int,
+    scale: int | None,
+    stand_in: bool | None,
+    json_out: Path | None,
+) -> None:
+    """Measure speed (cold ask, chat app start, query latency, builds, memory) on throwaway copies."""
+    from assistant.bench import run_bench
+
+    settings = _settings(corpus_dir, index_dir, model)
+    scale_corpus = settings.corpus_dir if scale is not None and corpus_dir is not None else None
+    run_bench(
+        settings,
+        runs=runs,
+        scale=None if scale_corpus else scale,
+        scale_corpus=scale_corpus,
+        stand_in=stand_in,
+        out=click.echo,
+        note=_say,
+        json_out=json_out,
+    )
+
+
 @cli.command("status")
 @location_options
 def status_command(corpus_dir: Path | None, index_dir: Path | None, model: str | None) -> None:
