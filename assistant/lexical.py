@@ -120,8 +120,9 @@ class LexicalIndex:
         return scores
 
     def correct(self, term: str) -> int | None:
-        """The column of the most common indexed term one edit away from an unknown term ("lamda",
-        "regoin", "storge"), found through a delete-neighbourhood table built on first use."""
+        """The column of the most common indexed term one edit (or one swap of neighbouring letters)
+        away from an unknown term ("lamda", "regoin", "storge", "memroy"), found through a
+        delete-neighbourhood table built on first use."""
         if len(term) < 4 or len(term) > MAX_CORRECTED_CHARS or term.isdigit():
             return None
         if self._deletes is None:
@@ -134,6 +135,11 @@ class LexicalIndex:
         candidates: set[int] = set()
         for variant in _deletions(term) | {term}:
             candidates.update(self._deletes.get(variant, ()))
+        # Swapped letters ("memroy") are two edits apart once the right word is stemmed ("memori").
+        swapped = [term[:i] + term[i + 1] + term[i] + term[i + 2 :] for i in range(len(term) - 1)]
+        for stem in _stemmer().stemWords(swapped):
+            if stem in self.vocab:
+                candidates.add(self.vocab[stem])
         if not candidates:
             return None
         return max(candidates, key=lambda column: (int(self.indptr[column + 1] - self.indptr[column]), -column))

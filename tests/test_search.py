@@ -92,3 +92,11 @@ def test_bad_questions_and_options(searcher: Searcher) -> None:
 def test_normalise_query() -> None:
     assert normalise_query("  lambda\t\x1b[31m max\nmemory ") == "lambda [31m max memory"
     assert len(normalise_query("a " * 100_000)) <= 2000
+
+
+def test_bm25_corrects_one_typo_or_swap(tmp_path: Path) -> None:
+    build_bm25(["lambda memory limit", "ssh port", "storage gateway"], tmp_path)
+    index = LexicalIndex(tmp_path)
+    for typo, row in (("lamda", 0), ("memroy", 0), ("storge", 2), ("sssh port", 1)):
+        assert int(np.argmax(index.scores(typo))) == row, typo
+    assert not index.scores("zzzz").any()
