@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assistant.chunk import approximate_token_count
 
@@ -257,3 +258,16 @@ def expected_problems(*, huge: bool = True, fifo: bool = True) -> dict[str, tupl
     if not fifo:
         expected.pop("pipe.md")
     return expected
+
+
+def run_notes(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run `notes ARGV` in-process through cli.main (its error handling included)."""
+    from assistant import cli
+
+    code = 0
+    try:
+        cli.main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

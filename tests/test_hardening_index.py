@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import cli
 from assistant.config import Settings
 from assistant.engine import build, open_searcher
 from assistant.errors import IndexCorrupt, IndexLocked, IndexStale, IndexTooNew
@@ -36,7 +35,7 @@ from assistant.index import (
 )
 from assistant.search import Searcher
 
-from .messy import FakeEmbedder, InterruptingEmbedder
+from .messy import FakeEmbedder, InterruptingEmbedder, run_notes
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "fake-hash-32"
@@ -112,15 +111,6 @@ def assert_one_rebuild_message(messages: list[str], *words: str) -> None:
 def where(corpus: Path, index: Path) -> list[str]:
     return ["--corpus", str(corpus), "--index", str(index), "--model", MODEL]
 
-
-def run_notes(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---------------------------------------------------------------- damaged files → automatic rebuild

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
 from assistant.chunk import Chunk
 from assistant.errors import UsageProblem
 from assistant.index import build_index
 from assistant.present import format_response, inert, response_record, to_json
 from assistant.search import MAX_QUERY_CHARS, Hit, Searcher, SearchResponse, normalise_query
 
-from .messy import HOSTILE_CHARS, HOSTILE_NOTE, FakeEmbedder
+from .messy import HOSTILE_CHARS, HOSTILE_NOTE, FakeEmbedder, run_notes
 
 NOTES = {
     "lambda.md": "# Lambda\n\n## Limits\n\nMemory from 128 MB to 10 GB; the timeout is fifteen minutes.\n",
@@ -53,16 +52,6 @@ def fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: FakeEmbedder())
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
 
-
-def run_notes(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `notes ARGV` in-process through cli.main (its error handling included)."""
-    code = 0
-    try:
-        cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def ask_args(notes_index: tuple[Path, Path], *extra: str) -> list[str]:
