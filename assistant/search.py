@@ -1,7 +1,8 @@
-"""Stage 5, search: a question → dense and BM25 candidate lists → fused, ranked Hits.
+"""Stage 5, search: a question → passage-vector, line-vector and BM25 candidate lists → fused, ranked Hits.
 
 Each stage is its own function returning ranked `(row, score)` lists, and fusion is pure:
 - `dense_candidates`: cosine similarity (inner product of normalised vectors), in [-1, 1];
+- `line_candidates`: passages ranked by the cosine of their best-matching line, in [-1, 1];
 - `bm25_candidates`: BM25 scores, >= 0, unbounded;
 - `fuse_rrf`: reciprocal rank fusion, score = sum over lists of weight / (k + rank). RRF ignores the
   lists' incomparable score scales and rewards passages both retrievers agree on.
