@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 11
+CHUNKER_VERSION = 12
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -482,9 +482,13 @@ class _SectionBuilder:
         return pieces
 
     def _halve(self, text: str, budget: int) -> list[str]:
-        words = text.split(" ")
-        if len(words) <= 1 or self.count(text) <= budget:
+        if len(text) < 2 or self.count(text) <= budget:
             return [text]
+        words = text.split(" ")
+        if len(words) <= 1:
+            # One "word" over the window (a table rule of 300 dashes, a base64 blob): cut it in the middle.
+            middle = len(text) // 2
+            return self._halve(text[:middle], budget) + self._halve(text[middle:], budget)
         middle = len(words) // 2
         return self._halve(" ".join(words[:middle]), budget) + self._halve(" ".join(words[middle:]), budget)
 

@@ -110,6 +110,16 @@ def test_over_long_single_line_is_cut_into_pieces_sharing_its_span() -> None:
     assert not coverage_problems(document, chunks, skipped)
 
 
+def test_a_single_word_over_the_window_is_cut_too() -> None:
+    rule = "|" + "-" * 2000 + "|"
+    text = f"# Matrix\n\n| a | b |\n{rule}\n| 1 | 2 |\n"
+    document = doc(text)
+    chunks, skipped = chunk_with_skips(document, max_tokens=64)
+    assert all(len(c.embedding_text.split("\n", 1)[1]) < 2000 for c in chunks)
+    assert "".join(c.text for c in chunks if c.start_line == c.end_line == 4) == rule
+    assert not coverage_problems(document, chunks, skipped)
+
+
 def test_table_of_contents_is_skipped() -> None:
     toc = "\n".join(f"- [Part {i}](#part-{i})" for i in range(6))
     text = f"# Guide\n\n{toc}\n\n## Part 1\n\nreal content\n"
