@@ -3,13 +3,17 @@
 Run from the repository root with a built index: `.venv/bin/python tests/tui/make_screenshot.py`.
 """
 
-import asyncio, sys
+import asyncio
+import sys
+
 sys.path.insert(0, ".")
 from pathlib import Path
+
 from assistant.config import Settings
 from assistant.tui.app import NotesApp
 from assistant.tui.backend import EngineBackend
 from tests.tui.helpers import ask, wait_until
+
 
 async def main():
     settings = Settings.from_env()
@@ -21,4 +25,6 @@ async def main():
         await pilot.press("tab", "tab")
         await pilot.pause(0.5)
         app.save_screenshot(str(Path(__file__).with_name("screenshot-chat-answering.svg")))
+
+
 asyncio.run(main())
