@@ -3,7 +3,6 @@ and an autouse guard that keeps every test away from the developer's real index/
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,37 +10,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import messy
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
 
 
-class FakeEmbedder:
-    """Hashed bag-of-words vectors: same words → similar vectors, no model, fully deterministic."""
-
-    name = "fake-bow"
-    dimension = 64
-    max_tokens = 256
+class FakeEmbedder(messy.FakeEmbedder):
+    """tests/messy.py's hashed bag-of-words embedder, 64-d, counting the texts each call embeds."""
 
     def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dimension, dtype=np.float32)
-        for word in re.findall(r"\w+", text.lower()):
-            digest = hashlib.md5(word.encode()).digest()
-            vector[digest[0] % self.dimension] += 1.0 if digest[1] % 2 else -1.0
-        norm = np.linalg.norm(vector)
-        return vector / norm if norm else vector
+        super().__init__(name="fake-bow", dimension=64, max_tokens=256)
+        self.calls: list[int] = []  # type: ignore[assignment]
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(len(texts))
-        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_documents(texts)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_queries(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(text) for text in texts]).astype(np.float32)
 
     def count_tokens(self, text: str) -> int:
         return len(re.findall(r"\w+|[^\w\s]", text))

@@ -51,10 +51,8 @@ def test_unchanged_corpus_is_up_to_date(small_corpus: Path, small_index: Path) -
 
 
 def test_new_model_rebuilds_everything(small_corpus: Path, small_index: Path) -> None:
-    class OtherModel(FakeEmbedder):
-        name = "other-model"
-
-    embedder = OtherModel()
+    embedder = FakeEmbedder()
+    embedder.name = "other-model"
     report = build_index(small_corpus, small_index, embedder, export_encoder=False)
     assert report.rebuilt_all and report.embedded == report.chunks
 
