@@ -605,24 +605,18 @@ def write_faiss(path: Path, vectors: np.ndarray) -> str:
 
 
 def _place_encoder(target: Path, previous: Path | None, embedder: Embedder, same_model: bool) -> None:
-    """Reuse the ONNX export the embedder runs on, or the previous one for the same model; else export."""
-    from assistant.onnx_encoder import export_onnx_encoder, onnx_encoder_available
+    """Keep the ONNX export the embedder ran on, or else the previous one for the same model.
+
+    Exporting is the engine's job (`engine._embedder_for_build`); an embedder without an export here is
+    one whose model could not be exported, and trying again would only fail again. Queries then fall
+    back to sentence-transformers."""
+    from assistant.onnx_encoder import onnx_encoder_available
 
     source = getattr(embedder, "encoder_dir", None)
     if source is None and same_model and previous is not None:
         source = previous / "encoder"
     if source is not None and onnx_encoder_available(source):
         shutil.copytree(source, target)
-        return
-    path = getattr(embedder, "path", None)
-    if path is None:
-        return
-    target.mkdir(parents=True, exist_ok=True)
-    try:
-        export_onnx_encoder(path, target)
-    except Exception as exc:  # noqa: BLE001 - any export failure only costs speed: queries fall back
-        shutil.rmtree(target, ignore_errors=True)
-        (target.parent / "encoder-error.txt").write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
 
 
 def require_index(index_dir: Path) -> Path:
