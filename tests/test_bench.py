@@ -181,7 +181,8 @@ def test_corpus_bench_with_stand_in_and_a_fake_chat_app(tmp_path: Path, small_co
 
 
 def test_a_missing_chat_app_is_reported_not_fatal(tmp_path: Path, small_corpus: Path, questions: Path) -> None:
-    from assistant.bench import Report, _tui
+    from assistant.bench import Report
+    from assistant.bench.corpus import _tui
 
     report = Report("corpus", {}, {})
     _tui(report, tmp_path, small_corpus, tmp_path / "index", "m", 2, "no_such_chat_app:run_chat", (), lambda _m: None)
@@ -192,7 +193,8 @@ def test_a_missing_chat_app_is_reported_not_fatal(tmp_path: Path, small_corpus: 
 def test_recall_of_an_hnsw_index_against_exact_search() -> None:
     import faiss
 
-    from assistant.bench import EF_SEARCH_SWEEP, Report, _recall
+    from assistant.bench import EF_SEARCH_SWEEP, Report
+    from assistant.bench.scale import _recall
 
     rng = np.random.default_rng(0)
     stored = rng.standard_normal((3000, 32)).astype(np.float32)

@@ -1,0 +1,89 @@
+"""Warm query timing, shared by both modes: the questions, latency per mode, time per stage.
+
+Every question is asked once per mode of one loaded Searcher (after a few untimed ones), so the
+numbers are what a chat session sees once the index is open, not a cold start.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.config import MODES
+
+if TYPE_CHECKING:
+    from assistant.search import Searcher
+
+
+_SAMPLE_QUESTIONS = (
+    "lambda maximum memory",
+    "difference between security groups and network ACLs",
+    "what is a NAT gateway",
+    "S3 storage classes",
+    "RDS multi-AZ vs read replicas",
+    "SQS visibility timeout",
+    "dynamodb partition key",
+    "route 53 routing policies",
+    "iam policy structure",
+    "how to connect a VPC to S3 privately",
+)
+
+
+def load_questions(path: Path | None) -> list[str]:
+    """The eval questions ("question" or "query" field, one JSON object a line), or a built-in sample."""
+    if path is None or not path.is_file():
+        return list(_SAMPLE_QUESTIONS)
+    questions: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            text = record.get("question") or record.get("query")
+            if text:
+                questions.append(str(text))
+    return questions or list(_SAMPLE_QUESTIONS)
+
+
+def latencies(searcher: Searcher, questions: Sequence[str], k: int) -> dict[str, list[float]]:
+    """Warm search latency per mode, in ms, over every question (after 10 untimed per mode)."""
+    for mode in MODES:
+        for question in questions[:10]:
+            searcher.search(question, k=k, mode=mode)
+    timings: dict[str, list[float]] = {}
+    for mode in MODES:
+        samples = timings[mode] = []
+        for question in questions:
+            started = time.perf_counter()
+            searcher.search(question, k=k, mode=mode)
+            samples.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[float]]:
+    """Per-stage query time: BM25 scoring, BM25 top-k, query encoding, dense search."""
+    from assistant.search import CANDIDATES, bm25_candidates, dense_candidates, line_candidates, normalise_query
+
+    names = ["bm25 scoring", "bm25 top-k", "query encoding", "dense search (chunks)"]
+    lines = getattr(searcher, "lines", None)
+    if lines is not None:
+        names.append("dense search (lines)")
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for question in questions:
+        text = normalise_query(question)
+        marks = [time.perf_counter()]
+        scores = searcher.lexical.scores(text)
+        marks.append(time.perf_counter())
+        bm25_candidates(scores, CANDIDATES, None)
+        marks.append(time.perf_counter())
+        vector = searcher.embed_query(text)
+        marks.append(time.perf_counter())
+        dense_candidates(searcher.dense_index, vector, CANDIDATES, None)
+        marks.append(time.perf_counter())
+        if lines is not None:
+            line_candidates(lines[0], lines[1], vector, CANDIDATES, None)
+            marks.append(time.perf_counter())
+        for name, begin, end in zip(names, marks, marks[1:], strict=False):
+            timings[name].append((end - begin) * 1000)
+    return timings
