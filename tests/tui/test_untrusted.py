@@ -72,3 +72,26 @@ async def test_hostile_question_is_echoed_literally(settings: Settings, backend:
         await ask(pilot, "[bold]lambda[/] [link=http://e]y[/link]")
         text = assert_safe(app)
         assert "❯ [bold]lambda[/] [link=http://e]y[/link]" in text
+
+
+# Markup, escapes and entities inside bold, code and link spans: the preview renders the spans, and
+# their text stays literal (entities decode to bidi controls after `inert`, so they are checked too).
+STYLED_HOSTILE = (
+    "- **[bold red]x[/] \x1b[31mbold** and `[@click=app.quit] code` and [link \u202egoes &#x202e;](http://e)\n"
+    "- **entity &rlm;tail &#8238;** styled hostile words\n"
+)
+
+
+async def test_hostile_text_in_styled_spans(settings: Settings) -> None:
+    chunks = [Chunk(name, ("Styled",), 1, 2, STYLED_HOSTILE.rstrip("\n")) for name in ("first.md", "styled.md")]
+    app = NotesApp(settings, FakeBackend(FakeSearcher(chunks)), watch_notes=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await ask(pilot, "bold code link")
+        cards = list(app.query(HitCard))
+        assert cards[0].expanded and not cards[1].expanded
+        text = assert_safe(app)
+        expanded, preview = text.split("styled.md:1-2")
+        assert "link \\u202egoes \\u202e" in expanded and "entity \\u200ftail \\u202e" in expanded
+        assert "• [bold red]x[/] \\x1b[31mbold and [@click=app.quit] code and link \\u202egoes \\u202e" in preview
+        assert "• entity \\u200ftail \\u202e styled hostile words" in preview
+        assert "**" not in preview and "`" not in preview and "](http" not in preview

@@ -1,8 +1,8 @@
 """One ranked passage: rank, score bar, citation, heading path, and the passage itself.
 
-Collapsed it shows two lines; it expands when selected (focused). The top result starts expanded and
-stays so. The passage body is built on first expansion, so a long conversation of collapsed cards stays
-cheap.
+Collapsed it shows two lines of the passage, Markdown read rather than shown as source; it expands
+when selected (focused). The top result starts expanded and stays so. The passage body is built on first
+expansion, so a long conversation of collapsed cards stays cheap.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class HitCard(Vertical, can_focus=True):
         "hit-card--bar-empty",
         "hit-card--term",
         "hit-card--best",
+        "hit-card--code",
+        "hit-card--link",
     }
 
     BINDINGS = [("enter,space", "toggle_pin", "Pin open")]
@@ -84,6 +86,10 @@ class HitCard(Vertical, can_focus=True):
     def citation(self) -> str:
         return self.hit.chunk.citation
 
+    @property
+    def is_markdown(self) -> bool:
+        return self.hit.chunk.file.lower().endswith(MARKDOWN_SUFFIXES)
+
     def compose(self) -> ComposeResult:
         hit = self.hit
         chunk = hit.chunk
@@ -97,7 +103,7 @@ class HitCard(Vertical, can_focus=True):
         yield Static(title, classes="hit-title")
         path = " › ".join(chunk.heading_path) if chunk.heading_path else "(top of the note)"
         yield Static(Content(inert(path)), classes="hit-path")
-        yield Static(preview(chunk.text, self.terms), classes="hit-preview")
+        yield Static(preview(chunk.text, self.terms, markdown=self.is_markdown), classes="hit-preview")
         yield Vertical(classes="hit-body")
 
     def on_mount(self) -> None:
@@ -111,7 +117,7 @@ class HitCard(Vertical, can_focus=True):
 
     def _build_body(self) -> Static | PassageMarkdown:
         chunk = self.hit.chunk
-        if chunk.file.lower().endswith(MARKDOWN_SUFFIXES):
+        if self.is_markdown:
             return PassageMarkdown(
                 inert(chunk.text), terms=self.terms, best=best_fragment(chunk.text, self.terms), classes="hit-passage"
             )

@@ -3,6 +3,7 @@ highlighted and the best-matching sentence emphasised.
 
 Note text is untrusted. It always goes through `inert` first (escape sequences and bidi controls become
 visible escapes) and into `Content(...)`, never into a markup string, so `[bold]` in a note stays text.
+Markdown decodes entities (`&#x202e;`) after that, so its rendered text is made inert once more.
 Styles are referenced by component class (".hit-card--term"), resolved against the enclosing HitCard,
 so their colours live in app.tcss.
 """
@@ -12,16 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.content import Content
+from textual.content import Span as StyleSpan
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
 
-from assistant.highlight import best_sentence, locate, term_spans
+from assistant.highlight import Span, best_sentence, locate, term_spans
 from assistant.present import inert
+from assistant.tui.widgets.markdown_lines import markdown_lines
 
 TERM_STYLE = ".hit-card--term"
 BEST_STYLE = ".hit-card--best"
-
-Span = tuple[int, int]
 
 
 def decorate(content: Content, terms: Sequence[str], best: str | None) -> Content:
@@ -36,6 +37,29 @@ def decorate(content: Content, terms: Sequence[str], best: str | None) -> Conten
     return content
 
 
+def inert_content(content: Content) -> Content:
+    """Content whose text is `inert`, its styles kept.
+
+    Why again: the Markdown parser decodes entities after `inert` ran, and `&#x202e;` or `&rlm;` decode
+    to bidi controls. Cheap when nothing needs escaping, which is nearly always.
+    """
+    plain = content.plain
+    if inert(plain) == plain:
+        return content
+    pieces: list[Content] = []
+    last = 0
+    for index, char in enumerate(plain):
+        # inert keeps a zero-width joiner between two symbols (an emoji sequence): ask it with the neighbours.
+        window = plain[max(index - 1, 0) : index + 2] if char == "\u200d" else char
+        if char in inert(window):
+            continue
+        styles = [StyleSpan(0, len(inert(char)), span.style) for span in content[index : index + 1].spans]
+        pieces += [content[last:index], Content(inert(char), styles)]
+        last = index + 1
+    pieces.append(content[last:])
+    return Content("").join(pieces)
+
+
 def plain_passage(text: str, terms: Sequence[str]) -> Content:
     """A passage shown line for line (plain-text notes keep their layout)."""
     safe = inert(text)
@@ -43,16 +67,39 @@ def plain_passage(text: str, terms: Sequence[str]) -> Content:
     return decorate(Content(safe), terms, safe[best[0] : best[1]] if best else None)
 
 
-def preview(text: str, terms: Sequence[str], lines: int = 2) -> Content:
-    """A collapsed passage: `lines` lines from the best-matching sentence's line (or the start)."""
+def preview(text: str, terms: Sequence[str], lines: int = 2, *, markdown: bool = False) -> Content:
+    """A collapsed passage: `lines` lines from the best-matching sentence's line (or the start).
+
+    A Markdown passage reads as rendered (see `markdown_lines`); a plain-text one shows its stripped lines.
+    """
     safe = inert(text)
     best = best_sentence(safe, terms)
+    body = _markdown_preview(safe, best, lines) if markdown else None
+    if body is None:
+        body = _plain_preview(safe, best, lines)
+    return decorate(body, terms, safe[best[0] : best[1]] if best else None)
+
+
+def _markdown_preview(safe: str, best: Span | None, lines: int) -> Content | None:
+    line_of_best = safe.count("\n", 0, best[0]) if best else 0
+    rendered = [line for line in markdown_lines(safe) if line.content.plain.strip()]
+    if not rendered:  # only raw HTML or rules: show the source instead of nothing
+        return None
+    first = next((i for i, line in enumerate(rendered) if line.source >= line_of_best), 0)
+    shown = [line.content for line in rendered[first : first + lines]]
+    # Starting inside a nested list: keep the lines' relative indent, not the absolute one.
+    indent = min(len(line.plain) - len(line.plain.lstrip(" ")) for line in shown)
+    body = Content("\n").join(line[indent:] for line in shown)
+    return Content("… ") + body if first else body
+
+
+def _plain_preview(safe: str, best: Span | None, lines: int) -> Content:
     start = safe.rfind("\n", 0, best[0]) + 1 if best else 0
     shown = [line.strip() for line in safe[start:].splitlines() if line.strip()][:lines]
     body = "\n".join(shown)
     if start > 0 and safe[:start].strip():
         body = "… " + body
-    return decorate(Content(body), terms, safe[best[0] : best[1]] if best else None)
+    return Content(body)
 
 
 def best_fragment(text: str, terms: Sequence[str]) -> str | None:
@@ -67,7 +114,7 @@ class _Highlighting(MarkdownBlock):
     def set_content(self, content: Content) -> None:
         document = self._markdown
         if isinstance(document, PassageMarkdown):
-            content = decorate(content, document.terms, document.best)
+            content = decorate(inert_content(content), document.terms, document.best)
         super().set_content(content)
 
 
