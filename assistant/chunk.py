@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 12
+CHUNKER_VERSION = 13
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -89,10 +89,13 @@ def line_units(chunk: Chunk) -> list[str]:
     """One short text per line of the passage, for fine-grained dense matching.
 
     A chunk vector blurs a dozen statements together; a question usually targets one of them. Each
-    line keeps the heading path and, for a nested list item, its parent item, so it still says what
-    it is about ("Limit per region: / Memory: 128 MB to 10 GB").
+    line keeps its nearest heading and, for a nested list item, its parent item, so it still says
+    what it is about ("Limits\n- Limit per region: / - Memory: 128 MB to 10 GB"). Only the nearest
+    heading: the whole path (file title > chapter > section) drowned the line's own words in a
+    short text; the chunk vector carries the full path. Measured on the eval set: Hit@1 0.671 →
+    0.690, MRR@10 0.766 → 0.783, and 29% fewer tokens to embed (README, "What each change added").
     """
-    context = chunk.context
+    context = chunk.heading_path[-1] if chunk.heading_path else _file_title(chunk.file)
     lines = [line for line in chunk.text.split("\n") if len(line.strip()) > 3 and not _TRIVIAL_LINE.match(line)]
     units = []
     for i, line in enumerate(lines):

@@ -6,6 +6,7 @@ apart from the CLI so the chat app refreshes indexes the same way `notes ask` do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -50,8 +51,8 @@ def build(
     notify: Notify = _quiet,
 ) -> BuildReport:
     """Build or refresh the index. Embedding runs on the model's ONNX export (made once per model
-    with sentence-transformers, then reused), falling back to sentence-transformers for models
-    that cannot be exported."""
+    and machine with sentence-transformers, then reused), falling back to sentence-transformers
+    for models that cannot be exported."""
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     _remove_orphaned_exports(settings.index_dir)
     with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
@@ -83,9 +84,11 @@ def _remove_orphaned_exports(index_dir: Path) -> None:
 
 def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = _quiet_progress) -> Embedder:
     """The current index's ONNX export when it was made from this model (no torch import at all:
-    an incremental refresh takes seconds), else a fresh export into scratch, else sentence-transformers."""
+    an incremental refresh takes seconds), else this machine's cached export of it
+    (`encoder_cache`), else a fresh export (cached for next time), else sentence-transformers."""
     from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
-    from assistant.onnx_encoder import export_onnx_encoder, onnx_encoder_available
+    from assistant.encoder_cache import cached_encoder, store_encoder
+    from assistant.onnx_encoder import export_onnx_encoder, onnx_encoder_current
 
     embedder = SentenceTransformerEmbedder(settings.model)
     try:
@@ -94,15 +97,19 @@ def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = 
     except (IndexCorrupt, IndexStale):
         generation, manifest = None, {}
     if generation is not None and manifest.get("model") == model_fingerprint(embedder):
-        if onnx_encoder_available(generation / "encoder"):
+        if onnx_encoder_current(generation / "encoder"):
             try:
                 return OnnxEmbedder(settings.model, generation / "encoder", embedder)
             except (OSError, ValueError):
                 pass
+    cached = cached_encoder(embedder.path)
+    if cached is not None:
+        with contextlib.suppress(OSError, ValueError):
+            return OnnxEmbedder(settings.model, cached, embedder)
     progress("loading model", 0, 1)
     try:
         export_onnx_encoder(embedder.path, scratch)
-        onnx = OnnxEmbedder(settings.model, scratch, embedder)
+        onnx = OnnxEmbedder(settings.model, store_encoder(embedder.path, scratch) or scratch, embedder)
     except Exception:  # noqa: BLE001 - a model that cannot be exported still indexes, just slower
         return embedder
     progress("loading model", 1, 1)

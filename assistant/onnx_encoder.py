@@ -13,11 +13,12 @@ normalisation are done in numpy. Vectors always come out L2-normalised, matching
 `SentenceTransformer.encode(texts, normalize_embeddings=True)`, because the index scores by
 inner product.
 
-The export folder holds three files, each written under a temporary name and moved into
+The export folder holds three or four files, each written under a temporary name and moved into
 place with `os.replace`; `encoder.json` is removed first and written last, so a crash leaves
 either a complete encoder or none that `onnx_encoder_available` accepts:
 
 - `encoder.onnx`: the transformer;
+- `documents.onnx` (when it stays faithful): an int8 copy for embedding notes at index time;
 - `tokenizer.json`: the model's fast tokenizer as loaded by sentence-transformers (so any
   lower-casing it adds is baked in), set to truncate at `max_seq_length` and pad per batch;
 - `encoder.json`: pooling, dimension, max_seq_length, graph input names, opset, source model.
@@ -43,10 +44,14 @@ if TYPE_CHECKING:
     import torch
 
 ONNX_FILE = "encoder.onnx"
+DOCUMENT_ONNX_FILE = "documents.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "encoder.json"
 FORMAT_NAME = "notes-assistant-onnx-encoder"
 FORMAT_VERSION = 1
+EXPORT_REVISION = 2
+"""What an export holds beyond the format (2: the int8 document model, or a note of why not).
+Readers accept any revision; builds re-export an older one once to get what it lacks."""
 ONNX_OPSET = 17
 OUTPUT_NAME = "token_embeddings"
 
@@ -70,6 +75,10 @@ _PROBE_TEXTS = (
     "Can a WAF sit in front of a network load balancer, or only an ALB? " * 40,
 )
 _MIN_PROBE_COSINE = 0.999
+DOCUMENT_QUANTIZATION = "dynamic-int8-per-channel"
+_MIN_DOCUMENT_COSINE = 0.98
+"""The int8 document model is kept only if every probe vector stays this close to the float one
+(measured on the shipped notes: mean 0.994, min 0.988 over 719 passages)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,7 +213,7 @@ def _temp_path(out_dir: Path, name: str) -> Path:
 
 def _remove_stale_temp_files(out_dir: Path) -> None:
     """Delete temp files left by exports that crashed (their process is gone); keep live ones."""
-    for name in (ONNX_FILE, TOKENIZER_FILE, META_FILE):
+    for name in (ONNX_FILE, DOCUMENT_ONNX_FILE, TOKENIZER_FILE, META_FILE):
         for leftover in out_dir.glob(f".{name}.tmp-*"):
             pid_text = leftover.name.rsplit("-", 1)[-1]
             if not pid_text.isdigit() or int(pid_text) == os.getpid():
@@ -270,8 +279,11 @@ def export_onnx_encoder(model_path: str | Path, out_dir: Path) -> Path:
     _remove_stale_temp_files(out_dir)
 
     onnx_tmp = _temp_path(out_dir, ONNX_FILE)
+    documents_tmp = _temp_path(out_dir, DOCUMENT_ONNX_FILE)
     tokenizer_tmp = _temp_path(out_dir, TOKENIZER_FILE)
     meta_tmp = _temp_path(out_dir, META_FILE)
+    with contextlib.suppress(FileNotFoundError):
+        (out_dir / DOCUMENT_ONNX_FILE).unlink()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -279,6 +291,7 @@ def export_onnx_encoder(model_path: str | Path, out_dir: Path) -> Path:
         meta["onnx_bytes"] = onnx_tmp.stat().st_size
         meta["tokenizer_bytes"] = tokenizer_tmp.stat().st_size
         _verify_export(model_dir, meta, onnx_tmp, tokenizer_tmp, reference)
+        meta.update(_quantize_for_documents(meta, onnx_tmp, documents_tmp, tokenizer_tmp))
         _fsync(onnx_tmp)
         _fsync(tokenizer_tmp)
         with open(meta_tmp, "w", encoding="utf-8") as handle:
@@ -287,10 +300,13 @@ def export_onnx_encoder(model_path: str | Path, out_dir: Path) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(onnx_tmp, out_dir / ONNX_FILE)
+        if "document_onnx_bytes" in meta:
+            _fsync(documents_tmp)
+            os.replace(documents_tmp, out_dir / DOCUMENT_ONNX_FILE)
         os.replace(tokenizer_tmp, out_dir / TOKENIZER_FILE)
         os.replace(meta_tmp, meta_final)
     finally:
-        for leftover in (onnx_tmp, tokenizer_tmp, meta_tmp):
+        for leftover in (onnx_tmp, documents_tmp, tokenizer_tmp, meta_tmp):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return out_dir
@@ -406,6 +422,7 @@ def _export_to(
     meta: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
+        "export_revision": EXPORT_REVISION,
         "source_model": str(model_dir.resolve()),
         "pooling_mode": list(layout.pooling_modes),
         "normalize": layout.normalize,
@@ -447,6 +464,63 @@ def _verify_export(
             f"{model_dir}: the ONNX export does not reproduce the model's embeddings "
             f"(cosines {np.round(cosines, 4).tolist()}); not installing it"
         )
+
+
+def _quantize_for_documents(
+    meta: dict[str, Any], onnx_path: Path, documents_path: Path, tokenizer_path: Path
+) -> dict[str, Any]:
+    """Write an int8 copy of the encoder for embedding notes at index time, if it stays faithful.
+
+    Why: indexing embeds every passage and every line of the notes, and that is most of a full
+    build; dynamic int8 quantization (weights per channel) makes it about 1.8x faster on a 2-core
+    CPU. Queries keep the float model, so a question is embedded exactly as sentence-transformers
+    would. Measured on the eval set, int8 passages and lines retrieve as well as float ones
+    (README, "What each change added"). The copy is checked on this machine (int8 kernels differ by
+    CPU) against the float encoder; any failure or a cosine below `_MIN_DOCUMENT_COSINE` leaves
+    documents on the float model. Returns the metadata keys to add (saying why, when skipped).
+    """
+    try:
+        import numpy as np
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        with _quiet_quantizer():
+            quantize_dynamic(str(onnx_path), str(documents_path), per_channel=True, weight_type=QuantType.QInt8)
+        size = documents_path.stat().st_size
+        float_encoder = OnnxQueryEncoder._from_files(meta, onnx_path, tokenizer_path, threads=None)
+        int8_encoder = OnnxQueryEncoder._from_files(
+            {**meta, "onnx_bytes": size}, documents_path, tokenizer_path, threads=None
+        )
+        probes = [text for text in _PROBE_TEXTS if text]
+        cosines = (float_encoder.encode(probes) * int8_encoder.encode(probes)).sum(axis=1)
+        if float(np.min(cosines)) < _MIN_DOCUMENT_COSINE:
+            raise ValueError(f"int8 copy drifts (cosines {np.round(cosines, 4).tolist()})")
+    except Exception as exc:  # noqa: BLE001 - an optional speed-up: documents fall back to the float model
+        with contextlib.suppress(FileNotFoundError):
+            documents_path.unlink()
+        return {"document_quantization": "none", "document_quantization_skipped": str(exc).splitlines()[0][:200]}
+    return {
+        "document_onnx_bytes": size,
+        "document_quantization": DOCUMENT_QUANTIZATION,
+        "document_probe_min_cosine": round(float(np.min(cosines)), 5),
+    }
+
+
+@contextlib.contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """onnxruntime's quantizer logs a 'consider pre-processing' warning with `logging.warning`, which
+    would also install a stderr handler on the root logger for good: give it a silent one instead."""
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    silent = logging.NullHandler()
+    root.addHandler(silent)
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.removeHandler(silent)
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,6 +585,17 @@ def onnx_encoder_available(directory: Path) -> bool:
         return False
 
 
+def onnx_encoder_current(directory: Path) -> bool:
+    """Available and made by this code's export (an older one lacks the int8 document model)."""
+    if not onnx_encoder_available(directory):
+        return False
+    try:
+        revision = _load_meta(Path(directory) / META_FILE).get("export_revision", 1)
+    except (OSError, ValueError):
+        return False
+    return isinstance(revision, int) and revision >= EXPORT_REVISION
+
+
 def _pool(token_embeddings: numpy.ndarray, attention_mask: numpy.ndarray, modes: Sequence[str]) -> numpy.ndarray:
     """sentence-transformers' Pooling in numpy: (batch, seq, hidden) -> (batch, hidden * len(modes))."""
     import numpy as np
@@ -551,15 +636,24 @@ class OnnxQueryEncoder:
     `encode` returns float32 rows, L2-normalised, that match
     `SentenceTransformer(model).encode(texts, normalize_embeddings=True)` to within float noise.
     `threads` sets onnxruntime's intra-op threads (default: the CPU count, at most 2, which is
-    what a single short query can use).
+    what a single short query can use). `documents=True` runs the export's int8 document model when
+    it has one (index time: about 1.8x faster, cosine >= 0.98 to the float model), else the float one.
     """
 
-    def __init__(self, directory: Path, threads: int | None = None) -> None:
+    def __init__(self, directory: Path, threads: int | None = None, *, documents: bool = False) -> None:
         directory = Path(directory)
         meta_path = directory / META_FILE
         meta = _load_meta(meta_path)
         self.directory = directory
-        self._setup(meta, directory / ONNX_FILE, directory / TOKENIZER_FILE, threads)
+        onnx_path = directory / ONNX_FILE
+        documents_bytes = meta.get("document_onnx_bytes")
+        if documents and isinstance(documents_bytes, int) and not isinstance(documents_bytes, bool):
+            candidate = directory / DOCUMENT_ONNX_FILE
+            with contextlib.suppress(OSError):
+                if candidate.stat().st_size == documents_bytes:
+                    onnx_path, meta = candidate, {**meta, "onnx_bytes": documents_bytes}
+        self.quantized = onnx_path.name == DOCUMENT_ONNX_FILE
+        self._setup(meta, onnx_path, directory / TOKENIZER_FILE, threads)
 
     @classmethod
     def _from_files(
@@ -568,6 +662,7 @@ class OnnxQueryEncoder:
         """An encoder over files not (yet) under their final names: the export's self-check."""
         encoder = cls.__new__(cls)
         encoder.directory = onnx_path.parent
+        encoder.quantized = False
         encoder._setup(meta, onnx_path, tokenizer_path, threads)
         return encoder
 

@@ -33,12 +33,20 @@ class FakeEmbedder(messy.FakeEmbedder):
         return len(re.findall(r"\w+|[^\w\s]", text))
 
 
+@pytest.fixture(scope="session")
+def _session_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export cache for the whole run: the real model is exported once, not per test."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads NOTES_* from the developer's shell or writes into the real index/."""
-    for name in ("NOTES_CORPUS", "NOTES_INDEX", "NOTES_MODEL", "EDITOR"):
+def _isolated_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _session_model_cache: Path) -> None:
+    """No test reads NOTES_* from the developer's shell or writes into the real index/ or the
+    user's model cache."""
+    for name in ("NOTES_CORPUS", "NOTES_INDEX", "NOTES_MODEL", "NOTES_CACHE", "EDITOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NOTES_INDEX", str(tmp_path / "default-index"))
+    monkeypatch.setenv("NOTES_CACHE", str(_session_model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 

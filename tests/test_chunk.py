@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunk import Chunk, chunk_document, chunk_with_skips, clean_heading
+from assistant.chunk import Chunk, chunk_document, chunk_with_skips, clean_heading, line_units
 from assistant.ingest import Document, decode_document
 
 from .conftest import CORPUS
@@ -262,3 +262,20 @@ def test_spans_never_cross_files(tmp_path: Path) -> None:
     documents, _ = load_documents(tmp_path)
     for document in documents:
         assert {c.file for c in chunk_document(document)} == {document.path}
+
+
+def test_line_units_name_the_nearest_heading_and_the_parent_item() -> None:
+    text = "# Serverless\n\n## Lambda\n\n### Limits\n\n- Limit per region:\n  - Memory: 128 MB to 10 GB\n- ok\n"
+    (chunk,) = chunk_document(Document("serverless.md", text, "h"))
+    assert chunk.heading_path == ("Serverless", "Lambda", "Limits")
+    # only the nearest heading: the full path drowns a short line (the chunk vector carries it)
+    assert line_units(chunk) == [
+        "Limits\n- Limit per region:",
+        "Limits\n- Limit per region: / - Memory: 128 MB to 10 GB",
+        "Limits\n- ok",
+    ]
+
+
+def test_line_units_of_a_note_without_headings_name_the_file() -> None:
+    (chunk,) = chunk_document(Document("vpc-endpoints.txt", "Gateway endpoints are free.\n", "h"))
+    assert line_units(chunk) == ["vpc endpoints\nGateway endpoints are free."]

@@ -197,9 +197,14 @@ def test_empty_history_recalls_nothing() -> None:
 
 
 def test_hybrid_weak_when_the_best_cosine_is_low() -> None:
-    """"capital of France" can top both lists by a single shared word; its cosine gives it away."""
-    hit = Hit(1, 0.18, Chunk("n.md", ("Topic",), 1, 2, "France region"), {"bm25": 1, "dense": 1, "lines": 1},
-              {"bm25": 4.0, "dense": 0.22, "lines": 0.25})
+    """ "capital of France" can top both lists by a single shared word; its cosine gives it away."""
+    hit = Hit(
+        1,
+        0.18,
+        Chunk("n.md", ("Topic",), 1, 2, "France region"),
+        {"bm25": 1, "dense": 1, "lines": 1},
+        {"bm25": 4.0, "dense": 0.22, "lines": 0.25},
+    )
     strength = match_strength(SearchResponse("capital of france", "capital of france", "hybrid", [hit]))
     assert not strength.strong and "0.25 similar" in strength.reason
     good = Hit(1, 0.27, hit.chunk, hit.ranks, {"bm25": 4.0, "dense": 0.41, "lines": 0.66})

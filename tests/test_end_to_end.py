@@ -15,14 +15,23 @@ from .conftest import CORPUS
 
 pytestmark = pytest.mark.slow
 
-# (question, file, a line of the passage that answers it): the top 3 must hold a passage covering it.
+# (question, lines that answer it as "file:line"): the top 3 must hold a passage covering one of them.
+# The notes repeat themselves, so a question may have several right answers, as in the eval set.
 CASES = [
-    ("lambda maximum memory", "serverless-networking-dr.md", 25),  # "Memory: 128 MB to 10 GB"
-    ("dynamodb item size limit", "serverless-networking-dr.md", 34),  # "item size <= 400 kb"
-    ("how many IP addresses does AWS reserve in each subnet", "everything-aws.txt", 585),
-    ("whats a nacl", "cloud-practitioner.md", 1357),
-    ("what is a gateway endpoint", "vpc-endpoints.md", 14),
-    ("ssh port", "architect-associate.md", 1292),
+    (
+        "lambda maximum memory",
+        {
+            "serverless-networking-dr.md:25",  # "Memory: 128 MB to 10 GB(64 MB increments)"
+            "serverless-networking-dr.md:6",  # "RAM for lambda 128 MB to 10GB"
+            "architect-associate.md:2948",  # "RAM: from 128MB up to 10GB"
+            "architect-associate.md:2978",  # "You allocate memory (from 128MB to 10GB)"
+        },
+    ),
+    ("dynamodb item size limit", {"serverless-networking-dr.md:34"}),  # "item size <= 400 kb"
+    ("how many IP addresses does AWS reserve in each subnet", {"everything-aws.txt:585"}),
+    ("whats a nacl", {"cloud-practitioner.md:1357"}),
+    ("what is a gateway endpoint", {"vpc-endpoints.md:14"}),
+    ("ssh port", {"architect-associate.md:1292"}),
 ]
 
 
@@ -41,7 +50,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_answers_come_with_exact_citations(real_index: Path) -> None:
-    questions = "\n".join(question for question, _, _ in CASES) + "\n"
+    questions = "\n".join(question for question, _ in CASES) + "\n"
     result = subprocess.run(
         [
             sys.executable,
@@ -65,10 +74,14 @@ def test_answers_come_with_exact_citations(real_index: Path) -> None:
     assert result.returncode == 0, result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(answers) == len(CASES)
-    for (question, file, line), answer in zip(CASES, answers, strict=False):
+    for (question, right), answer in zip(CASES, answers, strict=True):
         assert answer["query"] == question
         spans = [(r["file"], r["start_line"], r["end_line"]) for r in answer["results"]]
-        assert any(f == file and start <= line <= end for f, start, end in spans), (question, spans)
+        answering = {(file, int(line)) for file, line in (place.rsplit(":", 1) for place in right)}
+        assert any(f == file and start <= line <= end for f, start, end in spans for file, line in answering), (
+            question,
+            spans,
+        )
         for r in answer["results"]:
             # the cited lines of the (repaired) note are exactly where the passage's lines are
             document, _ = decode_document(r["file"], (CORPUS / r["file"]).read_bytes())

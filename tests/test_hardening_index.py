@@ -112,7 +112,6 @@ def where(corpus: Path, index: Path) -> list[str]:
     return ["--corpus", str(corpus), "--index", str(index), "--model", MODEL]
 
 
-
 # ---------------------------------------------------------------- damaged files → automatic rebuild
 
 FAISS_DAMAGE = {

@@ -53,7 +53,6 @@ def fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
 
 
-
 def ask_args(notes_index: tuple[Path, Path], *extra: str) -> list[str]:
     corpus, index = notes_index
     return ["ask", "--corpus", str(corpus), "--index", str(index), "--model", "fake-hash-32", *extra]

@@ -23,6 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from assistant.onnx_encoder import (  # noqa: E402
+    DOCUMENT_ONNX_FILE,
     META_FILE,
     ONNX_FILE,
     TOKENIZER_FILE,
@@ -141,6 +142,7 @@ def _write_tiny_encoder(directory: Path, pooling: list[str], max_seq_length: int
     meta = {
         "format": "notes-assistant-onnx-encoder",
         "format_version": 1,
+        "export_revision": 2,
         "source_model": "tiny",
         "pooling_mode": pooling,
         "normalize": True,
@@ -218,7 +220,9 @@ def test_properties_empty_input_and_files(onnx_encoder: OnnxQueryEncoder, export
     assert onnx_encoder.max_seq_length == 256
     empty = onnx_encoder.encode([])
     assert empty.shape == (0, 384) and empty.dtype == np.float32
-    assert sorted(p.name for p in exported_dir.iterdir()) == sorted([META_FILE, ONNX_FILE, TOKENIZER_FILE])
+    assert sorted(p.name for p in exported_dir.iterdir()) == sorted(
+        [META_FILE, ONNX_FILE, DOCUMENT_ONNX_FILE, TOKENIZER_FILE]
+    )
     meta = json.loads((exported_dir / META_FILE).read_text(encoding="utf-8"))
     assert meta["pooling_mode"] == ["mean"]
     assert meta["normalize"] is True
@@ -228,6 +232,36 @@ def test_properties_empty_input_and_files(onnx_encoder: OnnxQueryEncoder, export
     assert isinstance(meta["opset"], int)
     assert Path(meta["source_model"]) == _model_path().resolve()
     assert onnx_encoder_available(exported_dir)
+
+
+@pytest.mark.slow
+def test_int8_document_model_stays_close_and_queries_stay_float(exported_dir: Path, st_model: Any) -> None:
+    meta = json.loads((exported_dir / META_FILE).read_text(encoding="utf-8"))
+    assert meta["document_quantization"] == "dynamic-int8-per-channel"
+    assert meta["document_onnx_bytes"] == (exported_dir / DOCUMENT_ONNX_FILE).stat().st_size
+    assert meta["document_onnx_bytes"] < meta["onnx_bytes"] / 3  # int8 weights
+    documents = OnnxQueryEncoder(exported_dir, documents=True)
+    queries = OnnxQueryEncoder(exported_dir)
+    assert documents.quantized and not queries.quantized
+    passages = [
+        "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes\n- /tmp storage: 512 MB to 10 GB",
+        "Security groups are stateful: return traffic is allowed automatically. NACLs are stateless.",
+        *STUDY_QUESTIONS,
+    ]
+    expected = st_model.encode(passages, normalize_embeddings=True, show_progress_bar=False)
+    cosines = (documents.encode(passages) * expected).sum(axis=1)
+    assert float(cosines.min()) >= 0.97, np.round(cosines, 4).tolist()
+    # the float model is what questions go through: it is the one that matches sentence-transformers
+    assert float((queries.encode(passages) * expected).sum(axis=1).min()) >= 0.999
+
+
+@pytest.mark.slow
+def test_document_model_falls_back_to_float_when_missing(exported_dir: Path, tmp_path: Path) -> None:
+    copy = _linked_copy(exported_dir, tmp_path / "copy")
+    (copy / DOCUMENT_ONNX_FILE).unlink()
+    documents = OnnxQueryEncoder(copy, documents=True)
+    assert not documents.quantized
+    assert documents.encode(["nacl"]).shape == (1, 384)
 
 
 @pytest.mark.slow

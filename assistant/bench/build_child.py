@@ -11,6 +11,7 @@ attributes swapped for this are only ever swapped in a bench child process.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,6 +92,8 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     from assistant.index import build_index, current_generation, read_manifest
 
     settings = Settings(corpus_dir=Path(spec["corpus"]), index_dir=Path(spec["index"]), model=spec["model"])
+    if spec.get("model_cache"):  # a first build on a new machine: an empty export cache
+        os.environ["NOTES_CACHE"] = spec["model_cache"]
     clock = _StageClock()
     with contextlib.ExitStack() as stack:
         if spec.get("synthetic"):

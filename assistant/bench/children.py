@@ -44,6 +44,10 @@ class ChildRun:
         return " | ".join(text[-3:])[:400]
 
 
+MODEL_CACHE = "model-cache"
+"""Folder, in the bench's workspace, that children use as their ONNX export cache (`encoder_cache`)."""
+
+
 def child_env(extra_paths: Sequence[Path] = ()) -> dict[str, str]:
     """The environment of a child: NOTES_* removed, this checkout (and extra_paths) importable, hub offline."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("NOTES_")}
@@ -115,10 +119,13 @@ def python_child(
     spec = workdir / f"{task['task']}.spec.json"
     result = workdir / f"{task['task']}.result.json"
     spec.write_text(json.dumps({**task, "result": str(result)}), encoding="utf-8")
+    env = child_env(extra_paths)
+    # The bench's own model cache: the user's is never read or written, and every run starts alike.
+    env["NOTES_CACHE"] = str(workdir / MODEL_CACHE)
     return run_child(
         [sys.executable, "-c", _CHILD, str(spec)],
         workdir,
-        env=child_env(extra_paths),
+        env=env,
         result_file=result,
         timeout=timeout,
     )

@@ -1,0 +1,110 @@
+"""One ONNX export per model per machine, kept outside any index.
+
+Why: exporting a model means importing torch and sentence-transformers (~8 s on a 2-core machine),
+a third of a full build of the shipped notes. The export depends only on the model's files and on
+this package's export format, never on the notes, so a rebuild, a second notes folder or a fresh
+index folder can all reuse it: after the first build on a machine no build imports torch.
+
+Where: `$NOTES_CACHE`, else `$XDG_CACHE_HOME/notes-assistant`, else `~/.cache/notes-assistant`;
+entries live in `encoders/<key>/`, where the key hashes the model folder's file names, sizes and
+modification times with the export's format version and revision, so an updated model gets a new export. An
+entry is the same data-only folder an index holds (ONNX graphs, tokenizer JSON, metadata JSON),
+checked with `onnx_encoder_available` before use. Entries are installed with one `os.replace` of
+a complete folder, so a crash or a concurrent build never leaves a half-written one; the entry of
+an older version of the same model folder is removed when a new one is installed. A cache that
+cannot be written is not an error: the build just exports into its scratch folder as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
+
+SOURCE_FILE = "source.json"
+"""Which model folder an entry was exported from, so a newer export of it replaces the old one."""
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("NOTES_CACHE")
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "notes-assistant"
+
+
+def model_key(model_path: str) -> str | None:
+    """A key that changes whenever the model's files do; None for a model that is not a local folder."""
+    folder = Path(model_path)
+    if not folder.is_dir():
+        return None
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and ".git" not in path.parts:
+            stat = path.stat()
+            files.append([str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns])
+    description = {
+        "format_version": FORMAT_VERSION,
+        "export_revision": EXPORT_REVISION,
+        "model": str(folder.resolve()),
+        "files": files,
+    }
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def cached_encoder(model_path: str) -> Path | None:
+    """The cached export of this model, if a complete one is there."""
+    key = _safe_key(model_path)
+    if key is None:
+        return None
+    entry = cache_root() / "encoders" / key
+    return entry if onnx_encoder_current(entry) else None
+
+
+def store_encoder(model_path: str, export_dir: Path) -> Path | None:
+    """Install a fresh export in the cache; returns the entry, or None if the cache is not writable."""
+    key = _safe_key(model_path)
+    if key is None or not onnx_encoder_available(export_dir):
+        return None
+    encoders = cache_root() / "encoders"
+    entry = encoders / key
+    staging = encoders / f".{key}.partial-{os.getpid()}"
+    try:
+        encoders.mkdir(parents=True, exist_ok=True)
+        if entry.exists() and not onnx_encoder_available(entry):
+            shutil.rmtree(entry)  # damaged (a file deleted by hand): replace it
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(export_dir, staging)
+        (staging / SOURCE_FILE).write_text(json.dumps({"model": str(Path(model_path).resolve())}), encoding="utf-8")
+        try:
+            os.replace(staging, entry)
+        except OSError:  # another build installed the same export first: theirs is as good
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    _remove_older_exports(encoders, keep=key, model=str(Path(model_path).resolve()))
+    return entry if onnx_encoder_available(entry) else None
+
+
+def _safe_key(model_path: str) -> str | None:
+    try:
+        return model_key(model_path)
+    except OSError:
+        return None
+
+
+def _remove_older_exports(encoders: Path, keep: str, model: str) -> None:
+    for entry in encoders.iterdir():
+        if entry.name == keep or entry.name.startswith("."):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            source = json.loads((entry / SOURCE_FILE).read_text(encoding="utf-8"))
+            if source.get("model") == model:
+                shutil.rmtree(entry, ignore_errors=True)
