@@ -33,13 +33,15 @@ from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text
 from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing, IndexStale, IndexTooNew
 from assistant.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
+from assistant.token_vectors import DIRECTORY as TOKENS_DIRECTORY
+from assistant.token_vectors import TOKEN_VECTOR_LIMIT, Quantized, TokenVectors, quantize, write_token_vectors
 
 if TYPE_CHECKING:
     import numpy as np
 
     from assistant.embed import Embedder
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HNSW_THRESHOLD = 200_000
 """Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
 LINE_VECTOR_LIMIT = 200_000
@@ -355,6 +357,7 @@ def _build_locked(
     report.rebuilt_all = manifest is None
     old_chunks: dict[str, list[Chunk]] = {}
     old_vectors: dict[str, np.ndarray] = {}
+    old_tokens: dict[str, Quantized] = {}
     if manifest is not None and previous is not None:
         try:
             chunks = read_chunks(previous)
@@ -365,6 +368,7 @@ def _build_locked(
                 old_chunks.setdefault(chunk.file, []).append(chunk)
                 old_vectors.setdefault(_key(chunk.embedding_text), vectors[row])
             old_vectors.update(_load_line_vectors(previous))
+            old_tokens = _load_token_vectors(previous, chunks, embedder.dimension)
         except IndexCorrupt:
             old_chunks, old_vectors, manifest = {}, {}, None
             report.rebuilt_all = True
@@ -442,9 +446,12 @@ def _build_locked(
         report.seconds = time.perf_counter() - started
         return report
 
-    vectors, report.embedded = _embed_with_reuse(
-        embedder, [chunk.embedding_text for chunk in all_chunks], old_vectors, progress, "embedding"
-    )
+    chunk_texts = [chunk.embedding_text for chunk in all_chunks]
+    tokens: list[Quantized] | None = None
+    if hasattr(embedder, "embed_documents_with_tokens") and len(all_chunks) <= TOKEN_VECTOR_LIMIT:
+        vectors, tokens, report.embedded = _embed_with_tokens(embedder, chunk_texts, old_vectors, old_tokens, progress)
+    else:
+        vectors, report.embedded = _embed_with_reuse(embedder, chunk_texts, old_vectors, progress, "embedding")
     report.reused = len(all_chunks) - report.embedded
     line_texts: list[str] = []
     line_owner: list[int] = []
@@ -470,6 +477,8 @@ def _build_locked(
             np.save(staging / "line_owner.npy", np.array(line_owner, dtype=np.int32), allow_pickle=False)
             np.save(staging / "line_keys.npy", np.array([_key(t) for t in line_texts], dtype="S32"), allow_pickle=False)
             write_faiss(staging / "lines.faiss", line_vectors)
+        if tokens is not None:
+            write_token_vectors(staging / TOKENS_DIRECTORY, tokens, embedder.dimension)
         build_bm25([lexical_text(chunk) for chunk in all_chunks], staging / "bm25")
         if export_encoder:
             _place_encoder(staging / "encoder", previous, embedder, same_model)
@@ -481,6 +490,7 @@ def _build_locked(
             "bm25": BM25_PARAMS,
             "index_type": index_type,
             "line_vectors": len(line_texts),
+            "token_vectors": sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
             "corpus": str(corpus_dir.resolve()),
             "chunk_count": len(all_chunks),
             "files": files,
@@ -545,6 +555,51 @@ def _embed_with_reuse(
         vectors[picked] = embedder.embed_documents([texts[row] for row in picked])
         progress(stage, min(begin + batch, len(order)), len(order))
     return vectors, len(order)
+
+
+def _load_token_vectors(generation: Path, chunks: list[Chunk], dimension: int) -> dict[str, Quantized]:
+    """The previous generation's token vectors by passage text hash (none when it has none)."""
+    directory = generation / TOKENS_DIRECTORY
+    if not directory.is_dir():
+        return {}
+    try:
+        stored = TokenVectors.load(directory, len(chunks), dimension)
+    except (OSError, ValueError):
+        return {}
+    return {_key(chunk.embedding_text): stored.passage(row) for row, chunk in enumerate(chunks)}
+
+
+def _embed_with_tokens(
+    embedder: Any,
+    texts: list[str],
+    old_vectors: dict[str, np.ndarray],
+    old_tokens: dict[str, Quantized],
+    progress: Progress,
+) -> tuple[np.ndarray, list[Quantized], int]:
+    """`_embed_with_reuse` for passages, keeping each one's token vectors too (one forward pass)."""
+    import numpy as np
+
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    tokens: list[Quantized | None] = [None] * len(texts)
+    todo: list[int] = []
+    for row, text in enumerate(texts):
+        key = _key(text)
+        vector, passage = old_vectors.get(key), old_tokens.get(key)
+        if vector is not None and passage is not None and len(vector) == embedder.dimension:
+            vectors[row], tokens[row] = vector, passage
+        else:
+            todo.append(row)
+    order = sorted(todo, key=lambda row: len(texts[row]))
+    batch = 128
+    progress("embedding", 0, len(order))
+    for begin in range(0, len(order), batch):
+        picked = order[begin : begin + batch]
+        batch_vectors, batch_tokens = embedder.embed_documents_with_tokens([texts[row] for row in picked])
+        vectors[picked] = batch_vectors
+        for row, rows in zip(picked, batch_tokens, strict=True):
+            tokens[row] = quantize(rows)
+        progress("embedding", min(begin + batch, len(order)), len(order))
+    return vectors, [passage for passage in tokens if passage is not None], len(order)
 
 
 def _write_chunks(path: Path, chunks: list[Chunk]) -> None:

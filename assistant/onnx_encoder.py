@@ -746,6 +746,19 @@ class OnnxQueryEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> numpy.ndarray:
         """Embed `texts`: a float32 array of shape (len(texts), dimension) with L2-normalised rows."""
+        return self._encode(texts, batch_size, tokens=False)[0]
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], batch_size: int = 32
+    ) -> tuple[numpy.ndarray, list[numpy.ndarray]]:
+        """`encode`'s vectors and, from the same forward pass, each text's token vectors (special
+        and padding tokens dropped, rows L2-normalised): what a late-interaction rerank compares."""
+        vectors, tokens = self._encode(texts, batch_size, tokens=True)
+        return vectors, tokens
+
+    def _encode(
+        self, texts: Sequence[str], batch_size: int, *, tokens: bool
+    ) -> tuple[numpy.ndarray, list[numpy.ndarray]]:
         import numpy as np
 
         if isinstance(texts, str):
@@ -753,16 +766,21 @@ class OnnxQueryEncoder:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         result = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        per_text: list[np.ndarray] = [np.zeros((0, 0), dtype=np.float32)] * len(texts) if tokens else []
         if not texts:
-            return result
+            return result, per_text
         # Longest first, like sentence-transformers, so batches hold texts of similar length.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            result[chunk] = self._encode_batch([self._prompt + texts[i] for i in chunk])
-        return result
+            vectors, token_rows = self._encode_batch([self._prompt + texts[i] for i in chunk], tokens=tokens)
+            result[chunk] = vectors
+            if tokens:
+                for text_index, rows in zip(chunk, token_rows, strict=True):
+                    per_text[text_index] = rows
+        return result, per_text
 
-    def _encode_batch(self, texts: list[str]) -> numpy.ndarray:
+    def _encode_batch(self, texts: list[str], *, tokens: bool = False) -> tuple[numpy.ndarray, list[numpy.ndarray]]:
         import numpy as np
 
         encodings = self._tokenizer.encode_batch(texts)
@@ -776,7 +794,16 @@ class OnnxQueryEncoder:
             else:  # token_type_ids
                 feeds[name] = np.array([e.type_ids for e in encodings], dtype=np.int64)
         (token_embeddings,) = self._session.run([self._output_name], feeds)
-        pooled = _pool(np.asarray(token_embeddings, dtype=np.float32), attention_mask, self._modes)
+        token_embeddings = np.asarray(token_embeddings, dtype=np.float32)
+        pooled = _pool(token_embeddings, attention_mask, self._modes)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         normalised: np.ndarray = pooled / np.maximum(norms, 1e-12)
-        return normalised
+        token_rows: list[np.ndarray] = []
+        if tokens:
+            for row, encoding in enumerate(encodings):
+                keep = np.flatnonzero(
+                    (np.asarray(encoding.attention_mask) > 0) & (np.asarray(encoding.special_tokens_mask) == 0)
+                )
+                rows = token_embeddings[row, keep]
+                token_rows.append(rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12))
+        return normalised, token_rows

@@ -66,6 +66,9 @@ def response_record(response: SearchResponse, explain: bool = False) -> dict[str
         record = hit_record(hit)
         if explain:
             record["ranks"] = dict(hit.ranks)
+            record["scores"] = {name: None if value is None else round(value, 6) for name, value in hit.scores.items()}
+            if hit.fused_rank is not None:
+                record["ranks"]["fused"] = hit.fused_rank
         results.append(record)
     record: dict[str, Any] = {"query": response.query, "results": results}
     if response.searched != response.query:
@@ -90,6 +93,8 @@ def format_response(response: SearchResponse, *, explain: bool = False, width: i
         head = f"{hit.rank}. [{hit.score:.3f}] {chunk.citation}  {path}"
         if explain:
             ranks = ", ".join(f"{name} #{rank}" if rank else f"{name} –" for name, rank in hit.ranks.items())
+            if hit.fused_rank is not None:
+                ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim {hit.score:.3f})"
             head += f"  ({ranks})"
         body = "\n".join("   " + line for line in chunk.text.splitlines() if line.strip())
         blocks.append(inert(head) + "\n" + inert(body))

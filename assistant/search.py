@@ -6,6 +6,9 @@ Each stage is its own function returning ranked `(row, score)` lists, and fusion
 - `bm25_candidates`: BM25 scores, >= 0, unbounded;
 - `fuse_rrf`: reciprocal rank fusion, score = sum over lists of weight / (k + rank). RRF ignores the
   lists' incomparable score scales and rewards passages both retrievers agree on.
+- `rerank_by_tokens` (hybrid, when the index has token vectors): the top `RERANK_DEPTH` fused
+  candidates reordered by late-interaction MaxSim of question and passage tokens (`token_vectors`);
+  their score becomes that MaxSim, a similarity in [-1, 1].
 The CLI, the chat app and the eval harness all call `Searcher.search`, so eval scores measure what
 users see.
 """
@@ -23,6 +26,8 @@ from assistant.chunk import Chunk
 from assistant.config import MODES
 from assistant.errors import IndexCorrupt, UsageProblem
 from assistant.index import HNSW_EF_SEARCH, current_generation, read_chunks, read_manifest, require_index
+from assistant.token_vectors import DIRECTORY as TOKENS_DIRECTORY
+from assistant.token_vectors import RERANK_DEPTH, TokenVectors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,6 +56,8 @@ class Hit:
     ranks: dict[str, int | None] = field(default_factory=dict)
     scores: dict[str, float | None] = field(default_factory=dict)
     """Each list's own score: cosine for "dense" and "lines", BM25 for "bm25" (None: not in that list)."""
+    fused_rank: int | None = None
+    """Rank before the token rerank (None: not reranked); `score` is then the MaxSim score."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,18 @@ def fuse_rrf(
         for rank, (row, _score) in enumerate(ranked, 1):
             totals[row] = totals.get(row, 0.0) + weight / (k + rank)
     return sorted(totals.items(), key=lambda item: -item[1])
+
+
+def rerank_by_tokens(
+    ranked: Sequence[tuple[int, float]], query_tokens: np.ndarray, tokens: TokenVectors, depth: int = RERANK_DEPTH
+) -> list[tuple[int, float, int | None]]:
+    """The top `depth` of a fused ranking reordered by MaxSim (ties keep fused order), then the rest:
+    (row, score, rank before the rerank or None for the unreranked tail)."""
+    head = list(ranked[:depth])
+    scores = tokens.maxsim(query_tokens, [row for row, _score in head])
+    order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
+    reranked: list[tuple[int, float, int | None]] = [(head[i][0], scores[i], i + 1) for i in order]
+    return reranked + [(row, score, None) for row, score in ranked[depth:]]
 
 
 def dense_candidates(
@@ -147,8 +166,10 @@ class Searcher:
         encoder: QueryEncoder | None,
         manifest: dict[str, Any],
         lines: tuple[Any, np.ndarray] | None = None,
+        tokens: TokenVectors | None = None,
     ) -> None:
         self.lines = lines
+        self.tokens = tokens
         self.chunks = chunks
         self.dense_index = dense_index
         self.lexical = lexical
@@ -216,9 +237,10 @@ class Searcher:
                 "run `notes index --rebuild`",
             )
         lines = _load_lines(generation, len(chunks))
+        tokens = _load_tokens(generation, len(chunks), dense_index.d)
         if encoder is None:
             encoder = _default_encoder(generation, model or str(manifest["model"]["name"]))
-        return cls(chunks, dense_index, lexical, encoder, manifest, lines)
+        return cls(chunks, dense_index, lexical, encoder, manifest, lines, tokens)
 
     def allowed_rows(self, file_glob: str | None) -> np.ndarray | None:
         """Rows of chunks from files matching the glob (matched against the path and the file name)."""
@@ -249,12 +271,20 @@ class Searcher:
         lists: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):
             lists["bm25"] = bm25_candidates(self.lexical.scores(searched), depth, allowed)
+        query_tokens = None
         if mode in ("hybrid", "dense"):
-            vector = self.embed_query(searched)
+            if mode == "hybrid" and self.tokens is not None:
+                vector, query_tokens = self.embed_query_with_tokens(searched)
+            else:
+                vector = self.embed_query(searched)
             lists["dense"] = dense_candidates(self.dense_index, vector, depth, allowed)
             if self.lines is not None:
                 lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
         ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
+        if query_tokens is not None and self.tokens is not None:
+            final = rerank_by_tokens(ranked, query_tokens, self.tokens)
+        else:
+            final = [(row, score, None) for row, score in ranked]
         positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
         own = {name: dict(items) for name, items in lists.items()}
         hits = [
@@ -264,8 +294,9 @@ class Searcher:
                 self.chunks[row],
                 {name: positions[name].get(row) for name in lists},
                 {name: own[name].get(row) for name in lists},
+                fused_rank,
             )
-            for rank, (row, score) in enumerate(ranked[:k], 1)
+            for rank, (row, score, fused_rank) in enumerate(final[:k], 1)
         ]
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
 
@@ -273,6 +304,14 @@ class Searcher:
         if self.encoder is None:
             raise IndexCorrupt("no query encoder available", "run `notes index --rebuild`")
         return self.encoder.encode([query])[0]
+
+    def embed_query_with_tokens(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """The question's vector and, when the encoder can give them, its token vectors (one pass)."""
+        with_tokens = getattr(self.encoder, "encode_with_tokens", None)
+        if with_tokens is None:
+            return self.embed_query(query), None
+        vectors, tokens = with_tokens([query])
+        return vectors[0], tokens[0]
 
 
 def _load_lines(generation: Path, chunk_count: int) -> tuple[Any, np.ndarray] | None:
@@ -291,6 +330,17 @@ def _load_lines(generation: Path, chunk_count: int) -> tuple[Any, np.ndarray] | 
     if index.ntotal != len(owner) or (len(owner) and (owner.min() < 0 or owner.max() >= chunk_count)):
         raise IndexCorrupt(f"line index in {generation} disagrees with the chunks", "run `notes index --rebuild`")
     return index, owner
+
+
+def _load_tokens(generation: Path, chunk_count: int, dimension: int) -> TokenVectors | None:
+    """The passages' token vectors, when the index has them (a large one has none)."""
+    directory = generation / TOKENS_DIRECTORY
+    if not directory.exists():
+        return None
+    try:
+        return TokenVectors.load(directory, chunk_count, dimension)
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"token vectors unreadable in {generation}: {exc}", "run `notes index --rebuild`") from exc
 
 
 def _for_queries(index: Any) -> Any:

@@ -64,6 +64,19 @@ class FakeEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed_documents(texts)
 
+    def _tokens(self, text: str) -> np.ndarray:
+        """One vector per word (its hashed bag of one): a real model's token vectors, minus context."""
+        words = _WORD.findall(text.lower())
+        if not words:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(word) for word in words]).astype(np.float32)
+
+    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.embed_documents(texts), [self._tokens(text) for text in texts]
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.encode(texts), [self._tokens(text) for text in texts]
+
     def count_tokens(self, text: str) -> int:
         return approximate_token_count(text)
 

@@ -29,7 +29,13 @@ CASES = [
     ),
     ("dynamodb item size limit", {"serverless-networking-dr.md:34"}),  # "item size <= 400 kb"
     ("how many IP addresses does AWS reserve in each subnet", {"everything-aws.txt:585"}),
-    ("whats a nacl", {"cloud-practitioner.md:1357"}),
+    (
+        "whats a nacl",
+        {
+            "cloud-practitioner.md:1357",  # "NACL are like a firewall which control traffic from and to subnets"
+            "architect-associate.md:3489",  # "Acts as a virtual firewall at the subnet level within a VPC"
+        },
+    ),
     ("what is a gateway endpoint", {"vpc-endpoints.md:14"}),
     ("ssh port", {"architect-associate.md:1292"}),
 ]

@@ -18,14 +18,18 @@ def test_build_writes_plain_versioned_files(small_index: Path) -> None:
     generation = current_generation(small_index)
     assert generation is not None
     names = {p.name for p in generation.iterdir()}
-    assert {"manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "bm25"} <= names
+    assert {"manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "bm25", "tokens"} <= names
     manifest = read_manifest(generation)
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["model"] == {"name": "fake-bow", "dimension": 64, "max_tokens": 256}
     assert set(manifest["files"]) == {"lambda.md", "network/vpc.md", "plain.txt"}
     assert all(len(entry["hash"]) == 64 for entry in manifest["files"].values())
     vectors = np.load(generation / "vectors.npy", allow_pickle=False)
     assert len(vectors) == manifest["chunk_count"] == len(read_chunks(generation))
+    offsets = np.load(generation / "tokens" / "offsets.npy", allow_pickle=False)
+    codes = np.load(generation / "tokens" / "codes.npy", allow_pickle=False)
+    assert len(offsets) == manifest["chunk_count"] + 1 and offsets[-1] == len(codes) == manifest["token_vectors"]
+    assert codes.dtype == np.int8 and codes.shape[1] == 64
 
 
 def test_one_edited_file_re_embeds_only_its_changed_chunks(

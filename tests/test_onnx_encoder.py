@@ -256,6 +256,20 @@ def test_int8_document_model_stays_close_and_queries_stay_float(exported_dir: Pa
 
 
 @pytest.mark.slow
+def test_token_vectors_come_from_the_same_pass(onnx_encoder: OnnxQueryEncoder) -> None:
+    texts = ["what is a nacl", "Lambda > Limits\n- Memory: 128 MB to 10 GB", ""]
+    vectors, tokens = onnx_encoder.encode_with_tokens(texts, batch_size=2)
+    np.testing.assert_allclose(vectors, onnx_encoder.encode(texts), atol=1e-6)
+    words = onnx_encoder._tokenizer.encode(texts[0]).tokens
+    assert words[0] == "[CLS]" and words[-1] == "[SEP]"
+    assert [len(rows) for rows in tokens] == [len(words) - 2, len(tokens[1]), 0]  # no [CLS]/[SEP]/[PAD]
+    assert len(tokens[1]) > len(tokens[0])
+    for rows in tokens[:2]:
+        assert rows.shape[1] == 384
+        np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
 def test_document_model_falls_back_to_float_when_missing(exported_dir: Path, tmp_path: Path) -> None:
     copy = _linked_copy(exported_dir, tmp_path / "copy")
     (copy / DOCUMENT_ONNX_FILE).unlink()

@@ -93,7 +93,9 @@ class HitCard(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         hit = self.hit
         chunk = hit.chunk
-        fraction = score_fraction(hit.score, self.mode, self.top_score, lists=len(hit.ranks) or 2)
+        fraction = score_fraction(
+            hit.score, self.mode, self.top_score, lists=len(hit.ranks) or 2, reranked=hit.fused_rank is not None
+        )
         title = Content.assemble(
             (f"{hit.rank:>2} ", ".hit-card--rank"),
             score_bar(fraction),

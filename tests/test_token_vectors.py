@@ -1,0 +1,128 @@
+"""Token vectors: stored as int8 with per-row scales, checked on load, and the MaxSim rerank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.conversation import match_strength, score_fraction
+from assistant.errors import IndexCorrupt
+from assistant.index import build_index, current_generation, read_chunks
+from assistant.search import Searcher, rerank_by_tokens
+from assistant.token_vectors import TokenVectors, quantize, write_token_vectors
+
+from .conftest import FakeEmbedder
+
+
+def _unit_rows(count: int, dimension: int = 8, seed: int = 0) -> np.ndarray:
+    rows = np.random.RandomState(seed).randn(count, dimension).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_int8_codes_keep_the_vectors() -> None:
+    rows = _unit_rows(50, 384)
+    stored = quantize(rows)
+    assert stored.codes.dtype == np.int8 and stored.scales.dtype == np.float32
+    restored = stored.codes.astype(np.float32) * stored.scales[:, None]
+    cosines = (restored * rows).sum(axis=1) / np.linalg.norm(restored, axis=1)
+    assert float(cosines.min()) > 0.9995
+
+
+def test_written_vectors_load_back_per_passage(tmp_path: Path) -> None:
+    passages = [quantize(_unit_rows(3, seed=1)), quantize(np.zeros((0, 8), dtype=np.float32)), quantize(_unit_rows(2))]
+    write_token_vectors(tmp_path / "tokens", passages, 8)
+    stored = TokenVectors.load(tmp_path / "tokens", 3, 8)
+    assert stored.offsets.tolist() == [0, 3, 3, 5]
+    assert np.array_equal(stored.passage(2).codes, passages[2].codes)
+    assert len(stored.passage(1).codes) == 0
+
+
+def test_maxsim_hand_computed(tmp_path: Path) -> None:
+    e = np.eye(4, dtype=np.float32)
+    passages = [quantize(e[[0, 1]]), quantize(e[[2]]), quantize(np.zeros((0, 4), dtype=np.float32))]
+    write_token_vectors(tmp_path / "tokens", passages, 4)
+    stored = TokenVectors.load(tmp_path / "tokens", 3, 4)
+    query = e[[0, 2]]  # one token matches passage 0, the other passage 1
+    # passage 0: best cosines (1, 0) → 0.5; passage 1: (0, 1) → 0.5; an empty passage scores 0
+    assert stored.maxsim(query, [0, 1, 2]) == pytest.approx([0.5, 0.5, 0.0], abs=1e-6)
+    assert stored.maxsim(e[[0]], [0, 1]) == pytest.approx([1.0, 0.0], abs=1e-6)
+
+
+def test_rerank_reorders_the_head_and_keeps_the_tail(tmp_path: Path) -> None:
+    e = np.eye(4, dtype=np.float32)
+    write_token_vectors(tmp_path / "tokens", [quantize(e[[i]]) for i in range(4)], 4)
+    stored = TokenVectors.load(tmp_path / "tokens", 4, 4)
+    fused = [(0, 0.3), (1, 0.2), (2, 0.1), (3, 0.05)]
+    reranked = rerank_by_tokens(fused, e[[2]], stored, depth=3)
+    assert [row for row, _score, _rank in reranked] == [2, 0, 1, 3]  # ties keep fused order
+    assert reranked[0] == (2, pytest.approx(1.0), 3)
+    assert reranked[-1] == (3, 0.05, None)  # beyond the depth: fused score, not reranked
+
+
+@pytest.mark.parametrize(
+    ("damage", "what"),
+    [
+        (lambda d: np.save(d / "offsets.npy", np.array([0, 1], dtype=np.int64)), "offsets"),
+        (lambda d: np.save(d / "codes.npy", np.zeros((2, 3), dtype=np.float32)), "shape"),
+        (lambda d: np.save(d / "scales.npy", np.zeros(1, dtype=np.float32)), "scales"),
+        (lambda d: (d / "codes.npy").write_bytes(b"\x93NUMPY garbage"), None),
+    ],
+)
+def test_damaged_token_vectors_are_refused(tmp_path: Path, damage, what: str | None) -> None:  # type: ignore[no-untyped-def]
+    write_token_vectors(tmp_path / "tokens", [quantize(_unit_rows(2)), quantize(_unit_rows(1))], 8)
+    damage(tmp_path / "tokens")
+    with pytest.raises((ValueError, OSError), match=what):
+        TokenVectors.load(tmp_path / "tokens", 2, 8)
+
+
+def test_hybrid_search_reranks_and_says_so(small_index: Path, fake_embedder: FakeEmbedder) -> None:
+    searcher = Searcher.load(small_index, encoder=fake_embedder)
+    assert searcher.tokens is not None
+    hybrid = searcher.search("timeout minutes", k=3)
+    assert hybrid.hits[0].chunk.heading_path[-1] == "Limits"
+    assert all(hit.fused_rank is not None for hit in hybrid.hits)
+    assert [hit.score for hit in hybrid.hits] == sorted((hit.score for hit in hybrid.hits), reverse=True)
+    assert 0 < hybrid.hits[0].score <= 1
+    for mode in ("dense", "bm25"):  # only hybrid is reranked
+        assert all(hit.fused_rank is None for hit in searcher.search("timeout minutes", k=3, mode=mode).hits)
+    assert score_fraction(0.6, "hybrid", 0.6, lists=3, reranked=True) == pytest.approx(0.6)
+
+
+def test_strength_judges_the_passage_fusion_ranked_first(small_index: Path, fake_embedder: FakeEmbedder) -> None:
+    searcher = Searcher.load(small_index, encoder=fake_embedder)
+    response = searcher.search("stateless firewall subnet", k=3)
+    judged = min(response.hits, key=lambda hit: hit.fused_rank or hit.rank)
+    assert judged.fused_rank == 1
+    assert match_strength(response).strong
+
+
+def test_incremental_build_reuses_token_vectors(tmp_path: Path, small_corpus: Path) -> None:
+    index = tmp_path / "index"
+    build_index(small_corpus, index, FakeEmbedder(), export_encoder=False)
+    first = current_generation(index)
+    assert first is not None
+    chunks = read_chunks(first)
+    before = TokenVectors.load(first / "tokens", len(chunks), FakeEmbedder().dimension)
+    nacl = next(row for row, chunk in enumerate(chunks) if chunk.text == "Stateless firewall at the subnet level.")
+    note = small_corpus / "plain.txt"
+    note.write_text(note.read_text() + "\nS3: objects in buckets.\n")
+    report = build_index(small_corpus, index, FakeEmbedder(), export_encoder=False)
+    assert report.embedded == 1 and report.reused >= 4
+    second = current_generation(index)
+    assert second is not None and second != first
+    searcher = Searcher.load(index, encoder=FakeEmbedder())
+    after = searcher.tokens
+    assert after is not None
+    rows = {chunk.text: row for row, chunk in enumerate(searcher.chunks)}
+    kept = after.passage(rows["Stateless firewall at the subnet level."])
+    assert np.array_equal(kept.codes, before.passage(nacl).codes)
+
+
+def test_damaged_token_vectors_make_the_index_corrupt(small_index: Path, fake_embedder: FakeEmbedder) -> None:
+    generation = current_generation(small_index)
+    assert generation is not None
+    np.save(generation / "tokens" / "offsets.npy", np.array([0], dtype=np.int64))
+    with pytest.raises(IndexCorrupt, match="token vectors"):
+        Searcher.load(small_index, encoder=fake_embedder)
