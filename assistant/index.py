@@ -33,6 +33,7 @@ from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text
 from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing, IndexStale, IndexTooNew
 from assistant.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
+from assistant.spelling import WORDS_FILE, count_words, write_words
 from assistant.token_vectors import DIRECTORY as TOKENS_DIRECTORY
 from assistant.token_vectors import TOKEN_VECTOR_LIMIT, Quantized, TokenVectors, quantize, write_token_vectors
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     from assistant.embed import Embedder
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 HNSW_THRESHOLD = 200_000
 """Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
 LINE_VECTOR_LIMIT = 200_000
@@ -480,6 +481,7 @@ def _build_locked(
         if tokens is not None:
             write_token_vectors(staging / TOKENS_DIRECTORY, tokens, embedder.dimension)
         build_bm25([lexical_text(chunk) for chunk in all_chunks], staging / "bm25")
+        write_words(staging / WORDS_FILE, count_words(f"{chunk.context}\n{chunk.text}" for chunk in all_chunks))
         if export_encoder:
             _place_encoder(staging / "encoder", previous, embedder, same_model)
         report.seconds = time.perf_counter() - started

@@ -734,6 +734,10 @@ class OnnxQueryEncoder:
         except Exception as exc:  # onnxruntime raises its own InvalidProtobuf / Fail / RuntimeException types
             raise ValueError(f"ONNX encoder model is corrupt: {path}: {exc}") from exc
 
+    def knows_word(self, word: str) -> bool:
+        """Whether `word` is one whole token of the model's vocabulary (the speller leaves it alone)."""
+        return self._tokenizer.token_to_id(word) is not None
+
     @property
     def dimension(self) -> int:
         """Width of the vectors `encode` returns."""

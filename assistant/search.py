@@ -9,6 +9,7 @@ Each stage is its own function returning ranked `(row, score)` lists, and fusion
 - `rerank_by_tokens` (hybrid, when the index has token vectors): the top `RERANK_DEPTH` fused
   candidates reordered by late-interaction MaxSim of question and passage tokens (`token_vectors`);
   their score becomes that MaxSim, a similarity in [-1, 1].
+Before any of them, `spelling.Speller` corrects misspelt words of the question to the notes' words.
 The CLI, the chat app and the eval harness all call `Searcher.search`, so eval scores measure what
 users see.
 """
@@ -26,6 +27,7 @@ from assistant.chunk import Chunk
 from assistant.config import MODES
 from assistant.errors import IndexCorrupt, UsageProblem
 from assistant.index import HNSW_EF_SEARCH, current_generation, read_chunks, read_manifest, require_index
+from assistant.spelling import WORDS_FILE, Speller
 from assistant.token_vectors import DIRECTORY as TOKENS_DIRECTORY
 from assistant.token_vectors import RERANK_DEPTH, TokenVectors
 
@@ -167,9 +169,11 @@ class Searcher:
         manifest: dict[str, Any],
         lines: tuple[Any, np.ndarray] | None = None,
         tokens: TokenVectors | None = None,
+        speller: Speller | None = None,
     ) -> None:
         self.lines = lines
         self.tokens = tokens
+        self.speller = speller
         self.chunks = chunks
         self.dense_index = dense_index
         self.lexical = lexical
@@ -240,7 +244,8 @@ class Searcher:
         tokens = _load_tokens(generation, len(chunks), dense_index.d)
         if encoder is None:
             encoder = _default_encoder(generation, model or str(manifest["model"]["name"]))
-        return cls(chunks, dense_index, lexical, encoder, manifest, lines, tokens)
+        speller = _load_speller(generation, encoder)
+        return cls(chunks, dense_index, lexical, encoder, manifest, lines, tokens, speller)
 
     def allowed_rows(self, file_glob: str | None) -> np.ndarray | None:
         """Rows of chunks from files matching the glob (matched against the path and the file name)."""
@@ -264,6 +269,8 @@ class Searcher:
         searched = normalise_query(query)
         if not searched:
             raise UsageProblem("the question is empty", "type a few words")
+        if self.speller is not None:
+            searched = self.speller.correct(searched)
         allowed = self.allowed_rows(file_glob)
         if allowed is not None and len(allowed) == 0:
             raise UsageProblem(f"no notes match --file {file_glob!r}", f"files: {', '.join(self.files[:5])}")
@@ -341,6 +348,17 @@ def _load_tokens(generation: Path, chunk_count: int, dimension: int) -> TokenVec
         return TokenVectors.load(directory, chunk_count, dimension)
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"token vectors unreadable in {generation}: {exc}", "run `notes index --rebuild`") from exc
+
+
+def _load_speller(generation: Path, encoder: Any) -> Speller | None:
+    """The notes' word counts, for correcting a question's typos (an index may predate them)."""
+    path = generation / WORDS_FILE
+    if not path.exists():
+        return None
+    try:
+        return Speller.load(path, getattr(encoder, "knows_word", None))
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"word list unreadable: {path}: {exc}", "run `notes index --rebuild`") from exc
 
 
 def _for_queries(index: Any) -> Any:

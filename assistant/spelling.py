@@ -1,0 +1,110 @@
+"""Spelling correction of a question against the notes' own words, before it is embedded.
+
+Why: BM25 forgives a typo (`lexical.LexicalIndex.correct`), but the embedding model does not:
+"edge locatoins" is cut into word pieces that mean nothing, and the passage and token vectors miss.
+A word is corrected only when all of these hold, so real words are left alone:
+- it is at least 5 letters, lower case, and neither a word of the notes, nor a whole word in the
+  model's vocabulary, nor a stop word ("creds", "thats" stay);
+- a word of the notes is one edit away from it (an insertion, deletion, substitution or swap of
+  neighbouring letters), and it is not merely an inflection of it (a different last letter or one
+  letter more or less at the end: "replys", "pricey", "reboots" stay);
+- among several, the most frequent in the notes wins.
+Measured on the eval set: typo questions Hit@1 0.74 → 0.79, Hit@5 0.93 → 0.97; no other question
+changes (README, "What each change added").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from assistant.lexical import _STOP_WORDS
+
+WORDS_FILE = "words.json"
+MIN_LETTERS = 5
+_WORD = re.compile(r"[a-z]+")
+_QUESTION_WORD = re.compile(r"\b[a-z]+\b")
+
+
+def count_words(texts: Iterable[str]) -> dict[str, int]:
+    """How often each lower-case word of at least 3 letters occurs in the notes (for words.json)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(word for word in _WORD.findall(text.lower()) if len(word) >= 3)
+    return dict(counts)
+
+
+def write_words(path: Path, counts: dict[str, int]) -> None:
+    path.write_text(json.dumps(counts, ensure_ascii=True, separators=(",", ":")), encoding="utf-8")
+
+
+class Speller:
+    """Corrects a question's misspelt words to the notes' words (see the module docstring)."""
+
+    def __init__(self, counts: dict[str, int], model_knows: Callable[[str], bool] | None = None) -> None:
+        self.counts = counts
+        self.model_knows = model_knows
+        self._deletes: dict[str, list[str]] | None = None
+
+    @classmethod
+    def load(cls, path: Path, model_knows: Callable[[str], bool] | None = None) -> Speller:
+        """ValueError/OSError when the file is not a JSON object of word counts."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not all(
+            isinstance(word, str) and isinstance(count, int) for word, count in data.items()
+        ):
+            raise ValueError(f"{path} is not a JSON object of word counts")
+        return cls(data, model_knows)
+
+    def correct(self, question: str) -> str:
+        return _QUESTION_WORD.sub(lambda match: self.correct_word(match.group(0)), question)
+
+    def correct_word(self, word: str) -> str:
+        if len(word) < MIN_LETTERS or word in self.counts or word in _STOP_WORDS:
+            return word
+        if self.model_knows is not None and self.model_knows(word):
+            return word
+        candidates = [
+            known
+            for variant in _deletions(word) | {word}
+            for known in self._neighbours().get(variant, ())
+            if _one_edit(word, known) and not _inflection(word, known)
+        ]
+        if not candidates:
+            return word
+        return max(candidates, key=lambda known: (self.counts[known], known))
+
+    def _neighbours(self) -> dict[str, list[str]]:
+        """Delete-neighbourhood table of the notes' words, built on the first unknown word."""
+        if self._deletes is None:
+            self._deletes = {}
+            for known in self.counts:
+                if len(known) >= MIN_LETTERS - 1:
+                    for variant in _deletions(known) | {known}:
+                        self._deletes.setdefault(variant, []).append(known)
+        return self._deletes
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance exactly 1 (the deletion table also pairs some words 2 apart)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _inflection(word: str, known: str) -> bool:
+    """Differ only at the end by one letter: another form of the same word, not a typo."""
+    return word[:-1] == known[:-1] or word[:-1] == known or known[:-1] == word
