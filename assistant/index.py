@@ -35,14 +35,23 @@ from assistant.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
 from assistant.spelling import WORDS_FILE, count_words, write_words
 from assistant.token_vectors import DIRECTORY as TOKENS_DIRECTORY
-from assistant.token_vectors import TOKEN_VECTOR_LIMIT, Quantized, TokenVectors, quantize, write_token_vectors
+from assistant.token_vectors import (
+    PROJECTION_SAMPLE,
+    TOKEN_VECTOR_LIMIT,
+    Quantized,
+    TokenVectors,
+    fit_projection,
+    project,
+    quantize,
+    write_token_vectors,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
     from assistant.embed import Embedder
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 HNSW_THRESHOLD = 200_000
 """Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
 LINE_VECTOR_LIMIT = 200_000
@@ -359,6 +368,7 @@ def _build_locked(
     old_chunks: dict[str, list[Chunk]] = {}
     old_vectors: dict[str, np.ndarray] = {}
     old_tokens: dict[str, Quantized] = {}
+    old_projection: np.ndarray | None = None
     if manifest is not None and previous is not None:
         try:
             chunks = read_chunks(previous)
@@ -369,7 +379,7 @@ def _build_locked(
                 old_chunks.setdefault(chunk.file, []).append(chunk)
                 old_vectors.setdefault(_key(chunk.embedding_text), vectors[row])
             old_vectors.update(_load_line_vectors(previous))
-            old_tokens = _load_token_vectors(previous, chunks, embedder.dimension)
+            old_tokens, old_projection = _load_token_vectors(previous, chunks, embedder.dimension)
         except IndexCorrupt:
             old_chunks, old_vectors, manifest = {}, {}, None
             report.rebuilt_all = True
@@ -449,8 +459,11 @@ def _build_locked(
 
     chunk_texts = [chunk.embedding_text for chunk in all_chunks]
     tokens: list[Quantized] | None = None
+    projection = old_projection
     if hasattr(embedder, "embed_documents_with_tokens") and len(all_chunks) <= TOKEN_VECTOR_LIMIT:
-        vectors, tokens, report.embedded = _embed_with_tokens(embedder, chunk_texts, old_vectors, old_tokens, progress)
+        vectors, tokens, projection, report.embedded = _embed_with_tokens(
+            embedder, chunk_texts, old_vectors, old_tokens, old_projection, progress
+        )
     else:
         vectors, report.embedded = _embed_with_reuse(embedder, chunk_texts, old_vectors, progress, "embedding")
     report.reused = len(all_chunks) - report.embedded
@@ -478,8 +491,8 @@ def _build_locked(
             np.save(staging / "line_owner.npy", np.array(line_owner, dtype=np.int32), allow_pickle=False)
             np.save(staging / "line_keys.npy", np.array([_key(t) for t in line_texts], dtype="S32"), allow_pickle=False)
             write_faiss(staging / "lines.faiss", line_vectors)
-        if tokens is not None:
-            write_token_vectors(staging / TOKENS_DIRECTORY, tokens, embedder.dimension)
+        if tokens is not None and projection is not None:
+            write_token_vectors(staging / TOKENS_DIRECTORY, tokens, projection)
         build_bm25([lexical_text(chunk) for chunk in all_chunks], staging / "bm25")
         write_words(staging / WORDS_FILE, count_words(f"{chunk.context}\n{chunk.text}" for chunk in all_chunks))
         if export_encoder:
@@ -559,16 +572,20 @@ def _embed_with_reuse(
     return vectors, len(order)
 
 
-def _load_token_vectors(generation: Path, chunks: list[Chunk], dimension: int) -> dict[str, Quantized]:
-    """The previous generation's token vectors by passage text hash (none when it has none)."""
+def _load_token_vectors(
+    generation: Path, chunks: list[Chunk], dimension: int
+) -> tuple[dict[str, Quantized], np.ndarray | None]:
+    """The previous generation's token vectors by passage text hash, and the projection they were
+    made with (none when it has none)."""
     directory = generation / TOKENS_DIRECTORY
     if not directory.is_dir():
-        return {}
+        return {}, None
     try:
         stored = TokenVectors.load(directory, len(chunks), dimension)
     except (OSError, ValueError):
-        return {}
-    return {_key(chunk.embedding_text): stored.passage(row) for row, chunk in enumerate(chunks)}
+        return {}, None
+    passages = {_key(chunk.embedding_text): stored.passage(row) for row, chunk in enumerate(chunks)}
+    return passages, stored.projection
 
 
 def _embed_with_tokens(
@@ -576,9 +593,14 @@ def _embed_with_tokens(
     texts: list[str],
     old_vectors: dict[str, np.ndarray],
     old_tokens: dict[str, Quantized],
+    projection: np.ndarray | None,
     progress: Progress,
-) -> tuple[np.ndarray, list[Quantized], int]:
-    """`_embed_with_reuse` for passages, keeping each one's token vectors too (one forward pass)."""
+) -> tuple[np.ndarray, list[Quantized], np.ndarray, int]:
+    """`_embed_with_reuse` for passages, keeping each one's token vectors too (one forward pass),
+    projected with the previous generation's projection (so its codes are reused), or else with
+    one fitted on a random sample of the passages, embedded first."""
+    import random
+
     import numpy as np
 
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
@@ -587,21 +609,31 @@ def _embed_with_tokens(
     for row, text in enumerate(texts):
         key = _key(text)
         vector, passage = old_vectors.get(key), old_tokens.get(key)
-        if vector is not None and passage is not None and len(vector) == embedder.dimension:
+        if projection is not None and vector is not None and passage is not None and len(vector) == embedder.dimension:
             vectors[row], tokens[row] = vector, passage
         else:
             todo.append(row)
-    order = sorted(todo, key=lambda row: len(texts[row]))
+    sample: list[int] = []
+    progress("embedding", 0, len(todo))
+    if projection is None:
+        sample = sorted(random.Random(0).sample(todo, min(PROJECTION_SAMPLE, len(todo))))
+        sample_vectors, sample_tokens = embedder.embed_documents_with_tokens([texts[row] for row in sample])
+        projection = fit_projection(sample_tokens, embedder.dimension)
+        vectors[sample] = sample_vectors
+        for row, rows in zip(sample, sample_tokens, strict=True):
+            tokens[row] = quantize(project(rows, projection))
+    sampled = set(sample)
+    order = sorted((row for row in todo if row not in sampled), key=lambda row: len(texts[row]))
     batch = 128
-    progress("embedding", 0, len(order))
+    progress("embedding", len(sample), len(todo))
     for begin in range(0, len(order), batch):
         picked = order[begin : begin + batch]
         batch_vectors, batch_tokens = embedder.embed_documents_with_tokens([texts[row] for row in picked])
         vectors[picked] = batch_vectors
         for row, rows in zip(picked, batch_tokens, strict=True):
-            tokens[row] = quantize(rows)
-        progress("embedding", min(begin + batch, len(order)), len(order))
-    return vectors, [passage for passage in tokens if passage is not None], len(order)
+            tokens[row] = quantize(project(rows, projection))
+        progress("embedding", len(sample) + min(begin + batch, len(order)), len(todo))
+    return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
 
 
 def _write_chunks(path: Path, chunks: list[Chunk]) -> None:

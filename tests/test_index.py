@@ -20,7 +20,7 @@ def test_build_writes_plain_versioned_files(small_index: Path) -> None:
     names = {p.name for p in generation.iterdir()}
     assert {"manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "bm25", "tokens"} <= names
     manifest = read_manifest(generation)
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert manifest["model"] == {"name": "fake-bow", "dimension": 64, "max_tokens": 256}
     assert set(manifest["files"]) == {"lambda.md", "network/vpc.md", "plain.txt"}
     assert all(len(entry["hash"]) == 64 for entry in manifest["files"].values())

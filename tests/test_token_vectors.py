@@ -14,6 +14,14 @@ from assistant.search import Searcher, rerank_by_tokens
 from assistant.token_vectors import TokenVectors, quantize, write_token_vectors
 
 from .conftest import FakeEmbedder
+from .messy import FakeEmbedder as WideFakeEmbedderBase
+
+
+class WideFakeEmbedder(WideFakeEmbedderBase):
+    """Wider than the projection, so a build fits one."""
+
+    def __init__(self) -> None:
+        super().__init__(name="fake-wide", dimension=256, max_tokens=256)
 
 
 def _unit_rows(count: int, dimension: int = 8, seed: int = 0) -> np.ndarray:
@@ -30,9 +38,22 @@ def test_int8_codes_keep_the_vectors() -> None:
     assert float(cosines.min()) > 0.9995
 
 
+def test_projection_keeps_the_main_axes_and_falls_back_to_identity() -> None:
+    from assistant.token_vectors import PROJECTED_DIMENSION, fit_projection, project
+
+    rows = _unit_rows(2000, 384, seed=3)
+    projection = fit_projection([rows[:1000], rows[1000:]], 384)
+    assert projection.shape == (384, PROJECTED_DIMENSION)
+    np.testing.assert_allclose(projection.T @ projection, np.eye(PROJECTED_DIMENSION), atol=1e-4)  # orthonormal
+    projected = project(rows[:5], projection)
+    np.testing.assert_allclose(np.linalg.norm(projected, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(fit_projection([rows[:10]], 384), np.eye(384, dtype=np.float32))  # too few to fit
+    assert np.array_equal(fit_projection([rows[:, :64]], 64), np.eye(64, dtype=np.float32))  # already small
+
+
 def test_written_vectors_load_back_per_passage(tmp_path: Path) -> None:
     passages = [quantize(_unit_rows(3, seed=1)), quantize(np.zeros((0, 8), dtype=np.float32)), quantize(_unit_rows(2))]
-    write_token_vectors(tmp_path / "tokens", passages, 8)
+    write_token_vectors(tmp_path / "tokens", passages, np.eye(8, dtype=np.float32))
     stored = TokenVectors.load(tmp_path / "tokens", 3, 8)
     assert stored.offsets.tolist() == [0, 3, 3, 5]
     assert np.array_equal(stored.passage(2).codes, passages[2].codes)
@@ -42,7 +63,7 @@ def test_written_vectors_load_back_per_passage(tmp_path: Path) -> None:
 def test_maxsim_hand_computed(tmp_path: Path) -> None:
     e = np.eye(4, dtype=np.float32)
     passages = [quantize(e[[0, 1]]), quantize(e[[2]]), quantize(np.zeros((0, 4), dtype=np.float32))]
-    write_token_vectors(tmp_path / "tokens", passages, 4)
+    write_token_vectors(tmp_path / "tokens", passages, np.eye(4, dtype=np.float32))
     stored = TokenVectors.load(tmp_path / "tokens", 3, 4)
     query = e[[0, 2]]  # one token matches passage 0, the other passage 1
     # passage 0: best cosines (1, 0) → 0.5; passage 1: (0, 1) → 0.5; an empty passage scores 0
@@ -52,7 +73,7 @@ def test_maxsim_hand_computed(tmp_path: Path) -> None:
 
 def test_rerank_reorders_the_head_and_keeps_the_tail(tmp_path: Path) -> None:
     e = np.eye(4, dtype=np.float32)
-    write_token_vectors(tmp_path / "tokens", [quantize(e[[i]]) for i in range(4)], 4)
+    write_token_vectors(tmp_path / "tokens", [quantize(e[[i]]) for i in range(4)], e)
     stored = TokenVectors.load(tmp_path / "tokens", 4, 4)
     fused = [(0, 0.3), (1, 0.2), (2, 0.1), (3, 0.05)]
     reranked = rerank_by_tokens(fused, e[[2]], stored, depth=3)
@@ -67,11 +88,15 @@ def test_rerank_reorders_the_head_and_keeps_the_tail(tmp_path: Path) -> None:
         (lambda d: np.save(d / "offsets.npy", np.array([0, 1], dtype=np.int64)), "offsets"),
         (lambda d: np.save(d / "codes.npy", np.zeros((2, 3), dtype=np.float32)), "shape"),
         (lambda d: np.save(d / "scales.npy", np.zeros(1, dtype=np.float32)), "scales"),
+        (lambda d: np.save(d / "projection.npy", np.eye(7, dtype=np.float32)), "projection"),
+        (lambda d: (d / "projection.npy").unlink(), None),
         (lambda d: (d / "codes.npy").write_bytes(b"\x93NUMPY garbage"), None),
     ],
 )
 def test_damaged_token_vectors_are_refused(tmp_path: Path, damage, what: str | None) -> None:  # type: ignore[no-untyped-def]
-    write_token_vectors(tmp_path / "tokens", [quantize(_unit_rows(2)), quantize(_unit_rows(1))], 8)
+    write_token_vectors(
+        tmp_path / "tokens", [quantize(_unit_rows(2)), quantize(_unit_rows(1))], np.eye(8, dtype=np.float32)
+    )
     damage(tmp_path / "tokens")
     with pytest.raises((ValueError, OSError), match=what):
         TokenVectors.load(tmp_path / "tokens", 2, 8)
@@ -126,3 +151,27 @@ def test_damaged_token_vectors_make_the_index_corrupt(small_index: Path, fake_em
     np.save(generation / "tokens" / "offsets.npy", np.array([0], dtype=np.int64))
     with pytest.raises(IndexCorrupt, match="token vectors"):
         Searcher.load(small_index, encoder=fake_embedder)
+
+
+def test_incremental_builds_keep_the_fitted_projection(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    words = [f"word{i}" for i in range(400)]
+    for number in range(6):
+        body = "\n\n".join(f"## Part {part}\n\n" + " ".join(words[part * 20 : part * 20 + 60]) for part in range(6))
+        (notes / f"note{number}.md").write_text(f"# Note {number}\n\n{body}\n")
+    embedder = WideFakeEmbedder()
+    index = tmp_path / "index"
+    build_index(notes, index, embedder, export_encoder=False)
+    first = current_generation(index)
+    assert first is not None
+    fitted = np.load(first / "tokens" / "projection.npy")
+    assert fitted.shape == (256, 128)  # enough tokens to fit: projected, not the identity
+    (notes / "note0.md").write_text((notes / "note0.md").read_text() + "\nOne more line.\n")
+    report = build_index(notes, index, WideFakeEmbedder(), export_encoder=False)
+    assert report.embedded == 1
+    second = current_generation(index)
+    assert second is not None and second != first
+    assert np.array_equal(np.load(second / "tokens" / "projection.npy"), fitted)
+    searcher = Searcher.load(index, encoder=WideFakeEmbedder())
+    assert searcher.search("word30 word31", k=1).hits[0].fused_rank is not None
