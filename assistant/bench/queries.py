@@ -62,28 +62,52 @@ def latencies(searcher: Searcher, questions: Sequence[str], k: int) -> dict[str,
 
 
 def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[float]]:
-    """Per-stage query time: BM25 scoring, BM25 top-k, query encoding, dense search."""
-    from assistant.search import CANDIDATES, bm25_candidates, dense_candidates, line_candidates, normalise_query
+    """Per-stage query time: spelling, BM25 scoring and top-k, query encoding (with token vectors
+    when the index reranks), dense search, token rerank."""
+    from assistant.search import (
+        CANDIDATES,
+        bm25_candidates,
+        dense_candidates,
+        fuse_rrf,
+        line_candidates,
+        normalise_query,
+        rerank_by_tokens,
+    )
 
-    names = ["bm25 scoring", "bm25 top-k", "query encoding", "dense search (chunks)"]
+    speller = getattr(searcher, "speller", None)
+    tokens = getattr(searcher, "tokens", None)
     lines = getattr(searcher, "lines", None)
-    if lines is not None:
-        names.append("dense search (lines)")
-    timings: dict[str, list[float]] = {name: [] for name in names}
+    timings: dict[str, list[float]] = {}
+
+    def mark(name: str, started: float) -> float:
+        now = time.perf_counter()
+        timings.setdefault(name, []).append((now - started) * 1000)
+        return now
+
     for question in questions:
+        now = time.perf_counter()
         text = normalise_query(question)
-        marks = [time.perf_counter()]
+        if speller is not None:
+            text = speller.correct(text)
+            now = mark("spelling correction", now)
         scores = searcher.lexical.scores(text)
-        marks.append(time.perf_counter())
-        bm25_candidates(scores, CANDIDATES, None)
-        marks.append(time.perf_counter())
-        vector = searcher.embed_query(text)
-        marks.append(time.perf_counter())
-        dense_candidates(searcher.dense_index, vector, CANDIDATES, None)
-        marks.append(time.perf_counter())
+        now = mark("bm25 scoring", now)
+        ranked = [bm25_candidates(scores, CANDIDATES, None)]
+        now = mark("bm25 top-k", now)
+        query_tokens = None
+        if tokens is not None:
+            vector, query_tokens = searcher.embed_query_with_tokens(text)
+        else:
+            vector = searcher.embed_query(text)
+        now = mark("query encoding", now)
+        ranked.append(dense_candidates(searcher.dense_index, vector, CANDIDATES, None))
+        now = mark("dense search (chunks)", now)
         if lines is not None:
-            line_candidates(lines[0], lines[1], vector, CANDIDATES, None)
-            marks.append(time.perf_counter())
-        for name, begin, end in zip(names, marks, marks[1:], strict=False):
-            timings[name].append((end - begin) * 1000)
+            ranked.append(line_candidates(lines[0], lines[1], vector, CANDIDATES, None))
+            now = mark("dense search (lines)", now)
+        if tokens is not None and query_tokens is not None:
+            fused = fuse_rrf(ranked)
+            now = time.perf_counter()
+            rerank_by_tokens(fused, query_tokens, tokens)
+            mark("token rerank (top 30, MaxSim)", now)
     return timings
