@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 13
+CHUNKER_VERSION = 14
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -48,6 +48,10 @@ class Chunk:
     lead: str = field(default="")
     """For the second and later pieces of a split section: the section's opening line, which often
     names the topic that later pieces only continue ("* Lambda responds to events" → "Limit per region")."""
+    table_header: str = field(default="")
+    """For a piece that starts inside a split table: the table's header row, shown above its rows so
+    they still say which column is which ("| Feature | EBS | EFS |" above "| Cross-AZ | … | … |").
+    Display only: embedding it measured no better (hybrid Hit@1 −0.014, dense +0.012, within noise)."""
     id: str = field(default="")
     content_hash: str = field(default="")
     """Hash of the text that is embedded: a chunk whose hash is unchanged keeps its vector."""
@@ -68,6 +72,15 @@ class Chunk:
     def embedding_text(self) -> str:
         """Heading path + text: the heading context is what lets a bare list item match its topic."""
         return f"{self.context}\n{self.text}"
+
+    @property
+    def display_text(self) -> str:
+        """The passage as shown: its lines, under the header of the table it continues (with a rule
+        row, so Markdown renders it as a table again)."""
+        if not self.table_header:
+            return self.text
+        columns = max(1, self.table_header.strip().strip("|").count("|") + 1)
+        return f"{self.table_header}\n|{'---|' * columns}\n{self.text}"
 
     @property
     def context(self) -> str:
@@ -387,6 +400,7 @@ class _SectionBuilder:
         # Pack blocks up to the target; a single block up to the model window stays whole.
         target = min(budget, self.target_tokens)
         split = sum(self._size(unit) for unit in units if not unit.toc) > target
+        headers = {unit.start: header for unit in units if split and (header := _table_header(self.lines, unit))}
         pieces: list[list[_Unit]] = []
         current: list[_Unit] = []
         used = 0
@@ -425,7 +439,9 @@ class _SectionBuilder:
                 text = first.text
             else:
                 text = "\n".join(self.lines[first.start : piece[-1].end]).strip("\n")
-            chunks.append(Chunk(self.file, path, start + 1, piece[-1].end, text, lead if number else ""))
+            table = next((u for u in units if u.start in headers and u.start + 1 < first.start < u.end), None)
+            header = headers[table.start] if table is not None else ""
+            chunks.append(Chunk(self.file, path, start + 1, piece[-1].end, text, lead if number else "", header))
         return chunks
 
     def _is_code(self, unit: _Unit) -> bool:
@@ -497,6 +513,17 @@ class _SectionBuilder:
 
 
 _MARKUP = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+|[*_`#>]+")
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _table_header(lines: list[str], unit: _Unit) -> str:
+    """A table block's header row ("| a | b |"), or "" for any other block."""
+    if unit.end - unit.start < 3 or not lines[unit.start].lstrip().startswith("|"):
+        return ""
+    rule = lines[unit.start + 1]
+    return lines[unit.start].strip() if "-" in rule and _TABLE_RULE.match(rule) else ""
 
 
 def _lead(lines: list[str], units: list[_Unit]) -> str:

@@ -279,3 +279,22 @@ def test_line_units_name_the_nearest_heading_and_the_parent_item() -> None:
 def test_line_units_of_a_note_without_headings_name_the_file() -> None:
     (chunk,) = chunk_document(Document("vpc-endpoints.txt", "Gateway endpoints are free.\n", "h"))
     assert line_units(chunk) == ["vpc endpoints\nGateway endpoints are free."]
+
+
+def test_a_split_table_shows_its_header_above_later_pieces() -> None:
+    rows = "\n".join(f"| row{i} | {'block storage words ' * 6}| {'file storage words ' * 6}|" for i in range(30))
+    text = f"# Storage\n\n## EFS vs EBS\n\n| Feature | EBS | EFS |\n|---|---|---|\n{rows}\n"
+    chunks = chunk_document(Document("storage.md", text, "h"), max_tokens=256)
+    assert len(chunks) > 2
+    first, *later = chunks
+    assert first.table_header == "" and first.display_text == first.text  # it holds the header itself
+    for chunk in later:
+        assert chunk.table_header == "| Feature | EBS | EFS |"
+        assert chunk.display_text == f"| Feature | EBS | EFS |\n|---|---|---|\n{chunk.text}"
+        assert "Feature" not in chunk.embedding_text  # display only: the vectors are unchanged
+        assert chunk.text.startswith("| row")  # and the cited lines are the note's own
+
+
+def test_only_tables_have_a_table_header() -> None:
+    text = "# A\n\n" + "\n".join(f"- item {i} " + "words " * 20 for i in range(40)) + "\n"
+    assert all(chunk.table_header == "" for chunk in chunk_document(Document("a.md", text, "h"), max_tokens=128))

@@ -93,4 +93,14 @@ def test_chunk_store_is_jsonl_with_the_documented_fields(small_index: Path) -> N
     generation = current_generation(small_index)
     assert generation is not None
     first = json.loads((generation / "chunks.jsonl").read_text().splitlines()[0])
-    assert set(first) == {"file", "heading_path", "start_line", "end_line", "text", "lead", "id", "content_hash"}
+    assert set(first) == {
+        "file",
+        "heading_path",
+        "start_line",
+        "end_line",
+        "text",
+        "lead",
+        "table_header",
+        "id",
+        "content_hash",
+    }

@@ -105,7 +105,7 @@ class HitCard(Vertical, can_focus=True):
         yield Static(title, classes="hit-title")
         path = " › ".join(chunk.heading_path) if chunk.heading_path else "(top of the note)"
         yield Static(Content(inert(path)), classes="hit-path")
-        yield Static(preview(chunk.text, self.terms, markdown=self.is_markdown), classes="hit-preview")
+        yield Static(preview(chunk.display_text, self.terms, markdown=self.is_markdown), classes="hit-preview")
         yield Vertical(classes="hit-body")
 
     def on_mount(self) -> None:
@@ -120,8 +120,10 @@ class HitCard(Vertical, can_focus=True):
     def _build_body(self) -> Static | PassageMarkdown:
         chunk = self.hit.chunk
         if self.is_markdown:
+            # display_text: a piece of a split table is shown under its table's header row again.
+            text = chunk.display_text
             return PassageMarkdown(
-                inert(chunk.text), terms=self.terms, best=best_fragment(chunk.text, self.terms), classes="hit-passage"
+                inert(text), terms=self.terms, best=best_fragment(text, self.terms), classes="hit-passage"
             )
         return Static(plain_passage(chunk.text, self.terms), classes="hit-passage")
 
