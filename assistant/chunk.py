@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 14
+CHUNKER_VERSION = 15
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -79,6 +79,8 @@ class Chunk:
         row, so Markdown renders it as a table again)."""
         if not self.table_header:
             return self.text
+        if _TABLE_RULE.match(self.text.split("\n", 1)[0]):  # the piece starts at the table's own rule
+            return f"{self.table_header}\n{self.text}"
         columns = max(1, self.table_header.strip().strip("|").count("|") + 1)
         return f"{self.table_header}\n|{'---|' * columns}\n{self.text}"
 
@@ -439,7 +441,7 @@ class _SectionBuilder:
                 text = first.text
             else:
                 text = "\n".join(self.lines[first.start : piece[-1].end]).strip("\n")
-            table = next((u for u in units if u.start in headers and u.start + 1 < first.start < u.end), None)
+            table = next((u for u in units if u.start in headers and u.start < first.start < u.end), None)
             header = headers[table.start] if table is not None else ""
             chunks.append(Chunk(self.file, path, start + 1, piece[-1].end, text, lead if number else "", header))
         return chunks

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from assistant.embed import Embedder
 
 FORMAT_VERSION = 4
+EMBED_BATCH = 128
+"""Texts handed to the embedder at a time (it batches further inside); progress is said per batch."""
 HNSW_THRESHOLD = 200_000
 """Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
 LINE_VECTOR_LIMIT = 200_000
@@ -459,7 +461,7 @@ def _build_locked(
 
     chunk_texts = [chunk.embedding_text for chunk in all_chunks]
     tokens: list[Quantized] | None = None
-    projection = old_projection
+    projection: np.ndarray | None = None
     if hasattr(embedder, "embed_documents_with_tokens") and len(all_chunks) <= TOKEN_VECTOR_LIMIT:
         vectors, tokens, projection, report.embedded = _embed_with_tokens(
             embedder, chunk_texts, old_vectors, old_tokens, old_projection, progress
@@ -562,14 +564,25 @@ def _embed_with_reuse(
             vectors[row] = vector
         else:
             todo.append(row)
-    order = sorted(todo, key=lambda row: len(texts[row]))
-    batch = 128
-    progress(stage, 0, len(order))
-    for begin in range(0, len(order), batch):
-        picked = order[begin : begin + batch]
+    progress(stage, 0, len(todo))
+
+    def embed(picked: list[int]) -> None:
         vectors[picked] = embedder.embed_documents([texts[row] for row in picked])
-        progress(stage, min(begin + batch, len(order)), len(order))
-    return vectors, len(order)
+
+    _in_batches(todo, texts, embed, progress, stage)
+    return vectors, len(todo)
+
+
+def _in_batches(
+    rows: list[int], texts: list[str], embed: Callable[[list[int]], None], progress: Progress, stage: str, done: int = 0
+) -> None:
+    """Call embed on batches of 128 rows, shortest texts first so each batch pads little, saying
+    how far along `stage` is (`done` rows were embedded before these)."""
+    order = sorted(rows, key=lambda row: len(texts[row]))
+    total = done + len(order)
+    for begin in range(0, len(order), EMBED_BATCH):
+        embed(order[begin : begin + EMBED_BATCH])
+        progress(stage, done + min(begin + EMBED_BATCH, len(order)), total)
 
 
 def _load_token_vectors(
@@ -622,17 +635,17 @@ def _embed_with_tokens(
         vectors[sample] = sample_vectors
         for row, rows in zip(sample, sample_tokens, strict=True):
             tokens[row] = quantize(project(rows, projection))
-    sampled = set(sample)
-    order = sorted((row for row in todo if row not in sampled), key=lambda row: len(texts[row]))
-    batch = 128
     progress("embedding", len(sample), len(todo))
-    for begin in range(0, len(order), batch):
-        picked = order[begin : begin + batch]
+    fitted = projection
+
+    def embed(picked: list[int]) -> None:
         batch_vectors, batch_tokens = embedder.embed_documents_with_tokens([texts[row] for row in picked])
         vectors[picked] = batch_vectors
         for row, rows in zip(picked, batch_tokens, strict=True):
-            tokens[row] = quantize(project(rows, projection))
-        progress("embedding", len(sample) + min(begin + batch, len(order)), len(todo))
+            tokens[row] = quantize(project(rows, fitted))
+
+    sampled = set(sample)
+    _in_batches([row for row in todo if row not in sampled], texts, embed, progress, "embedding", len(sample))
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
 
 

@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
+
+T = TypeVar("T")
 
 BM25_PARAMS = {"method": "lucene", "k1": 1.2, "b": 0.75}
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_CORRECTED_CHARS = 32
 """Longer unknown terms are not spelling-corrected (nor are longer indexed terms candidates)."""
 
-_STOP_WORDS = frozenset(
+STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
     having he her here hers herself him himself his how i if in into is it its itself just me more most my
@@ -46,7 +48,7 @@ def _stemmer() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Text → BM25 terms. The same function serves documents and queries."""
-    words = [w for w in _WORD.findall(text.lower().replace("'", "")) if w not in _STOP_WORDS]
+    words = [w for w in _WORD.findall(text.lower().replace("'", "")) if w not in STOP_WORDS]
     return list(_stemmer().stemWords(words)) if words else []
 
 
@@ -126,15 +128,13 @@ class LexicalIndex:
         if len(term) < 4 or len(term) > MAX_CORRECTED_CHARS or term.isdigit():
             return None
         if self._deletes is None:
-            self._deletes = {}
-            for known, column in self.vocab.items():
-                # Long terms (a base64 blob, a hash) are skipped: n deletions of n characters each.
-                if 3 <= len(known) <= MAX_CORRECTED_CHARS + 1 and column + 1 < len(self.indptr):
-                    for variant in _deletions(known) | {known}:
-                        self._deletes.setdefault(variant, []).append(column)
-        candidates: set[int] = set()
-        for variant in _deletions(term) | {term}:
-            candidates.update(self._deletes.get(variant, ()))
+            # Long terms (a base64 blob, a hash) are skipped: n deletions of n characters each.
+            self._deletes = deletion_neighbourhood(
+                (known, column)
+                for known, column in self.vocab.items()
+                if 3 <= len(known) <= MAX_CORRECTED_CHARS + 1 and column + 1 < len(self.indptr)
+            )
+        candidates = {column for variant in deletions(term) | {term} for column in self._deletes.get(variant, ())}
         # Swapped letters ("memroy") are two edits apart once the right word is stemmed ("memori").
         swapped = [term[:i] + term[i + 1] + term[i] + term[i + 2 :] for i in range(len(term) - 1)]
         for stem in _stemmer().stemWords(swapped):
@@ -145,5 +145,15 @@ class LexicalIndex:
         return max(candidates, key=lambda column: (int(self.indptr[column + 1] - self.indptr[column]), -column))
 
 
-def _deletions(word: str) -> set[str]:
+def deletion_neighbourhood(entries: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
+    """Each word and every one-letter deletion of it → the entries it came from: two words one edit
+    apart share a key, so a misspelling finds its candidates by lookup, not by a scan."""
+    table: dict[str, list[T]] = {}
+    for word, entry in entries:
+        for variant in deletions(word) | {word}:
+            table.setdefault(variant, []).append(entry)
+    return table
+
+
+def deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}

@@ -757,8 +757,7 @@ class OnnxQueryEncoder:
     ) -> tuple[numpy.ndarray, list[numpy.ndarray]]:
         """`encode`'s vectors and, from the same forward pass, each text's token vectors (special
         and padding tokens dropped, rows L2-normalised): what a late-interaction rerank compares."""
-        vectors, tokens = self._encode(texts, batch_size, tokens=True)
-        return vectors, tokens
+        return self._encode(texts, batch_size, tokens=True)
 
     def _encode(
         self, texts: Sequence[str], batch_size: int, *, tokens: bool

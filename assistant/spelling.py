@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from assistant.lexical import _STOP_WORDS
+from assistant.lexical import STOP_WORDS, deletion_neighbourhood, deletions
 
 WORDS_FILE = "words.json"
 MIN_LETTERS = 5
@@ -63,13 +63,13 @@ class Speller:
         return _QUESTION_WORD.sub(lambda match: self.correct_word(match.group(0)), question)
 
     def correct_word(self, word: str) -> str:
-        if len(word) < MIN_LETTERS or word in self.counts or word in _STOP_WORDS:
+        if len(word) < MIN_LETTERS or word in self.counts or word in STOP_WORDS:
             return word
         if self.model_knows is not None and self.model_knows(word):
             return word
         candidates = [
             known
-            for variant in _deletions(word) | {word}
+            for variant in deletions(word) | {word}
             for known in self._neighbours().get(variant, ())
             if _one_edit(word, known) and not _inflection(word, known)
         ]
@@ -80,16 +80,9 @@ class Speller:
     def _neighbours(self) -> dict[str, list[str]]:
         """Delete-neighbourhood table of the notes' words, built on the first unknown word."""
         if self._deletes is None:
-            self._deletes = {}
-            for known in self.counts:
-                if len(known) >= MIN_LETTERS - 1:
-                    for variant in _deletions(known) | {known}:
-                        self._deletes.setdefault(variant, []).append(known)
+            candidates = (known for known in self.counts if len(known) >= MIN_LETTERS - 1)
+            self._deletes = deletion_neighbourhood((known, known) for known in candidates)
         return self._deletes
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -298,3 +298,8 @@ def test_a_split_table_shows_its_header_above_later_pieces() -> None:
 def test_only_tables_have_a_table_header() -> None:
     text = "# A\n\n" + "\n".join(f"- item {i} " + "words " * 20 for i in range(40)) + "\n"
     assert all(chunk.table_header == "" for chunk in chunk_document(Document("a.md", text, "h"), max_tokens=128))
+
+
+def test_a_piece_starting_at_the_table_rule_gets_the_header_row_only() -> None:
+    chunk = Chunk("t.md", ("T",), 2, 3, "|---|---|\n| a | b |", table_header="| x | y |")
+    assert chunk.display_text == "| x | y |\n|---|---|\n| a | b |"
