@@ -57,6 +57,7 @@ def hit_record(hit: Hit) -> dict[str, Any]:
         "start_line": chunk.start_line,
         "end_line": chunk.end_line,
         "text": chunk.text,
+        "table_header": chunk.table_header,
     }
 
 
@@ -96,7 +97,8 @@ def format_response(response: SearchResponse, *, explain: bool = False, width: i
             if hit.fused_rank is not None:
                 ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim {hit.score:.3f})"
             head += f"  ({ranks})"
-        body = "\n".join("   " + line for line in chunk.text.splitlines() if line.strip())
+        # A piece cut from inside a table is shown under that table's header row, as in the chat app.
+        body = "\n".join("   " + line for line in chunk.display_text.splitlines() if line.strip())
         blocks.append(inert(head) + "\n" + inert(body))
     rule = "\n" + "-" * min(width, 60) + "\n"
     return rule.join(blocks)

@@ -41,7 +41,16 @@ def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path
     data = json.loads(out)
     assert set(data) == {"query", "results"} and data["query"] == "lambda memory"
     for rank, result in enumerate(data["results"], 1):
-        assert set(result) == {"rank", "score", "file", "heading_path", "start_line", "end_line", "text"}
+        assert set(result) == {
+            "rank",
+            "score",
+            "file",
+            "heading_path",
+            "start_line",
+            "end_line",
+            "text",
+            "table_header",
+        }
         assert result["rank"] == rank
         assert isinstance(result["score"], float) and isinstance(result["heading_path"], list)
         assert isinstance(result["start_line"], int) and result["start_line"] <= result["end_line"]

@@ -296,3 +296,24 @@ def test_cli_index_reports_a_hostile_file_name_inert(
     assert code == 0, err
     assert "skipped: evil" in err
     assert_inert(err)
+
+
+def test_a_table_piece_is_printed_under_its_header_and_the_header_is_inert() -> None:
+    """`notes ask` shows a piece cut from inside a table under the table's header row, as the chat
+    app does; JSON keeps `text` as exactly the cited lines and gives the header on its own."""
+    chunk = Chunk(
+        "t.md",
+        ("Storage",),
+        9,
+        10,
+        "| Cross-AZ | no | yes |\n| Price | low | high |",
+        table_header="| Feature | EBS \x1b[2J| EFS |",
+    )
+    response = SearchResponse("q", "q", "hybrid", [Hit(1, 0.5, chunk)])
+    output = format_response(response)
+    assert_inert(output)
+    lines = output.splitlines()
+    assert lines[1:4] == ["   | Feature | EBS \\x1b[2J| EFS |", "   |---|---|---|", "   | Cross-AZ | no | yes |"]
+    record = json.loads(to_json(response_record(response)))["results"][0]
+    assert record["text"] == chunk.text
+    assert record["table_header"] == "| Feature | EBS \x1b[2J| EFS |"
