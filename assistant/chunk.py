@@ -18,7 +18,7 @@ import bisect
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,33 @@ class Chunk:
         """Where the passage sits: heading path (or the file's name), and the section lead if any."""
         context = " > ".join(self.heading_path) if self.heading_path else _file_title(self.file)
         return f"{context} > {self.lead}" if self.lead else context
+
+
+JOIN_GAP = 1
+"""Blank lines two pieces of one section may have between them and still read as one passage."""
+
+
+def continues(first: Chunk, second: Chunk) -> bool:
+    """Whether `second` is the piece of `first`'s section right after it: same file and heading path,
+    starting after `first` ends with at most a blank line between (pieces of one over-long line
+    share that line, so they never join)."""
+    return (
+        first.file == second.file
+        and first.heading_path == second.heading_path
+        and 0 <= second.start_line - first.end_line - 1 <= JOIN_GAP
+    )
+
+
+def join_pieces(pieces: Sequence[Chunk]) -> Chunk:
+    """Consecutive pieces of one section (each `continues` the one before) as one passage: their
+    lines in order, the gaps between them blank again, cited as one range."""
+    first = pieces[0]
+    text = first.text
+    for before, piece in zip(pieces, pieces[1:], strict=False):
+        text += "\n" * (piece.start_line - before.end_line) + piece.text
+    return Chunk(
+        first.file, first.heading_path, first.start_line, pieces[-1].end_line, text, first.lead, first.table_header
+    )
 
 
 def lexical_text(chunk: Chunk) -> str:

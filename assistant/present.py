@@ -70,6 +70,7 @@ def response_record(response: SearchResponse, explain: bool = False) -> dict[str
             record["scores"] = {name: None if value is None else round(value, 6) for name, value in hit.scores.items()}
             if hit.fused_rank is not None:
                 record["ranks"]["fused"] = hit.fused_rank
+            record["pieces"] = hit.pieces
         results.append(record)
     record: dict[str, Any] = {"query": response.query, "results": results}
     if response.searched != response.query:
@@ -96,6 +97,8 @@ def format_response(response: SearchResponse, *, explain: bool = False, width: i
             ranks = ", ".join(f"{name} #{rank}" if rank else f"{name} –" for name, rank in hit.ranks.items())
             if hit.fused_rank is not None:
                 ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim {hit.score:.3f})"
+            if hit.pieces > 1:
+                ranks += f"; {hit.pieces} neighbouring pieces of this section, shown as one"
             head += f"  ({ranks})"
         # A piece cut from inside a table is shown under that table's header row, as in the chat app.
         body = "\n".join("   " + line for line in chunk.display_text.splitlines() if line.strip())

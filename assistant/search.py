@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.chunk import Chunk
+from assistant.chunk import Chunk, continues, join_pieces
 from assistant.config import MODES
 from assistant.errors import IndexCorrupt, UsageProblem
 from assistant.index import HNSW_EF_SEARCH, current_generation, read_chunks, read_manifest, require_index
@@ -44,6 +44,8 @@ LINE_CANDIDATES = 300
 """Line vectors searched per question before they are folded into chunks (about 5 lines a chunk)."""
 CANDIDATES = 50
 """How deep each list goes before fusion."""
+JOINED_MAX_LINES = 30
+"""Neighbouring pieces of one section are shown as one passage up to this many lines."""
 MAX_QUERY_CHARS = 2000
 """Longer questions are cut: the model reads 256 word pieces anyway, and BM25 needs no essay."""
 
@@ -60,6 +62,9 @@ class Hit:
     """Each list's own score: cosine for "dense" and "lines", BM25 for "bm25" (None: not in that list)."""
     fused_rank: int | None = None
     """Rank before the token rerank (None: not reranked); `score` is then the MaxSim score."""
+    pieces: int = 1
+    """How many neighbouring pieces of one section this passage joins (ranks and scores are the
+    best-ranked piece's)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,44 @@ def rerank_by_tokens(
     order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
     reranked: list[tuple[int, float, int | None]] = [(head[i][0], scores[i], i + 1) for i in order]
     return reranked + [(row, score, None) for row, score in ranked[depth:]]
+
+
+def join_neighbours(
+    ranked: Sequence[tuple[int, float, int | None]], chunks: Sequence[Chunk], k: int, max_lines: int = JOINED_MAX_LINES
+) -> list[list[int]]:
+    """The ranking as up to k passages, each a run of rows (in line order) led by its best-ranked row.
+
+    A section too long for one piece is cut into several; when two of them both rank, they are one
+    answer, so the lower-ranked piece joins the higher one's passage instead of taking a place of
+    its own, and the place goes to the next passage. Measured on the eval set: Hit@1 +0.012,
+    MRR@10 +0.012, average passage +1 line (README, "What each change added")."""
+    groups: list[list[int]] = []
+    for row, _score, _fused in ranked:
+        if len(groups) >= k:
+            break
+        group = next((g for g in groups if _joinable(g, [row], chunks, max_lines)), None)
+        if group is None:
+            groups.append([row])
+            continue
+        group.append(row)
+        group.sort()
+        # The new piece may close the gap to another passage: the later-ranked one joins this one.
+        other = next((g for g in groups if g is not group and _joinable(group, g, chunks, max_lines)), None)
+        if other is not None:
+            group.extend(other)
+            group.sort()
+            groups.remove(other)
+    return groups
+
+
+def _joinable(group: list[int], other: list[int], chunks: Sequence[Chunk], max_lines: int) -> bool:
+    """Whether two runs of rows meet end to start as pieces of one section, and stay short together."""
+    before, after = (group, other) if other[0] > group[-1] else (other, group)
+    return (
+        after[0] == before[-1] + 1
+        and continues(chunks[before[-1]], chunks[after[0]])
+        and chunks[after[-1]].end_line - chunks[before[0]].start_line + 1 <= max_lines
+    )
 
 
 def dense_candidates(
@@ -292,19 +335,26 @@ class Searcher:
             final = rerank_by_tokens(ranked, query_tokens, self.tokens)
         else:
             final = [(row, score, None) for row, score in ranked]
+        order = {row: place for place, (row, _s, _f) in enumerate(final)}
         positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
         own = {name: dict(items) for name, items in lists.items()}
-        hits = [
-            Hit(
-                rank,
-                score,
-                self.chunks[row],
-                {name: positions[name].get(row) for name in lists},
-                {name: own[name].get(row) for name in lists},
-                fused_rank,
+        best = {row: (score, fused_rank) for row, score, fused_rank in final}
+        hits = []
+        for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
+            row = min(group, key=lambda member: order[member])
+            score, fused_rank = best[row]
+            chunk = self.chunks[row] if len(group) == 1 else join_pieces([self.chunks[m] for m in group])
+            hits.append(
+                Hit(
+                    rank,
+                    score,
+                    chunk,
+                    {name: positions[name].get(row) for name in lists},
+                    {name: own[name].get(row) for name in lists},
+                    fused_rank,
+                    len(group),
+                )
             )
-            for rank, (row, score, fused_rank) in enumerate(final[:k], 1)
-        ]
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
 
     def embed_query(self, query: str) -> np.ndarray:

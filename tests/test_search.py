@@ -7,9 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.chunk import Chunk, continues, join_pieces
 from assistant.errors import UsageProblem
+from assistant.index import build_index
 from assistant.lexical import LexicalIndex, build_bm25, tokenize
-from assistant.search import Searcher, bm25_candidates, fuse_rrf, normalise_query
+from assistant.search import (
+    JOINED_MAX_LINES,
+    Searcher,
+    bm25_candidates,
+    fuse_rrf,
+    join_neighbours,
+    normalise_query,
+)
 
 from .conftest import FakeEmbedder
 
@@ -100,3 +109,65 @@ def test_bm25_corrects_one_typo_or_swap(tmp_path: Path) -> None:
     for typo, row in (("lamda", 0), ("memroy", 0), ("storge", 2), ("sssh port", 1)):
         assert int(np.argmax(index.scores(typo))) == row, typo
     assert not index.scores("zzzz").any()
+
+
+def _pieces() -> list[Chunk]:
+    """Rows 0-2: three pieces of one section (blank line between the last two); row 3: the next section."""
+    return [
+        Chunk("n.md", ("S",), 1, 3, "line 2\nline 3"),
+        Chunk("n.md", ("S",), 4, 5, "line 4\nline 5"),
+        Chunk("n.md", ("S",), 7, 8, "line 7\nline 8"),
+        Chunk("n.md", ("T",), 9, 10, "line 10"),
+    ]
+
+
+def test_joined_pieces_read_as_the_file_does() -> None:
+    first, second, third, other = _pieces()
+    assert continues(first, second) and continues(second, third)
+    assert not continues(third, other)  # another section
+    assert not continues(first, third)  # not the next piece
+    assert not continues(Chunk("n.md", ("S",), 1, 3, "a"), Chunk("n.md", ("S",), 3, 3, "b"))  # one long line cut
+    joined = join_pieces([first, second, third])
+    assert (joined.start_line, joined.end_line, joined.heading_path) == (1, 8, ("S",))
+    assert joined.text == "line 2\nline 3\nline 4\nline 5\n\nline 7\nline 8"
+
+
+def test_pieces_of_one_section_that_both_rank_are_one_passage() -> None:
+    chunks = _pieces()
+
+    def ranked(*rows: int) -> list[tuple[int, float, None]]:
+        return [(row, 1.0, None) for row in rows]
+
+    # Row 1 joins row 0's passage, and its place goes to row 3; a piece ranked below the k-th
+    # passage is not shown, so it joins nothing.
+    assert join_neighbours(ranked(0, 1, 3), chunks, k=2) == [[0, 1], [3]]
+    assert join_neighbours(ranked(0, 3, 1), chunks, k=2) == [[0], [3]]
+    # Row 1 closes the gap between rows 0 and 2: one passage, led by row 2 (ranked first).
+    assert join_neighbours(ranked(2, 0, 1, 3), chunks, k=5) == [[0, 1, 2], [3]]
+    # Different sections never join; nor do pieces that would make a passage over the line cap.
+    assert join_neighbours(ranked(2, 3), chunks, k=5) == [[2], [3]]
+    assert join_neighbours(ranked(0, 1), chunks, k=5, max_lines=4) == [[0], [1]]
+    assert join_neighbours(ranked(0, 1, 2, 3), chunks, k=2) == [[0, 1, 2], [3]]
+
+
+def test_a_search_hit_joining_pieces_cites_and_shows_the_whole_run(tmp_path: Path) -> None:
+    """End to end: a section long enough to be cut, asked about words in two of its pieces."""
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    items = [f"- item {i} of the zebra protocol talks about ordinary things number {i}" for i in range(60)]
+    text = "# Long\n\n## Zebra section\n\n" + "\n".join(items) + "\n"
+    (corpus / "long.md").write_text(text, encoding="utf-8")
+    index = tmp_path / "index"
+    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    searcher = Searcher.load(index, encoder=FakeEmbedder())
+    assert len(searcher.chunks) > 3
+    lines = text.split("\n")
+    hits = searcher.search("zebra protocol", mode="bm25", k=10).hits
+    assert any(hit.pieces > 1 for hit in hits)
+    cited = [line for hit in hits for line in range(hit.chunk.start_line, hit.chunk.end_line + 1)]
+    assert len(cited) == len(set(cited))  # no line shown twice
+    for hit in hits:
+        chunk = hit.chunk
+        shown = chunk.text.split("\n")
+        assert shown == lines[chunk.end_line - len(shown) : chunk.end_line]  # the cited lines, as in the file
+        assert chunk.end_line - chunk.start_line + 1 <= JOINED_MAX_LINES or hit.pieces == 1
