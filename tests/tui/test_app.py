@@ -447,3 +447,17 @@ def test_app_modules_import_no_retrieval_libraries() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_a_passage_cut_from_inside_a_nested_list_opens_as_a_list(settings: Settings) -> None:
+    """Its lines start indented; Markdown would read four spaces as a code block, so they are dedented."""
+    text = "    * NAT gateway bandwidth: 5 Gbps, scales to 45 Gbps\n      * no security group to configure"
+    searcher = FakeSearcher([Chunk("vpc.md", ("VPC", "NAT"), 10, 11, text)])
+    app = make_app(settings, FakeBackend(searcher))
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "nat gateway bandwidth")
+        card = app.query_one(HitCard)
+        assert card.expanded
+        shown = screen_text(app)
+        assert "• NAT gateway bandwidth: 5 Gbps, scales to 45 Gbps" in shown
+        assert "* NAT gateway" not in shown  # not shown as source in a code block

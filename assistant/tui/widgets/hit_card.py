@@ -7,6 +7,7 @@ expansion, so a long conversation of collapsed cards stays cheap.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
@@ -121,7 +122,9 @@ class HitCard(Vertical, can_focus=True):
         chunk = self.hit.chunk
         if self.is_markdown:
             # display_text: a piece of a split table is shown under its table's header row again.
-            text = chunk.display_text
+            # dedent: a piece cut from inside a nested list starts indented, and Markdown would read
+            # four leading spaces as a code block rather than as the list it is.
+            text = textwrap.dedent(chunk.display_text)
             return PassageMarkdown(
                 inert(text), terms=self.terms, best=best_fragment(text, self.terms), classes="hit-passage"
             )
