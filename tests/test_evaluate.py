@@ -15,6 +15,8 @@ from assistant.search import Searcher
 from .conftest import CORPUS, REPO, FakeEmbedder
 
 EVAL_SET = REPO / "evals" / "questions.jsonl"
+EXTERNAL_SET = REPO / "evals" / "external-questions.jsonl"
+EXTERNAL_NOTES = REPO.parent / "shared" / "testdata" / "aws-notes-external"
 
 
 def test_every_question_is_valid_against_the_corpus() -> None:
@@ -26,6 +28,18 @@ def test_every_question_is_valid_against_the_corpus() -> None:
     per_file = Counter(q.primary_file for q in questions)
     assert set(per_file) == {p.name for p in CORPUS.iterdir()}
     assert min(per_file.values()) >= 15
+
+
+@pytest.mark.skipif(not EXTERNAL_NOTES.is_dir(), reason="../shared/testdata/aws-notes-external is not beside the repo")
+def test_the_held_out_set_is_valid_against_other_peoples_notes() -> None:
+    """`evals/external-questions.jsonl`: questions on three other authors' notes, to check that what
+    was tuned on `corpus/` holds elsewhere (README, "Held-out check")."""
+    questions = load_questions(EXTERNAL_SET, EXTERNAL_NOTES)
+    assert len(questions) >= 80
+    kinds = Counter(q.kind for q in questions)
+    assert kinds["paraphrase"] / len(questions) >= 0.35
+    authors = Counter(q.primary_file.split("/", 1)[0] for q in questions)
+    assert len(authors) == 3 and min(authors.values()) >= 15
 
 
 def test_gold_spans_are_tight() -> None:
