@@ -124,3 +124,31 @@ def test_an_export_from_before_the_document_model_is_made_again(cache: Path, mod
     entry = encoder_cache.store_encoder(str(model_dir), export)
     assert entry is not None and onnx_encoder_available(entry)  # still readable for queries
     assert encoder_cache.cached_encoder(str(model_dir)) is None  # but a build exports afresh
+
+
+def test_an_index_links_the_cached_export_rather_than_copying_it(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every generation holds the export; a hard link costs no disk and no copy time, and where the
+    file system refuses one (another device), it is copied instead."""
+    from types import SimpleNamespace
+
+    from assistant.index import _place_encoder
+
+    embedder: Any = SimpleNamespace(encoder_dir=export)
+    linked = tmp_path / "gen-1" / "encoder"
+    _place_encoder(linked, None, embedder, same_model=True)
+    assert onnx_encoder_available(linked)
+    for name in os.listdir(export):
+        assert os.path.samefile(export / name, linked / name)
+
+    def refuse(source: str, target: str) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    copied = tmp_path / "gen-2" / "encoder"
+    _place_encoder(copied, linked.parent, SimpleNamespace(), same_model=True)  # from the previous generation
+    assert onnx_encoder_available(copied)
+    for name in os.listdir(export):
+        assert not os.path.samefile(export / name, copied / name)
+        assert (export / name).read_bytes() == (copied / name).read_bytes()
