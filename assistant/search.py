@@ -335,14 +335,13 @@ class Searcher:
             final = rerank_by_tokens(ranked, query_tokens, self.tokens)
         else:
             final = [(row, score, None) for row, score in ranked]
-        order = {row: place for place, (row, _s, _f) in enumerate(final)}
         positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
         own = {name: dict(items) for name, items in lists.items()}
-        best = {row: (score, fused_rank) for row, score, fused_rank in final}
+        placed = {row: (place, score, fused_rank) for place, (row, score, fused_rank) in enumerate(final)}
         hits = []
         for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
-            row = min(group, key=lambda member: order[member])
-            score, fused_rank = best[row]
+            row = min(group, key=lambda member: placed[member][0])  # the best-ranked piece leads
+            _place, score, fused_rank = placed[row]
             chunk = self.chunks[row] if len(group) == 1 else join_pieces([self.chunks[m] for m in group])
             hits.append(
                 Hit(
