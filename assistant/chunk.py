@@ -6,9 +6,10 @@ notes with no Markdown headings get headings from layout instead (`_layout_headi
 
 A section longer than the embedding model's window is split at block boundaries (then at line
 boundaries, then inside a line) into pieces that fit, each keeping the heading path, so nothing is
-truncated away. Lists of in-page links (a table of contents) are skipped: they never answer anything.
+truncated away. Lists of in-page links (a table of contents) and <script>/<style> blocks are skipped:
+they never answer anything.
 
-Invariant (tested with hypothesis): every non-blank line outside a skipped table of contents lies in
+Invariant (tested with hypothesis): every non-blank line outside a skipped block lies in
 exactly one distinct chunk span; spans never cross files. Pieces of one over-long line share its span.
 """
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 15
+CHUNKER_VERSION = 16
 """Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
@@ -174,7 +175,8 @@ class _Unit:
 
     start: int
     end: int
-    toc: bool = False
+    skip: bool = False
+    """A table of contents, or a <script>/<style> block: nothing a question is answered by."""
 
 
 def approximate_token_count(text: str) -> int:
@@ -200,7 +202,7 @@ def chunk_with_skips(
     count_tokens: TokenCounter = approximate_token_count,
     target_tokens: int | None = None,
 ) -> tuple[list[Chunk], list[tuple[int, int]]]:
-    """Chunks, plus the 1-based inclusive line ranges skipped as tables of contents."""
+    """Chunks, plus the 1-based inclusive line ranges skipped (tables of contents, scripts, styles)."""
     lines = document.text.split("\n")
     skipped: list[tuple[int, int]] = []
     if not document.text.strip():
@@ -225,12 +227,12 @@ def chunk_with_skips(
         body_start = heading.end if heading else start
         path = tuple(h.title for h in stack if h.title)
         units = _units(boundaries, body_start, end, lines, tokens)
-        skipped.extend((unit.start + 1, unit.end) for unit in units if unit.toc)
-        if not any(not unit.toc for unit in units):
-            has_toc = any(unit.toc for unit in units)
+        skipped.extend((unit.start + 1, unit.end) for unit in units if unit.skip)
+        if not any(not unit.skip for unit in units):
+            has_skipped = any(unit.skip for unit in units)
             next_heading = sections[index + 1][0] if index + 1 < len(sections) else None
-            if has_toc:
-                # A table of contents answers nothing: its heading is skipped with it.
+            if has_skipped:
+                # A table of contents (or a page's script) answers nothing: its heading is skipped with it.
                 if heading is not None:
                     skipped.append((heading.line + 1, heading.end))
                 elif front_matter_end and _has_text(lines, 0, front_matter_end):
@@ -369,7 +371,7 @@ def _next_is_body(lines: list[str], i: int) -> bool:
 
 
 def _units(boundaries: list[int], start: int, end: int, lines: list[str], tokens: list[Token]) -> list[_Unit]:
-    """The blocks of a section body, trimmed of blank lines, with tables of contents marked."""
+    """The blocks of a section body, trimmed of blank lines, with the ones to skip marked."""
     cuts = boundaries[bisect.bisect_right(boundaries, start) : bisect.bisect_left(boundaries, end)]
     edges = [start, *cuts, end]
     units: list[_Unit] = []
@@ -379,7 +381,7 @@ def _units(boundaries: list[int], start: int, end: int, lines: list[str], tokens
         while b > a and not lines[b - 1].strip():
             b -= 1
         if a < b:
-            units.append(_Unit(a, b, _is_toc(lines[a:b])))
+            units.append(_Unit(a, b, _is_toc(lines[a:b]) or _is_script_or_style(lines[a])))
     return units
 
 
@@ -393,6 +395,15 @@ def _is_toc(block: list[str]) -> bool:
         return False
     linked = sum(1 for line in items if _TOC_ITEM.match(line))
     return linked / len(items) >= 0.8
+
+
+_SCRIPT_OR_STYLE = re.compile(r"^ {0,3}<(?:script|style)(?:[\s>]|$)", re.IGNORECASE)
+
+
+def _is_script_or_style(first_line: str) -> bool:
+    """A block that opens with <script> or <style>: code the page runs, which a Markdown reader never
+    sees (a published note's mind map is a 75 KB line of it, which made 220 passages of script)."""
+    return bool(_SCRIPT_OR_STYLE.match(first_line))
 
 
 def _has_text(lines: list[str], start: int, end: int) -> bool:
@@ -428,13 +439,13 @@ class _SectionBuilder:
         budget = max(32, self.max_tokens - context_tokens - 2)
         # Pack blocks up to the target; a single block up to the model window stays whole.
         target = min(budget, self.target_tokens)
-        split = sum(self._size(unit) for unit in units if not unit.toc) > target
+        split = sum(self._size(unit) for unit in units if not unit.skip) > target
         headers = {unit.start: header for unit in units if split and (header := _table_header(self.lines, unit))}
         pieces: list[list[_Unit]] = []
         current: list[_Unit] = []
         used = 0
         for unit in units:
-            if unit.toc:
+            if unit.skip:
                 if current:
                     pieces.append(current)
                 current, used = [], 0
@@ -558,7 +569,7 @@ def _table_header(lines: list[str], unit: _Unit) -> str:
 def _lead(lines: list[str], units: list[_Unit]) -> str:
     """The section's opening line, without list or emphasis markup, at most 12 words."""
     for unit in units:
-        if unit.toc or lines[unit.start].lstrip().startswith(("```", "~~~")):
+        if unit.skip or lines[unit.start].lstrip().startswith(("```", "~~~")):
             continue
         for line in lines[unit.start : unit.end]:
             words = _MARKUP.sub("", line).split()

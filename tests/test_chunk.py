@@ -303,3 +303,20 @@ def test_only_tables_have_a_table_header() -> None:
 def test_a_piece_starting_at_the_table_rule_gets_the_header_row_only() -> None:
     chunk = Chunk("t.md", ("T",), 2, 3, "|---|---|\n| a | b |", table_header="| x | y |")
     assert chunk.display_text == "| x | y |\n|---|---|\n| a | b |"
+
+
+def test_script_and_style_blocks_are_skipped_but_the_notes_around_them_kept() -> None:
+    """A published note can carry the page's code (a mind map: <style>, then one 75 KB line of
+    <script>); a reader never sees it, so it makes no passages. A <script> in a code fence is text."""
+    script = "<script>" + "var data = {'topic': 'ec2', 'children': []};" * 400 + "</script>"
+    text = (
+        "# Mind map\n\n<style>\n#map { width: 70vw; }\n</style>\n\n"
+        "<p>Topics for the exam: EC2, S3.</p>\n\n" + script + "\n\n## Notes\n\n"
+        "```html\n<script>alert(1)</script>\n```\n\nEC2 is a virtual machine.\n"
+    )
+    chunks, skipped = chunk_with_skips(doc(text), max_tokens=128)
+    assert not any("var data" in c.text or "70vw" in c.text for c in chunks)
+    assert any("Topics for the exam" in c.text for c in chunks)
+    assert any("<script>alert(1)</script>" in c.text for c in chunks)  # fenced code stays
+    assert (3, 5) in skipped and (9, 9) in skipped
+    assert not coverage_problems(doc(text), chunks, skipped)
