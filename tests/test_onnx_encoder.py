@@ -255,6 +255,20 @@ def test_int8_document_model_stays_close_and_queries_stay_float(exported_dir: Pa
     assert float((queries.encode(passages) * expected).sum(axis=1).min()) >= 0.999
 
 
+def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_dir: Path) -> None:
+    """The int8 model scales activations per batch; notes are embedded one at a time (DOCUMENT_BATCH),
+    so a passage's vectors never depend on its neighbours, the order or the rest of the notes."""
+    from assistant.embed import DOCUMENT_BATCH
+
+    documents = OnnxQueryEncoder(exported_dir, documents=True)
+    passage = "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes"
+    loud = "S3 " * 200  # a long neighbour with large activations
+    first, first_tokens = documents.encode_with_tokens([passage, *STUDY_QUESTIONS], batch_size=DOCUMENT_BATCH)
+    again, again_tokens = documents.encode_with_tokens([loud, "x", passage], batch_size=DOCUMENT_BATCH)
+    assert np.array_equal(first[0], again[2])
+    assert np.array_equal(first_tokens[0], again_tokens[2])
+
+
 @pytest.mark.slow
 def test_token_vectors_come_from_the_same_pass(onnx_encoder: OnnxQueryEncoder) -> None:
     texts = ["what is a nacl", "Lambda > Limits\n- Memory: 128 MB to 10 GB", ""]
