@@ -119,12 +119,8 @@ class SentenceTransformerEmbedder:
         return self._counter(text)
 
 
-DOCUMENT_BATCH = 1
-"""One text per forward pass. The int8 model quantizes activations with one scale per batch, so in a
-batch a passage's vector depended on its neighbours (cosine 0.992 between two orders), and any edit or
-rebuild moved single eval figures by about ±0.01. Alone, the same text always gets the same vector,
-and it is no slower: nothing is padded (400 passages on 2 cores: 1: 3.25 s, 8: 3.7 s; 2,000 lines:
-about 2.8 s either way)."""
+DOCUMENT_WORKERS = 4
+"""At most this many single-threaded model sessions embed notes side by side (one per core)."""
 
 
 class OnnxEmbedder:
@@ -132,14 +128,24 @@ class OnnxEmbedder:
     so refreshing an index after an edit takes seconds instead of the ~9 s torch import alone.
     Documents go through the export's int8 copy when it has one (cosine >= 0.98 to the float model,
     retrieval unchanged on the eval set, ~1.8x faster); queries through the float model, whose
-    vectors match sentence-transformers' to cosine >= 0.999 (tests/test_onnx_encoder.py)."""
+    vectors match sentence-transformers' to cosine >= 0.999 (tests/test_onnx_encoder.py).
+
+    Notes are embedded one text per forward pass, by one single-threaded session per core. Why one
+    at a time: the int8 model scales activations once per batch, so in a batch a passage's vectors
+    depended on its neighbours (cosine 0.992 between two orders) and any rebuild moved single eval
+    figures by about ±0.01; alone, the same text always gets the same vectors. Why a session per
+    core: one text is too little work to split across threads, but two sessions side by side are the
+    fastest way found (2 cores, shipped notes: 719 passages 4.1-4.3 s against 7.2-8.1 s in batches of
+    8 on two threads; 3,841 lines 6.6-7.4 s against 6.8-9.5 s)."""
 
     def __init__(self, model: str, encoder_dir: Path, like: SentenceTransformerEmbedder) -> None:
         from assistant.onnx_encoder import OnnxQueryEncoder
 
         self.name = model
         self.encoder_dir = encoder_dir
-        self.encoder = OnnxQueryEncoder(encoder_dir, documents=True)
+        workers = max(1, min(_cores(), DOCUMENT_WORKERS))
+        self.encoders = [OnnxQueryEncoder(encoder_dir, threads=1, documents=True) for _ in range(workers)]
+        self.encoder = self.encoders[0]
         # Chunk sizes must not depend on which embedder built the index: count with the model's tokenizer.
         self.max_tokens = like.max_tokens
         self.dimension = like.dimension
@@ -147,11 +153,37 @@ class OnnxEmbedder:
         self._query_encoder: Any = None
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return self.encoder.encode(list(texts), batch_size=DOCUMENT_BATCH)
+        return self.embed_documents_with_tokens(texts, tokens=False)[0]
 
-    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Passage vectors and their token vectors from one forward pass (`token_vectors`)."""
-        return self.encoder.encode_with_tokens(list(texts), batch_size=DOCUMENT_BATCH)
+    def embed_documents_with_tokens(
+        self, texts: Sequence[str], *, tokens: bool = True
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and (unless `tokens` is False) their token vectors from one forward pass
+        (`token_vectors`), each text alone, the texts dealt out to the sessions longest first."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import numpy as np
+
+        texts = list(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        shares = [order[n :: len(self.encoders)] for n in range(len(self.encoders))]
+
+        def run(encoder: Any, share: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
+            batch = [texts[i] for i in share]
+            if tokens:
+                return encoder.encode_with_tokens(batch, batch_size=1)
+            return encoder.encode(batch, batch_size=1), []
+
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        rows: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts) if tokens else []
+        with ThreadPoolExecutor(len(self.encoders)) as pool:  # onnxruntime lets go of the GIL while it runs
+            results = list(pool.map(run, self.encoders, shares))
+        for share, (share_vectors, share_rows) in zip(shares, results, strict=True):
+            if share:
+                vectors[share] = share_vectors
+            for i, row in zip(share, share_rows, strict=False):
+                rows[i] = row
+        return vectors, rows
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._queries().encode(list(texts))
@@ -168,6 +200,12 @@ class OnnxEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self._counter(text)
+
+
+def _cores() -> int:
+    """Cores this process may run on (the affinity mask where the system has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _model_file(path: str, name: str) -> Path | None:

@@ -256,17 +256,27 @@ def test_int8_document_model_stays_close_and_queries_stay_float(exported_dir: Pa
 
 
 def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_dir: Path) -> None:
-    """The int8 model scales activations per batch; notes are embedded one at a time (DOCUMENT_BATCH),
-    so a passage's vectors never depend on its neighbours, the order or the rest of the notes."""
-    from assistant.embed import DOCUMENT_BATCH
+    """The int8 model scales activations per batch; notes are embedded one text per pass, by one
+    session per core, so a passage's vectors never depend on its neighbours, the order, or the rest
+    of the notes, and equal a pass of the text alone."""
+    from types import SimpleNamespace
 
-    documents = OnnxQueryEncoder(exported_dir, documents=True)
+    from assistant.embed import OnnxEmbedder
+
+    like: Any = SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len)
+    embedder = OnnxEmbedder("minilm", exported_dir, like)
+    alone = OnnxQueryEncoder(exported_dir, documents=True)
     passage = "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes"
     loud = "S3 " * 200  # a long neighbour with large activations
-    first, first_tokens = documents.encode_with_tokens([passage, *STUDY_QUESTIONS], batch_size=DOCUMENT_BATCH)
-    again, again_tokens = documents.encode_with_tokens([loud, "x", passage], batch_size=DOCUMENT_BATCH)
-    assert np.array_equal(first[0], again[2])
-    assert np.array_equal(first_tokens[0], again_tokens[2])
+    first, first_tokens = embedder.embed_documents_with_tokens([passage, *STUDY_QUESTIONS])
+    again, again_tokens = embedder.embed_documents_with_tokens([loud, "x", passage])
+    single, single_tokens = alone.encode_with_tokens([passage], batch_size=1)
+    for vectors, rows, at in ((first, first_tokens, 0), (again, again_tokens, 2)):
+        assert np.array_equal(vectors[at], single[0])
+        assert np.array_equal(rows[at], single_tokens[0])
+    assert np.array_equal(embedder.embed_documents(["x", passage])[1], single[0])
+    for text, vector, rows in zip([loud, "x"], again, again_tokens, strict=False):  # each row is its own text
+        assert np.array_equal(vector, alone.encode([text], batch_size=1)[0]) and len(rows) > 0
 
 
 @pytest.mark.slow
