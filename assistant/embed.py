@@ -121,6 +121,8 @@ class SentenceTransformerEmbedder:
 
 DOCUMENT_WORKERS = 4
 """At most this many single-threaded model sessions embed notes side by side (one per core)."""
+PARALLEL_FROM = 32
+"""Texts from which an embedding call is shared between sessions."""
 
 
 class OnnxEmbedder:
@@ -143,9 +145,8 @@ class OnnxEmbedder:
 
         self.name = model
         self.encoder_dir = encoder_dir
-        workers = max(1, min(_cores(), DOCUMENT_WORKERS))
-        self.encoders = [OnnxQueryEncoder(encoder_dir, threads=1, documents=True) for _ in range(workers)]
-        self.encoder = self.encoders[0]
+        self.encoder = OnnxQueryEncoder(encoder_dir, threads=1, documents=True)
+        self._more_encoders: list[Any] = []
         # Chunk sizes must not depend on which embedder built the index: count with the model's tokenizer.
         self.max_tokens = like.max_tokens
         self.dimension = like.dimension
@@ -165,8 +166,9 @@ class OnnxEmbedder:
         import numpy as np
 
         texts = list(texts)
+        encoders = self._encoders(len(texts))
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        shares = [order[n :: len(self.encoders)] for n in range(len(self.encoders))]
+        shares = [order[n :: len(encoders)] for n in range(len(encoders))]
 
         def run(encoder: Any, share: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
             batch = [texts[i] for i in share]
@@ -176,14 +178,28 @@ class OnnxEmbedder:
 
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         rows: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts) if tokens else []
-        with ThreadPoolExecutor(len(self.encoders)) as pool:  # onnxruntime lets go of the GIL while it runs
-            results = list(pool.map(run, self.encoders, shares))
+        with ThreadPoolExecutor(len(encoders)) as pool:  # onnxruntime lets go of the GIL while it runs
+            results = list(pool.map(run, encoders, shares))
         for share, (share_vectors, share_rows) in zip(shares, results, strict=True):
             if share:
                 vectors[share] = share_vectors
             for i, row in zip(share, share_rows, strict=False):
                 rows[i] = row
         return vectors, rows
+
+    def _encoders(self, count: int) -> list[Any]:
+        """The sessions for `count` texts: one for a few (an edit re-embeds a handful, and opening
+        another session costs more than it saves), one per core for more."""
+        if count < PARALLEL_FROM:
+            return [self.encoder]
+        if not self._more_encoders:
+            from assistant.onnx_encoder import OnnxQueryEncoder
+
+            workers = max(1, min(_cores(), DOCUMENT_WORKERS))
+            self._more_encoders = [
+                OnnxQueryEncoder(self.encoder_dir, threads=1, documents=True) for _ in range(workers - 1)
+            ]
+        return [self.encoder, *self._more_encoders]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._queries().encode(list(texts))

@@ -268,8 +268,9 @@ def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_di
     alone = OnnxQueryEncoder(exported_dir, documents=True)
     passage = "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes"
     loud = "S3 " * 200  # a long neighbour with large activations
-    first, first_tokens = embedder.embed_documents_with_tokens([passage, *STUDY_QUESTIONS])
-    again, again_tokens = embedder.embed_documents_with_tokens([loud, "x", passage])
+    many = [passage, *STUDY_QUESTIONS, *(f"note {i}: EBS volume {i} GiB" for i in range(40))]  # shared out
+    first, first_tokens = embedder.embed_documents_with_tokens(many)
+    again, again_tokens = embedder.embed_documents_with_tokens([loud, "x", passage])  # one session
     single, single_tokens = alone.encode_with_tokens([passage], batch_size=1)
     for vectors, rows, at in ((first, first_tokens, 0), (again, again_tokens, 2)):
         assert np.array_equal(vectors[at], single[0])
