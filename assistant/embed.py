@@ -176,8 +176,9 @@ class OnnxEmbedder:
                 return encoder.encode_with_tokens(batch, batch_size=1)
             return encoder.encode(batch, batch_size=1), []
 
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        rows: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts) if tokens else []
+        dimension = self.encoder.dimension  # the export's own (a stand-in model's may differ from `like`)
+        vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+        rows: list[np.ndarray] = [np.zeros((0, dimension), dtype=np.float32)] * len(texts) if tokens else []
         with ThreadPoolExecutor(len(encoders)) as pool:  # onnxruntime lets go of the GIL while it runs
             results = list(pool.map(run, encoders, shares))
         for share, (share_vectors, share_rows) in zip(shares, results, strict=True):
