@@ -82,6 +82,54 @@ def test_rerank_reorders_the_head_and_keeps_the_tail(tmp_path: Path) -> None:
     assert reranked[-1] == (3, 0.05, None)  # beyond the depth: fused score, not reranked
 
 
+def test_the_best_line_moves_the_rerank_by_line_weight_standard_deviations(tmp_path: Path) -> None:
+    """Passages whose MaxSim with the question is 0.82, 0.80 and 0.50, whose best lines have cosines
+    0.1, 0.9 and 0.5: the line's z-score (∓1.2247) times LINE_WEIGHT times MaxSim's spread (0.1463)
+    moves the first two by ∓0.0358, which swaps them; the scores stay on MaxSim's scale."""
+    from assistant.search import LINE_WEIGHT
+
+    assert LINE_WEIGHT == pytest.approx(0.2)
+    similarities = [0.82, 0.80, 0.50]
+    tokens = [np.array([[c, (1 - c * c) ** 0.5, 0, 0]], dtype=np.float32) for c in similarities]
+    write_token_vectors(tmp_path / "tokens", [quantize(t) for t in tokens], np.eye(4, dtype=np.float32))
+    stored = TokenVectors.load(tmp_path / "tokens", 3, 4)
+    fused = [(0, 0.3), (1, 0.2), (2, 0.1)]
+    question = np.array([[1, 0, 0, 0]], dtype=np.float32)
+    plain = rerank_by_tokens(fused, question, stored)
+    assert [row for row, _s, _r in plain] == [0, 1, 2]
+    with_lines = rerank_by_tokens(fused, question, stored, line_scores=[0.1, 0.9, 0.5])
+    assert [row for row, _s, _r in with_lines] == [1, 0, 2]
+    assert [score for _row, score, _r in with_lines] == pytest.approx([0.8358, 0.7842, 0.50], abs=4e-3)
+    assert [rank for _row, _s, rank in with_lines] == [2, 1, 3]  # fused ranks kept for --explain
+    same_lines = rerank_by_tokens(fused, question, stored, line_scores=[0.4, 0.4, 0.4])  # no spread: MaxSim alone
+    assert [score for _row, score, _r in same_lines] == pytest.approx(similarities, abs=4e-3)
+
+
+def test_searcher_reads_each_passages_lines_for_the_rerank(small_index: Path, fake_embedder: FakeEmbedder) -> None:
+    searcher = Searcher.load(small_index, encoder=fake_embedder)
+    assert searcher.lines is not None and searcher.line_vectors is not None
+    vectors, starts = searcher.line_vectors
+    owner = searcher.lines[1]
+    for row in range(len(searcher.chunks)):
+        assert set(owner[starts[row] : starts[row + 1]].tolist()) <= {row}
+    assert int(starts[-1]) == len(owner) == len(vectors)
+    question = searcher.embed_query("timeout minutes")
+    ranked = [(row, 0.0) for row in range(len(searcher.chunks))]
+    best = searcher.best_line_scores(ranked, question)
+    assert best is not None and len(best) == min(len(ranked), 30)
+    lines_of_first = vectors[starts[0] : starts[1]]
+    if len(lines_of_first):
+        assert best[0] == pytest.approx(float((lines_of_first @ question).max()), abs=1e-6)
+
+
+def test_damaged_line_vectors_are_refused(small_index: Path, fake_embedder: FakeEmbedder) -> None:
+    generation = current_generation(small_index)
+    assert generation is not None
+    np.save(generation / "line_vectors.npy", np.zeros((3, 2), dtype=np.float32), allow_pickle=False)
+    with pytest.raises(IndexCorrupt, match="line vectors"):
+        Searcher.load(small_index, encoder=fake_embedder)
+
+
 @pytest.mark.parametrize(
     ("damage", "what"),
     [

@@ -71,7 +71,6 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         fuse_rrf,
         line_candidates,
         normalise_query,
-        rerank_by_tokens,
     )
 
     speller = getattr(searcher, "speller", None)
@@ -108,6 +107,6 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         if tokens is not None and query_tokens is not None:
             fused = fuse_rrf(ranked)
             now = time.perf_counter()
-            rerank_by_tokens(fused, query_tokens, tokens)
-            mark("token rerank (top 30, MaxSim)", now)
+            searcher.rerank(fused, vector, query_tokens, tokens)
+            mark("token rerank (top 30, MaxSim + best line)", now)
     return timings
