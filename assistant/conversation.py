@@ -224,7 +224,7 @@ def match_strength(response: SearchResponse, thresholds: Thresholds = STRONG) ->
     lexical = top.ranks.get("bm25")
     semantic = min((rank for name, rank in top.ranks.items() if name != "bm25" and rank is not None), default=None)
     if lexical is None:
-        return Strength(False, "none of your words appear in it")
+        return Strength(False, "it was found by meaning alone, not by your words")
     if semantic is None:
         return Strength(False, "its meaning is far from the question")
     if min(lexical, semantic) > thresholds.top_rank:

@@ -119,7 +119,7 @@ def test_hybrid_strong_when_lists_agree_near_the_top() -> None:
 @pytest.mark.parametrize(
     ("ranks", "reason"),
     [
-        ({"bm25": None, "dense": 1}, "none of your words"),
+        ({"bm25": None, "dense": 1}, "found by meaning alone"),
         ({"bm25": 1, "dense": None}, "meaning is far"),
         ({"bm25": 5, "dense": 9}, "top 3"),  # a misspelt question: both lists unsure
         ({"bm25": 1, "dense": 15}, "disagree"),
