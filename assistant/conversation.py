@@ -235,10 +235,10 @@ def match_strength(response: SearchResponse, thresholds: Thresholds = STRONG) ->
 
 
 def score_fraction(score: float, mode: str, top_score: float, lists: int = 2, reranked: bool = False) -> float:
-    """A score as a share of a full bar: a token-reranked passage's MaxSim similarity as is; a fused
-    (RRF) score against its maximum (first in each of the `lists` fused lists: lists/(k+1)) — hybrid,
-    dense when it fuses passage and line vectors —; a lone dense cosine as is; BM25 (unbounded)
-    against the response's top score."""
+    """A score as a share of a full bar: a token-reranked passage's score (a similarity on MaxSim's
+    scale) as is; a fused (RRF) score against its maximum (first in each of the `lists` fused lists:
+    lists/(k+1)) — hybrid, dense when it fuses passage and line vectors —; a lone dense cosine as is;
+    BM25 (unbounded) against the response's top score."""
     if reranked:
         full = 1.0
     elif mode == "hybrid" or (mode == "dense" and lists > 1):

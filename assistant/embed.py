@@ -154,13 +154,15 @@ class OnnxEmbedder:
         self._query_encoder: Any = None
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_documents_with_tokens(texts, tokens=False)[0]
+        return self._embed(texts, tokens=False)[0]
 
-    def embed_documents_with_tokens(
-        self, texts: Sequence[str], *, tokens: bool = True
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Passage vectors and (unless `tokens` is False) their token vectors from one forward pass
-        (`token_vectors`), each text alone, the texts dealt out to the sessions longest first."""
+    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and their token vectors from one forward pass (`token_vectors`)."""
+        return self._embed(texts, tokens=True)
+
+    def _embed(self, texts: Sequence[str], *, tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors (and token vectors, or none) of each text alone, the texts dealt out to the
+        sessions longest first."""
         from concurrent.futures import ThreadPoolExecutor
 
         import numpy as np

@@ -96,7 +96,7 @@ def format_response(response: SearchResponse, *, explain: bool = False, width: i
         if explain:
             ranks = ", ".join(f"{name} #{rank}" if rank else f"{name} –" for name, rank in hit.ranks.items())
             if hit.fused_rank is not None:
-                ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim {hit.score:.3f})"
+                ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim with best line {hit.score:.3f})"
             if hit.pieces > 1:
                 ranks += f"; {hit.pieces} neighbouring pieces of this section, shown as one"
             head += f"  ({ranks})"

@@ -67,7 +67,7 @@ class Hit:
     scores: dict[str, float | None] = field(default_factory=dict)
     """Each list's own score: cosine for "dense" and "lines", BM25 for "bm25" (None: not in that list)."""
     fused_rank: int | None = None
-    """Rank before the token rerank (None: not reranked); `score` is then the MaxSim score."""
+    """Rank before the token rerank (None: not reranked); `score` is then the rerank's, on MaxSim's scale."""
     pieces: int = 1
     """How many neighbouring pieces of one section this passage joins (ranks and scores are the
     best-ranked piece's)."""
@@ -319,8 +319,11 @@ class Searcher:
                 "run `notes index --rebuild`",
             )
         lines = _load_lines(generation, len(chunks))
-        line_vectors = _load_line_vectors(generation, lines[1], len(chunks), dense_index.d) if lines else None
         tokens = _load_tokens(generation, len(chunks), dense_index.d)
+        # Only the token rerank reads line vectors: an index without token vectors never opens them.
+        line_vectors = None
+        if lines is not None and tokens is not None:
+            line_vectors = _load_line_vectors(generation, lines[1], len(chunks), dense_index.d)
         if encoder is None:
             encoder = _default_encoder(generation, model or str(manifest["model"]["name"]))
         speller = _load_speller(generation, encoder)
@@ -368,7 +371,7 @@ class Searcher:
                 lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
         ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
         if query_tokens is not None and self.tokens is not None:
-            final = self.rerank(ranked, vector, query_tokens, self.tokens)
+            final = self.rerank(ranked, vector, query_tokens)
         else:
             final = [(row, score, None) for row, score in ranked]
         positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
@@ -393,11 +396,13 @@ class Searcher:
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
 
     def rerank(
-        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, query_tokens: np.ndarray, tokens: TokenVectors
+        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, query_tokens: np.ndarray
     ) -> list[tuple[int, float, int | None]]:
         """The token rerank of a fused ranking, with the head's best line cosines when the index has
-        line vectors."""
-        return rerank_by_tokens(ranked, query_tokens, tokens, line_scores=self.best_line_scores(ranked, vector))
+        line vectors (the fused order itself when it has no token vectors)."""
+        if self.tokens is None:
+            return [(row, score, None) for row, score in ranked]
+        return rerank_by_tokens(ranked, query_tokens, self.tokens, line_scores=self.best_line_scores(ranked, vector))
 
     def best_line_scores(self, ranked: Sequence[tuple[int, float]], vector: np.ndarray) -> list[float] | None:
         """For each of the top `RERANK_DEPTH` rows, the cosine of its best-matching line (a passage

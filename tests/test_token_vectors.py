@@ -223,3 +223,22 @@ def test_incremental_builds_keep_the_fitted_projection(tmp_path: Path) -> None:
     assert np.array_equal(np.load(second / "tokens" / "projection.npy"), fitted)
     searcher = Searcher.load(index, encoder=WideFakeEmbedder())
     assert searcher.search("word30 word31", k=1).hits[0].fused_rank is not None
+
+
+def test_an_index_without_token_vectors_searches_in_fused_order(small_index: Path, fake_embedder: FakeEmbedder) -> None:
+    """Indexes over TOKEN_VECTOR_LIMIT passages keep no token vectors: no rerank, and the line
+    vectors only the rerank reads are not opened at load."""
+    import shutil
+
+    generation = current_generation(small_index)
+    assert generation is not None
+    shutil.rmtree(generation / "tokens")
+    searcher = Searcher.load(small_index, encoder=fake_embedder)
+    assert searcher.tokens is None and searcher.line_vectors is None and searcher.lines is not None
+    hits = searcher.search("timeout minutes", k=3).hits
+    assert hits and all(hit.fused_rank is None for hit in hits)
+    fused = [(0, 0.5), (1, 0.25)]
+    assert searcher.rerank(fused, searcher.embed_query("timeout"), np.zeros((1, 8), dtype=np.float32)) == [
+        (0, 0.5, None),
+        (1, 0.25, None),
+    ]

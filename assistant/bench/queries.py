@@ -107,6 +107,6 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         if tokens is not None and query_tokens is not None:
             fused = fuse_rrf(ranked)
             now = time.perf_counter()
-            searcher.rerank(fused, vector, query_tokens, tokens)
+            searcher.rerank(fused, vector, query_tokens)
             mark("token rerank (top 30, MaxSim + best line)", now)
     return timings
