@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 16
-"""Bump when chunk boundaries or chunk text change: every index is then rebuilt."""
+CHUNKER_VERSION = 17
+"""Bump when chunk boundaries or chunk text change, or what is indexed of them (17: abbreviations
+spelled out in line vectors and BM25 text): every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
 

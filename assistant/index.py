@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.abbreviations import Expander, find_abbreviations
 from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text, line_units
 from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing, IndexStale, IndexTooNew
 from assistant.ingest import FileProblem, decode_document, discover, read_bytes
@@ -469,11 +470,15 @@ def _build_locked(
     else:
         vectors, report.embedded = _embed_with_reuse(embedder, chunk_texts, old_vectors, progress, "embedding")
     report.reused = len(all_chunks) - report.embedded
+    # Abbreviations the notes define are spelled out in line vectors and BM25 text (not in passage
+    # vectors, nor in what is shown): see abbreviations.py.
+    headings = dict.fromkeys(title for chunk in all_chunks for title in chunk.heading_path)
+    expand = Expander(find_abbreviations([*headings, *(chunk.text for chunk in all_chunks)]))
     line_texts: list[str] = []
     line_owner: list[int] = []
     if len(all_chunks) < LINE_VECTOR_LIMIT:
         for row, chunk in enumerate(all_chunks):
-            units = line_units(chunk)
+            units = [expand(unit) for unit in line_units(chunk)]
             line_texts.extend(units)
             line_owner.extend([row] * len(units))
     line_vectors, report.lines_embedded = _embed_with_reuse(
@@ -495,7 +500,7 @@ def _build_locked(
             write_faiss(staging / "lines.faiss", line_vectors)
         if tokens is not None and projection is not None:
             write_token_vectors(staging / TOKENS_DIRECTORY, tokens, projection)
-        build_bm25([lexical_text(chunk) for chunk in all_chunks], staging / "bm25")
+        build_bm25([expand(lexical_text(chunk)) for chunk in all_chunks], staging / "bm25")
         write_words(staging / WORDS_FILE, count_words(f"{chunk.context}\n{chunk.text}" for chunk in all_chunks))
         if export_encoder:
             _place_encoder(staging / "encoder", previous, embedder, same_model)

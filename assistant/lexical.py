@@ -3,10 +3,10 @@
 Why not call bm25s at query time: importing it pulls in scipy (and numba where installed), which
 costs more than a whole one-shot query should. bm25s stores its precomputed per-term document scores
 as a CSC sparse matrix in `.npy` files; a query is the sum of a few columns, a dozen lines of numpy.
-`tests/test_lexical.py` checks the scores equal bm25s' own `retrieve`.
+`tests/test_search.py` checks the scores equal bm25s' own `get_scores`.
 
-Tokens: lowercase word characters, English stop words removed, Snowball-stemmed; single characters and
-digits are kept ("port 22", "s3").
+Tokens: lowercase words (letters and digits, underscores only inside one), English stop words
+removed, Snowball-stemmed; single characters and digits are kept ("port 22", "s3").
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 BM25_PARAMS = {"method": "lucene", "k1": 1.2, "b": 0.75}
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+(?:_+[^\W_]+)*", re.UNICODE)
+"""Runs of letters and digits, joined by inner underscores ("max_connections" stays one term) but
+not wrapped in them: `__AWS Backup__` (Markdown emphasis) is "aws" and "backup", not "__aws" and
+"backup__", which no question would ever match."""
 MAX_CORRECTED_CHARS = 32
 """Longer unknown terms are not spelling-corrected (nor are longer indexed terms candidates)."""
 

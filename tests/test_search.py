@@ -56,6 +56,11 @@ def test_tokenize_keeps_numbers_and_drops_stop_words() -> None:
     assert tokenize("Policies") == tokenize("policy")
 
 
+def test_tokenize_reads_through_underscore_emphasis_but_keeps_identifiers() -> None:
+    assert tokenize("__AWS Backup__ : __NO S3__") == tokenize("AWS Backup: no S3") == ["aw", "backup", "s3"]
+    assert tokenize("set max_connections") == ["set", "max_connect"]
+
+
 def test_bm25_candidates_drop_zero_scores_and_respect_allowed() -> None:
     scores = np.array([0.0, 3.0, 1.0, 2.0], dtype=np.float32)
     assert bm25_candidates(scores, 10, None) == [(1, 3.0), (3, 2.0), (2, 1.0)]
