@@ -21,6 +21,7 @@ def test_definitions_are_found_with_their_long_forms() -> None:
             "## Identity and Access Management (IAM)\nUsers, groups and roles.",
             "Shield protects against Distributed Denial of Service (DDoS) attacks.",
             "Launch from an Amazon Machine Image (AMI) in EC2.",
+            "- __Point-in-Time Recovery__ (PITR): restore to any second",  # taken as written
         ]
     )
     assert found == {
@@ -28,6 +29,7 @@ def test_definitions_are_found_with_their_long_forms() -> None:
         "IAM": "Identity and Access Management",
         "DDoS": "Distributed Denial of Service",
         "AMI": "Amazon Machine Image",
+        "PITR": "Point-in-Time Recovery",
     }
 
 
