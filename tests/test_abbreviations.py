@@ -105,3 +105,20 @@ def test_index_spells_out_lines_and_bm25_but_never_the_notes(tmp_path: Path) -> 
     assert top.chunk.text == "Replicated across 3 AZ."  # shown as written
     assert (notes / "regions.md").read_text(encoding="utf-8") == regions
     assert (notes / "dynamodb.md").read_text(encoding="utf-8") == dynamo
+
+
+def test_a_definition_added_to_one_note_reaches_the_others_at_the_next_build(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "dynamodb.md").write_text("# DynamoDB\n\nReplicated across 3 AZ.\n", encoding="utf-8")
+    (notes / "regions.md").write_text("# Regions\n\nIsolated data centres.\n", encoding="utf-8")
+    build_index(notes, tmp_path / "index", FakeEmbedder(), export_encoder=False)
+
+    (notes / "regions.md").write_text("# Availability Zones (AZs)\n\nIsolated data centres.\n", encoding="utf-8")
+    embedder = RecordingEmbedder()
+    report = build_index(notes, tmp_path / "index", embedder, export_encoder=False)
+    assert report.changed_files == ["regions.md"]
+    assert "DynamoDB\nReplicated across 3 AZ (Availability Zones)." in embedder.texts  # the unchanged note's line
+    searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
+    top = searcher.search("availability zones replication", mode="bm25").hits[0]
+    assert top.chunk.file == "dynamodb.md"
