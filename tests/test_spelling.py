@@ -18,6 +18,7 @@ NOTES = (
     "Edge locations cache content close to users. Each region has several availability zones.",
     "Lambda limits: memory, timeout, concurrency. Reserved concurrency per function. Regions and regional.",
     "Gateway endpoints for S3 and DynamoDB. Endpoint policies. enableDnsHostnames must be true.",
+    "Business support: response time under an hour; the server responds. Working, reused, rewrites, user.",
 )
 
 
@@ -36,6 +37,8 @@ def speller() -> Speller:
         ("lambda timout", "lambda timeout"),  # deletion
         ("gateway endpiont polices", "gateway endpoint policies"),  # swap, deletion
         ("reserved concurency", "reserved concurrency"),
+        ("busines support respons time", "business support response time"),  # a dropped last letter
+        ("endpoint not workin", "endpoint not working"),
     ],
 )
 def test_typos_become_the_notes_words(speller: Speller, typed: str, meant: str) -> None:
@@ -48,6 +51,8 @@ def test_typos_become_the_notes_words(speller: Speller, typed: str, meant: str) 
         "my secret creds on the instance",  # a whole word of the model's vocabulary
         "is it pricey",  # likewise
         "which regionz",  # an inflection of a notes word (one letter more at the end)
+        "can i reuse it or rewrite it",  # the notes' "reused" and "rewrites" are the typed word plus an ending
+        "every usere",  # "user" plus a letter: an inflection's shape, left alone
         "thats whats there",  # stop words
         "what does enableDnsHostnames do",  # not all lower case: a name, left alone
         "Regoin",  # capitalised: left alone
@@ -71,8 +76,8 @@ def test_search_says_what_it_searched(small_index: Path, fake_embedder: FakeEmbe
     searcher = Searcher.load(small_index, encoder=fake_embedder)
     assert searcher.speller is not None
     response = searcher.search("statless firewal")
-    # "firewal" is "firewall" less its last letter: left as another form (BM25 still forgives it)
-    assert response.searched == "stateless firewal"
+    # "firewal" is "firewall" less a last letter that makes no ending: a typo
+    assert response.searched == "stateless firewall"
     # The stand-in embedder's vectors carry no meaning, so only the keyword list's order is asserted.
     nacl = next(hit for hit in response.hits if hit.chunk.heading_path[-1] == "NACL")
     assert nacl.ranks["bm25"] == 1 and nacl.rank <= 3
