@@ -4,7 +4,8 @@ Layout (plain, versioned data; never pickle):
 
     index/CURRENT                 {"generation": "gen-…"}: replaced atomically when a build finishes
     index/gen-…/manifest.json     format version, model, dimension, chunker version, per-file hashes
-    index/gen-…/chunks.jsonl      one chunk a line; row i is vector i and BM25 document i
+    index/gen-…/chunks.jsonl      one chunk a line; row i is vector i and BM25 document i (with
+                                  chunk_offsets.npy, chunk_files.npy/.json: see chunk_store.py)
     index/gen-…/vectors.npy       float32, L2-normalised (reused by incremental builds)
     index/gen-…/dense.faiss       FAISS inner-product index (flat, or HNSW for large corpora)
     index/gen-…/bm25/             bm25s' saved arrays
@@ -25,12 +26,13 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.abbreviations import Expander, find_abbreviations
 from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text, line_units
+from assistant.chunk_store import ChunkStore, write_chunk_store
 from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing, IndexStale, IndexTooNew
 from assistant.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 
     from assistant.embed import Embedder
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 EMBED_BATCH = 128
 """Texts handed to the embedder at a time (it batches further inside); progress is said per batch."""
 HNSW_THRESHOLD = 200_000
@@ -168,35 +170,8 @@ def read_manifest(generation: Path) -> dict[str, Any]:
 
 
 def read_chunks(generation: Path) -> list[Chunk]:
-    path = generation / "chunks.jsonl"
-    chunks: list[Chunk] = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                record = json.loads(line)
-                record["heading_path"] = tuple(record["heading_path"])
-                chunk = Chunk(**record)
-                if not _well_formed(chunk):
-                    raise ValueError(f"line {number} is not a chunk")
-                chunks.append(chunk)
-    except FileNotFoundError as exc:
-        raise IndexCorrupt(f"chunk store missing: {path}", "run `notes index --rebuild`") from exc
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise IndexCorrupt(f"chunk store unreadable: {path}: {exc}", "run `notes index --rebuild`") from exc
-    return chunks
-
-
-def _well_formed(chunk: Chunk) -> bool:
-    return (
-        isinstance(chunk.file, str)
-        and isinstance(chunk.text, str)
-        and isinstance(chunk.id, str)
-        and isinstance(chunk.content_hash, str)
-        and all(isinstance(title, str) for title in chunk.heading_path)
-        and isinstance(chunk.start_line, int)
-        and isinstance(chunk.end_line, int)
-        and 1 <= chunk.start_line <= chunk.end_line
-    )
+    """Every chunk of a generation, parsed and checked (builds and tests; search reads them lazily)."""
+    return list(ChunkStore.open(generation, read_manifest(generation)))
 
 
 def load_vectors(generation: Path) -> np.ndarray:
@@ -374,7 +349,7 @@ def _build_locked(
     old_projection: np.ndarray | None = None
     if manifest is not None and previous is not None:
         try:
-            chunks = read_chunks(previous)
+            chunks = list(ChunkStore.open(previous, manifest))
             vectors = load_vectors(previous)
             if vectors.ndim != 2 or len(vectors) != len(chunks) or vectors.shape[1] != embedder.dimension:
                 raise IndexCorrupt("vectors and chunks disagree")
@@ -490,7 +465,7 @@ def _build_locked(
     staging.mkdir(parents=True)
     try:
         progress("writing index", 0, 1)
-        _write_chunks(staging / "chunks.jsonl", all_chunks)
+        chunk_store = write_chunk_store(staging, all_chunks)
         np.save(staging / "vectors.npy", vectors, allow_pickle=False)
         index_type = write_faiss(staging / "dense.faiss", vectors)
         if line_texts:
@@ -515,6 +490,7 @@ def _build_locked(
             "token_vectors": sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
             "corpus": str(corpus_dir.resolve()),
             "chunk_count": len(all_chunks),
+            "chunk_store": chunk_store,
             "files": files,
             "skipped": skipped,
             "skipped_stat": skipped_stat,
@@ -652,14 +628,6 @@ def _embed_with_tokens(
     sampled = set(sample)
     _in_batches([row for row in todo if row not in sampled], texts, embed, progress, "embedding", len(sample))
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
-
-
-def _write_chunks(path: Path, chunks: list[Chunk]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            record = asdict(chunk)
-            record["heading_path"] = list(chunk.heading_path)
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -18,9 +18,10 @@ def test_build_writes_plain_versioned_files(small_index: Path) -> None:
     generation = current_generation(small_index)
     assert generation is not None
     names = {p.name for p in generation.iterdir()}
-    assert {"manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "bm25", "tokens"} <= names
+    assert {"manifest.json", "chunks.jsonl", "chunk_offsets.npy", "chunk_files.npy", "chunk_files.json"} <= names
+    assert {"vectors.npy", "dense.faiss", "bm25", "tokens"} <= names
     manifest = read_manifest(generation)
-    assert manifest["format_version"] == 4
+    assert manifest["format_version"] == 5
     assert manifest["model"] == {"name": "fake-bow", "dimension": 64, "max_tokens": 256}
     assert set(manifest["files"]) == {"lambda.md", "network/vpc.md", "plain.txt"}
     assert all(len(entry["hash"]) == 64 for entry in manifest["files"].values())

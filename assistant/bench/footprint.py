@@ -28,11 +28,17 @@ def time_load_parts(report: Report, generation: Path) -> None:
     """What Searcher.load spends its time on, part by part (page cache warm)."""
     import faiss
 
-    from assistant.index import read_chunks
+    from assistant.chunk_store import ChunkStore
+    from assistant.index import read_manifest
     from assistant.lexical import LexicalIndex
 
+    manifest = read_manifest(generation)
     parts: list[tuple[str, str, Callable[[], Any]]] = [
-        ("chunks", "chunk store (chunks.jsonl → Chunk objects)", lambda: read_chunks(generation)),
+        (
+            "chunks",
+            "chunk store (opened and checksummed; passages parsed when read)",
+            lambda: ChunkStore.open(generation, manifest),
+        ),
         ("dense", "dense index (read dense.faiss)", lambda: faiss.read_index(str(generation / "dense.faiss"))),
         ("bm25", "BM25 arrays (memory-mapped) + vocabulary", lambda: LexicalIndex(generation / "bm25")),
     ]
