@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -592,9 +592,7 @@ def _embed_with_tokens(
 ) -> tuple[np.ndarray, list[Quantized], np.ndarray, int]:
     """`_embed_with_reuse` for passages, keeping each one's token vectors too (one forward pass),
     projected with the previous generation's projection (so its codes are reused), or else with
-    one fitted on a random sample of the passages, embedded first."""
-    import random
-
+    one fitted on a sample of the passages (`projection_sample`), embedded first."""
     import numpy as np
 
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
@@ -610,7 +608,7 @@ def _embed_with_tokens(
     sample: list[int] = []
     progress("embedding", 0, len(todo))
     if projection is None:
-        sample = sorted(random.Random(0).sample(todo, min(PROJECTION_SAMPLE, len(todo))))
+        sample = projection_sample(texts, todo)
         sample_vectors, sample_tokens = embedder.embed_documents_with_tokens([texts[row] for row in sample])
         projection = fit_projection(sample_tokens, embedder.dimension)
         vectors[sample] = sample_vectors
@@ -628,6 +626,15 @@ def _embed_with_tokens(
     sampled = set(sample)
     _in_batches([row for row in todo if row not in sampled], texts, embed, progress, "embedding", len(sample))
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
+
+
+def projection_sample(texts: Sequence[str], rows: Sequence[int], size: int = PROJECTION_SAMPLE) -> list[int]:
+    """The rows (ascending) whose token vectors fit the projection: those whose text hashes lowest.
+
+    Not a random draw by position: adding, removing or editing one passage changes the sample by
+    that passage at most, so a full rebuild after a small edit does not project every other note's
+    tokens onto different axes (which moved unrelated questions by a rank or two)."""
+    return sorted(sorted(rows, key=lambda row: _key(texts[row]))[:size])
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.conversation import match_strength, score_fraction
 from assistant.errors import IndexCorrupt
-from assistant.index import build_index, current_generation, read_chunks
+from assistant.index import build_index, current_generation, projection_sample, read_chunks
 from assistant.search import Searcher, rerank_by_tokens
 from assistant.token_vectors import TokenVectors, quantize, write_token_vectors
 
@@ -223,6 +223,23 @@ def test_incremental_builds_keep_the_fitted_projection(tmp_path: Path) -> None:
     assert np.array_equal(np.load(second / "tokens" / "projection.npy"), fitted)
     searcher = Searcher.load(index, encoder=WideFakeEmbedder())
     assert searcher.search("word30 word31", k=1).hits[0].fused_rank is not None
+
+
+def test_the_projection_sample_follows_the_passages_not_their_positions() -> None:
+    texts = [f"passage number {i}" for i in range(40)]
+    sample = projection_sample(texts, range(40), size=10)
+    assert len(sample) == 10 and sample == sorted(sample)
+    # A passage added in front shifts every position but moves at most one passage out of the sample.
+    shifted = ["a new first passage", *texts]
+    after = {shifted[row] for row in projection_sample(shifted, range(41), size=10)}
+    assert len({texts[row] for row in sample} - after) <= 1
+    # Editing one passage swaps at most that passage in or out.
+    for edited_row in (sample[0], next(row for row in range(40) if row not in sample)):
+        edited = [*texts]
+        edited[edited_row] = "an edited passage"
+        assert len(set(projection_sample(edited, range(40), size=10)) ^ set(sample)) <= 2
+    # Positions alone (as a random draw by position did) would have moved most of it.
+    assert len(set(projection_sample(texts[1:], range(39), size=10)) ^ {row - 1 for row in sample}) <= 2
 
 
 def test_an_index_without_token_vectors_searches_in_fused_order(small_index: Path, fake_embedder: FakeEmbedder) -> None:
