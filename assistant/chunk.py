@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 17
+CHUNKER_VERSION = 18
 """Bump when chunk boundaries or chunk text change, or what is indexed of them (17: abbreviations
 spelled out in line vectors and BM25 text): every index is then rebuilt."""
 
@@ -331,6 +331,9 @@ def _layout_headings(lines: list[str], first: int) -> list[_Heading]:
 
     Level 1: a short line indented by tabs (or 8+ spaces) standing alone between blank lines.
     Level 2: an unindented short "Topic:" or "Topic: definition" line after a blank line.
+    Level 3: a level-2 candidate that is the first line under a bare "Topic:" line. The bare line
+    promised a body, so what opens that body is its child ("EC2 Sizing:" then "Configuration options:
+    …"), and the empty parent joins its chunk rather than standing alone as a passage of one heading.
     """
     headings: list[_Heading] = []
     count = len(lines)
@@ -350,14 +353,21 @@ def _layout_headings(lines: list[str], first: int) -> list[_Heading]:
             continue
         if raw[:1].isspace():
             continue
+        level = 3 if headings and _opens_bare_topic(headings[-1], lines, i) else 2
         match = _TOPIC_LINE.match(text)
         if match and len(match.group(1).split()) <= 6 and _is_topic(match.group(1)):
             # "Topic: definition" keeps its line in the body; a bare "Topic:" line is only a heading.
             body_start = i + 1 if not match.group(2) else i
-            headings.append(_Heading(i, body_start, 2, clean_heading(match.group(1))))
+            headings.append(_Heading(i, body_start, level, clean_heading(match.group(1))))
         elif blank_after and words <= 6 and not text.endswith((".", ",", ";")) and _next_is_body(lines, i):
-            headings.append(_Heading(i, i + 1, 2, clean_heading(text)))
+            headings.append(_Heading(i, i + 1, level, clean_heading(text)))
     return headings
+
+
+def _opens_bare_topic(previous: _Heading, lines: list[str], i: int) -> bool:
+    """Whether line `i` is the first text under `previous`, a bare "Topic:" heading of level 2."""
+    bare = previous.level == 2 and previous.end == previous.line + 1 and lines[previous.line].rstrip().endswith(":")
+    return bare and not any(line.strip() for line in lines[previous.end : i])
 
 
 def _is_topic(head: str) -> bool:

@@ -151,6 +151,29 @@ def test_plain_text_gets_headings_from_layout() -> None:
     assert chunks[2].text.startswith("MFA: Multi Factor Authentication")
 
 
+def test_a_bare_topic_line_is_the_parent_of_the_topic_line_that_opens_its_body() -> None:
+    # "EC2 Sizing:" promises a body; "Configuration options: …" opens it. As two sibling headings
+    # the first was a passage of one line (its heading) that a question about sizing found first.
+    text = (
+        "EC2 Sizing and Configuration:\n\n"
+        "Configuration options for your virtual machine: wrong sizing costs money.\n"
+        "\t- OS\n\t- RAM\n\n"
+        "EC2 User Data Script:\n\n- runs at first launch\n"
+    )
+    chunks = chunk_document(doc(text, "notes.txt"))
+    assert [(c.heading_path, c.start_line, c.end_line) for c in chunks] == [
+        (("EC2 Sizing and Configuration", "Configuration options for your virtual machine"), 1, 5),
+        (("EC2 User Data Script",), 7, 9),
+    ]
+    assert chunks[0].text.startswith("Configuration options for your virtual machine: wrong sizing")
+
+
+def test_a_topic_line_after_a_bare_topic_with_a_body_stays_its_sibling() -> None:
+    text = "Storage:\n\n- disks\n\nS3: object storage\n\n- buckets\n"
+    chunks = chunk_document(doc(text, "notes.txt"))
+    assert [c.heading_path for c in chunks] == [("Storage",), ("S3",)]
+
+
 def test_file_without_any_heading_is_one_section() -> None:
     text = "just some lines\nof text\n\nand more\n"
     chunks = chunk_document(doc(text, "loose.txt"))
