@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from assistant.ingest import Document
 
 CHUNKER_VERSION = 18
-"""Bump when chunk boundaries or chunk text change, or what is indexed of them (17: abbreviations
-spelled out in line vectors and BM25 text): every index is then rebuilt."""
+"""Bump when chunk boundaries or chunk text change, or what is indexed of them (18: in plain text, a
+bare "Topic:" line is the parent of the topic line under it): every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
 
