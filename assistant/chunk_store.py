@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import mmap
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -127,9 +127,6 @@ class ChunkStore(Sequence[Chunk]):
                 self._parsed.clear()
             self._parsed[row] = chunk
         return chunk
-
-    def __iter__(self) -> Iterator[Chunk]:
-        return (self[row] for row in range(len(self)))
 
     @property
     def files(self) -> list[str]:

@@ -598,8 +598,8 @@ def _embed_with_tokens(
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     tokens: list[Quantized | None] = [None] * len(texts)
     todo: list[int] = []
-    for row, text in enumerate(texts):
-        key = _key(text)
+    keys = [_key(text) for text in texts]
+    for row, key in enumerate(keys):
         vector, passage = old_vectors.get(key), old_tokens.get(key)
         if projection is not None and vector is not None and passage is not None and len(vector) == embedder.dimension:
             vectors[row], tokens[row] = vector, passage
@@ -608,7 +608,7 @@ def _embed_with_tokens(
     sample: list[int] = []
     progress("embedding", 0, len(todo))
     if projection is None:
-        sample = projection_sample(texts, todo)
+        sample = projection_sample(keys, todo)
         sample_vectors, sample_tokens = embedder.embed_documents_with_tokens([texts[row] for row in sample])
         projection = fit_projection(sample_tokens, embedder.dimension)
         vectors[sample] = sample_vectors
@@ -628,13 +628,14 @@ def _embed_with_tokens(
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
 
 
-def projection_sample(texts: Sequence[str], rows: Sequence[int], size: int = PROJECTION_SAMPLE) -> list[int]:
-    """The rows (ascending) whose token vectors fit the projection: those whose text hashes lowest.
+def projection_sample(keys: Sequence[str], rows: Sequence[int], size: int = PROJECTION_SAMPLE) -> list[int]:
+    """The rows (ascending) whose token vectors fit the projection: those whose text hashes (`keys`,
+    the same hashes that find reusable vectors) are lowest.
 
     Not a random draw by position: adding, removing or editing one passage changes the sample by
     that passage at most, so a full rebuild after a small edit does not project every other note's
     tokens onto different axes (which moved unrelated questions by a rank or two)."""
-    return sorted(sorted(rows, key=lambda row: _key(texts[row]))[:size])
+    return sorted(sorted(rows, key=lambda row: keys[row])[:size])
 
 
 def _write_json(path: Path, data: Any) -> None:

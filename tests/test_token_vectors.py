@@ -9,7 +9,8 @@ import pytest
 
 from assistant.conversation import match_strength, score_fraction
 from assistant.errors import IndexCorrupt
-from assistant.index import build_index, current_generation, projection_sample, read_chunks
+from assistant.index import _key, build_index, current_generation, read_chunks
+from assistant.index import projection_sample as sample_by_keys
 from assistant.search import Searcher, rerank_by_tokens
 from assistant.token_vectors import TokenVectors, quantize, write_token_vectors
 
@@ -226,6 +227,9 @@ def test_incremental_builds_keep_the_fitted_projection(tmp_path: Path) -> None:
 
 
 def test_the_projection_sample_follows_the_passages_not_their_positions() -> None:
+    def projection_sample(texts: list[str], rows: range, size: int) -> list[int]:
+        return sample_by_keys([_key(text) for text in texts], rows, size)
+
     texts = [f"passage number {i}" for i in range(40)]
     sample = projection_sample(texts, range(40), size=10)
     assert len(sample) == 10 and sample == sorted(sample)
