@@ -6,7 +6,7 @@ notes with no Markdown headings get headings from layout instead (`_layout_headi
 
 A section longer than the embedding model's window is split at block boundaries (then at line
 boundaries, then inside a line) into pieces that fit, each keeping the heading path, so nothing is
-truncated away. Lists of in-page links (a table of contents) and <script>/<style> blocks are skipped:
+truncated away. Lists or tables of in-page links (a table of contents) and <script>/<style> blocks are skipped:
 they never answer anything.
 
 Invariant (tested with hypothesis): every non-blank line outside a skipped block lies in
@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 18
-"""Bump when chunk boundaries or chunk text change, or what is indexed of them (18: in plain text, a
-bare "Topic:" line is the parent of the topic line under it): every index is then rebuilt."""
+CHUNKER_VERSION = 19
+"""Bump when chunk boundaries or chunk text change, or what is indexed of them (19: a table of
+in-page links is a table of contents, skipped like a list of them): every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
 
@@ -397,15 +397,31 @@ def _units(boundaries: list[int], start: int, end: int, lines: list[str], tokens
 
 
 _TOC_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]*\]\(#[^)]*\)\s*$")
+_ANCHOR_LINK = re.compile(r"^\[[^\]]*\]\(#[^)]*\)$")
 
 
 def _is_toc(block: list[str]) -> bool:
-    """A list whose items are (almost) all links to anchors in the same page."""
+    """A list whose items, or a table whose rows, are (almost) all links to anchors in the same page.
+
+    The table form is a README's index ("| [EBS](#ebs) | [Tips](#ebs-tips) | [Gotchas](#ebs-gotchas) |"):
+    indexed, its rows named every service, and "elastic beanstalk gotchas" found the index row
+    before the section it links to."""
     items = [line for line in block if line.strip()]
-    if len(items) < 3:
-        return False
-    linked = sum(1 for line in items if _TOC_ITEM.match(line))
-    return linked / len(items) >= 0.8
+    if items and items[0].lstrip().startswith("|"):
+        items = [line for line in items if not _TABLE_RULE.match(line)]
+        if len(block) > 1 and _TABLE_RULE.match(block[1]):
+            items = items[1:]  # the header row names the columns, never a link
+        linked = sum(1 for line in items if _is_anchor_row(line))
+    else:
+        linked = sum(1 for line in items if _TOC_ITEM.match(line))
+    return len(items) >= 3 and linked / len(items) >= 0.8
+
+
+def _is_anchor_row(line: str) -> bool:
+    """A table row whose filled cells are all links to anchors in the same page."""
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    filled = [cell for cell in cells if cell]
+    return bool(filled) and all(_ANCHOR_LINK.match(cell) for cell in filled)
 
 
 _SCRIPT_OR_STYLE = re.compile(r"^ {0,3}<(?:script|style)(?:[\s>]|$)", re.IGNORECASE)

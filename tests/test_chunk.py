@@ -128,6 +128,22 @@ def test_table_of_contents_is_skipped() -> None:
     assert (3, 8) in skipped
 
 
+def test_table_of_contents_as_a_table_is_skipped() -> None:
+    rows = "\n".join(f"| [Part {i}](#part-{i}) | [Tips](#part-{i}-tips) | |" for i in range(4))
+    text = f"# Guide\n\n| Service | Tips | Gotchas |\n|---|---|---|\n{rows}\n\n## Part 1\n\nreal content\n"
+    chunks, skipped = chunk_with_skips(doc(text))
+    assert [c.heading_path for c in chunks] == [("Guide", "Part 1")]
+    assert (3, 8) in skipped
+
+
+def test_a_table_with_some_links_is_kept() -> None:
+    rows = "\n".join(f"| [Part {i}](#part-{i}) | limit {i} GB |" for i in range(4))
+    text = f"# Limits\n\n| Part | Limit |\n|---|---|\n{rows}\n"
+    chunks, skipped = chunk_with_skips(doc(text))
+    assert not skipped
+    assert "limit 3 GB" in chunks[0].text
+
+
 def test_empty_file_and_blank_file() -> None:
     assert chunk_document(doc("")) == []
     assert chunk_document(doc("\n\n   \n")) == []
