@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 19
-"""Bump when chunk boundaries or chunk text change, or what is indexed of them (19: a table of
-in-page links is a table of contents, skipped like a list of them): every index is then rebuilt."""
+CHUNKER_VERSION = 22
+"""Bump when chunk boundaries or chunk text change, or what is indexed of them (22: table rules are
+embedded short): every index is then rebuilt."""
 
 TokenCounter = Callable[[str], int]
 
@@ -72,8 +72,9 @@ class Chunk:
 
     @property
     def embedding_text(self) -> str:
-        """Heading path + text: the heading context is what lets a bare list item match its topic."""
-        return f"{self.context}\n{self.text}"
+        """Heading path + text: the heading context is what lets a bare list item match its topic.
+        Table rules are embedded short (see `compact_table_rules`)."""
+        return f"{self.context}\n{compact_table_rules(self.text)}"
 
     @property
     def display_text(self) -> str:
@@ -468,6 +469,7 @@ class _SectionBuilder:
         target = min(budget, self.target_tokens)
         split = sum(self._size(unit) for unit in units if not unit.skip) > target
         headers = {unit.start: header for unit in units if split and (header := _table_header(self.lines, unit))}
+        code_blocks = [(unit.start, unit.end) for unit in units if self._is_code(unit)]
         pieces: list[list[_Unit]] = []
         current: list[_Unit] = []
         used = 0
@@ -486,7 +488,11 @@ class _SectionBuilder:
                     current, used = [], 0
                     continue
                 size = self._size(part)
-                code_edge = split and (self._is_code(part) or self._is_code(current[-1]) if current else False)
+                # A code block cut into lines stays together with its fences: only a change between
+                # prose and code, or from one code block to another, is an edge.
+                code_edge = (
+                    bool(current) and split and _code_block(part, code_blocks) != _code_block(current[-1], code_blocks)
+                )
                 if current and (used + size > target or code_edge):
                     # Code packed with prose blurs both vectors: a split section keeps code on its own.
                     pieces.append(current)
@@ -495,6 +501,7 @@ class _SectionBuilder:
                 used += size
         if current:
             pieces.append(current)
+        pieces = _attach_lone_fences(pieces, self.lines, code_blocks)
         chunks: list[Chunk] = []
         line_span_start: dict[int, int] = {}
         for number, piece in enumerate(pieces):
@@ -515,9 +522,10 @@ class _SectionBuilder:
         return self.lines[unit.start].lstrip().startswith(("```", "~~~"))
 
     def _text(self, unit: _Unit) -> str:
+        """The unit as it is embedded (so as it is sized)."""
         if isinstance(unit, _LinePart):
             return unit.text
-        return "\n".join(self.lines[unit.start : unit.end])
+        return compact_table_rules("\n".join(self.lines[unit.start : unit.end]))
 
     def _size(self, unit: _Unit) -> int:
         return self.count(self._text(unit))
@@ -544,7 +552,7 @@ class _SectionBuilder:
             if not line.strip():
                 continue
             single = _Unit(line_no, line_no + 1)
-            if self.count(line) <= budget:
+            if self._size(single) <= budget:
                 parts.append(single)
             else:
                 parts.extend(_LinePart(line_no, line_no + 1, text=text) for text in self._split_line(line, budget))
@@ -579,10 +587,63 @@ class _SectionBuilder:
         return self._halve(" ".join(words[:middle]), budget) + self._halve(" ".join(words[middle:]), budget)
 
 
+def _attach_lone_fences(
+    pieces: list[list[_Unit]], lines: list[str], code_blocks: list[tuple[int, int]]
+) -> list[list[_Unit]]:
+    """A fence line that the cut left alone joins the piece of its own code block beside it (which may
+    then run a few tokens over the target): a passage of only "```" answers nothing."""
+    joined: list[list[_Unit]] = []
+    for piece in pieces:
+        if (
+            joined
+            and _same_code_block(joined[-1], piece, code_blocks)
+            and (_lone_fence(piece, lines) or _lone_fence(joined[-1], lines))
+        ):
+            joined[-1] = joined[-1] + piece
+        else:
+            joined.append(piece)
+    return joined
+
+
+def _lone_fence(piece: list[_Unit], lines: list[str]) -> bool:
+    return len(piece) == 1 and piece[0].end - piece[0].start == 1 and bool(_FENCE.match(lines[piece[0].start]))
+
+
+def _same_code_block(before: list[_Unit], after: list[_Unit], code_blocks: list[tuple[int, int]]) -> bool:
+    """Both pieces are whole lines of one code block (a cut inside a line stays on its own)."""
+    if isinstance(before[-1], _LinePart) or isinstance(after[0], _LinePart):
+        return False
+    block = _code_block(before[-1], code_blocks)
+    return block is not None and block == _code_block(after[0], code_blocks)
+
+
+_FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})[^`]*$")
+
+
+def _code_block(unit: _Unit, code_blocks: list[tuple[int, int]]) -> int | None:
+    """The first line of the fenced code block the unit is (part of), or None for prose."""
+    return next((start for start, end in code_blocks if start <= unit.start < end), None)
+
+
 _MARKUP = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+|[*_`#>]+")
 
 
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_DASHES = re.compile(r"-{3,}")
+_SPACES = re.compile(r"[ \t]+")
+
+
+def compact_table_rules(text: str) -> str:
+    """Text with each table rule row written short ("| ------------ | ---- |" → "| --- | --- |").
+
+    A tidied table's rule is as wide as its columns, and the model reads each dash as a word piece:
+    a 300-dash rule filled a passage's whole window with dashes, and was itself cut into passages of
+    nothing but dashes. The notes and what is shown keep their rules as written."""
+    if "---" not in text:
+        return text
+    return "\n".join(
+        _SPACES.sub(" ", _DASHES.sub("---", line)) if _TABLE_RULE.match(line) else line for line in text.split("\n")
+    )
 
 
 def _table_header(lines: list[str], unit: _Unit) -> str:
@@ -594,15 +655,23 @@ def _table_header(lines: list[str], unit: _Unit) -> str:
 
 
 def _lead(lines: list[str], units: list[_Unit]) -> str:
-    """The section's opening line, without list or emphasis markup, at most 12 words."""
+    """The section's opening line, without list or emphasis markup or link addresses, at most 12 words.
+
+    Without its addresses: a lead is context for every later piece, and one link to a launch
+    template ("[AWS CloudFormation Stack](https://console…?templateURL=…)") was 150 word pieces of
+    it, which left the pieces so little room that a 300-character line was cut into four."""
     for unit in units:
         if unit.skip or lines[unit.start].lstrip().startswith(("```", "~~~")):
             continue
         for line in lines[unit.start : unit.end]:
-            words = _MARKUP.sub("", line).split()
+            words = [word for word in _MARKUP.sub("", _LINK.sub(r"\1", line)).split() if "://" not in word]
             if words and not line.lstrip().startswith(("```", "~~~", "|", "<")):
                 return " ".join(words[:12])
     return ""
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+"""A Markdown link or image: its text stays, its address goes."""
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunk import Chunk, chunk_document, chunk_with_skips, clean_heading, line_units
+from assistant.chunk import Chunk, chunk_document, chunk_with_skips, clean_heading, compact_table_rules, line_units
 from assistant.ingest import Document, decode_document
 
 from .conftest import CORPUS
@@ -111,13 +111,60 @@ def test_over_long_single_line_is_cut_into_pieces_sharing_its_span() -> None:
 
 
 def test_a_single_word_over_the_window_is_cut_too() -> None:
-    rule = "|" + "-" * 2000 + "|"
-    text = f"# Matrix\n\n| a | b |\n{rule}\n| 1 | 2 |\n"
+    blob = "=+/" * 700
+    text = f"# Key\n\nthe key:\n{blob}\nend\n"
     document = doc(text)
     chunks, skipped = chunk_with_skips(document, max_tokens=64)
     assert all(len(c.embedding_text.split("\n", 1)[1]) < 2000 for c in chunks)
-    assert "".join(c.text for c in chunks if c.start_line == c.end_line == 4) == rule
+    assert "".join(c.text for c in chunks if c.start_line == c.end_line == 4) == blob
     assert not coverage_problems(document, chunks, skipped)
+
+
+def test_a_wide_table_rule_is_embedded_short_and_shown_as_written() -> None:
+    """A tidied table's rule is as wide as its columns; each dash is a word piece to the model."""
+    rule = "| " + "-" * 300 + " | " + "-" * 40 + " |"
+    text = f"# Matrix\n\n| Feature | EBS |\n{rule}\n| Cross-AZ | no |\n"
+    chunks = chunk_document(doc(text), max_tokens=64)
+    assert [(c.start_line, c.end_line) for c in chunks] == [(1, 5)]
+    assert rule in chunks[0].text
+    assert chunks[0].embedding_text == "Matrix\n| Feature | EBS |\n| --- | --- |\n| Cross-AZ | no |"
+    assert compact_table_rules("a --------- b\n|:----:|---|") == "a --------- b\n|:---:|---|"
+
+
+def test_a_code_block_cut_into_lines_keeps_its_fences_with_its_code() -> None:
+    """A template too long for one passage is cut between its lines; its opening and closing fence
+    lines go with the code beside them, never into passages of their own."""
+    code = "\n".join(f"  Resource{i}: {{Type: AWS::EC2::Instance, Name: server-{i}}}" for i in range(40))
+    text = f"# Template\n\nThe template:\n\n```yaml\n{code}\n```\n\nAfter the template.\n"
+    document = doc(text)
+    chunks, skipped = chunk_with_skips(document, max_tokens=128)
+    assert len(chunks) > 3
+    assert not [c.citation for c in chunks if c.text.strip().strip("`").strip() in ("", "yaml")]
+    code_pieces = [c for c in chunks if "Resource" in c.text]
+    assert code_pieces[0].text.startswith("```yaml\n  Resource0")
+    assert code_pieces[-1].text.endswith("Resource39: {Type: AWS::EC2::Instance, Name: server-39}\n```")
+    assert not any("The template:" in c.text for c in code_pieces)  # prose and code stay apart
+    assert not coverage_problems(document, chunks, skipped)
+
+
+def test_later_pieces_of_a_split_section_carry_its_opening_line() -> None:
+    items = "\n".join(f"- limit {i}: {i * 128} MB of memory per function" for i in range(30))
+    text = f"# Serverless\n\n* Lambda responds to events\n{items}\n"
+    chunks = chunk_document(doc(text), max_tokens=64)
+    assert len(chunks) > 2
+    assert chunks[0].lead == ""
+    assert {c.lead for c in chunks[1:]} == {"Lambda responds to events"}
+    assert chunks[-1].context == "Serverless > Lambda responds to events"
+
+
+def test_a_lead_keeps_a_links_text_and_leaves_out_its_address() -> None:
+    address = "https://console.aws.amazon.com/cloudformation/home?" + "&".join(f"p{i}=v{i}" for i in range(60))
+    items = "\n".join(f"- step {i}: open the console and check the stack" for i in range(30))
+    text = f"# Lab\n\n- **1-Click Deployment**: [AWS CloudFormation Stack]({address})\n{items}\n"
+    chunks = chunk_document(doc(text), max_tokens=64)
+    assert {c.lead for c in chunks[1:]} == {"1-Click Deployment: AWS CloudFormation Stack"}
+    # The address would have filled every later piece's context, leaving little room for its steps.
+    assert all(c.text.count("- step") >= 3 for c in chunks if "- step" in c.text)
 
 
 def test_table_of_contents_is_skipped() -> None:
