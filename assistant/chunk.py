@@ -501,7 +501,6 @@ class _SectionBuilder:
                 used += size
         if current:
             pieces.append(current)
-        pieces = _attach_lone_fences(pieces, self.lines, code_blocks)
         chunks: list[Chunk] = []
         line_span_start: dict[int, int] = {}
         for number, piece in enumerate(pieces):
@@ -585,39 +584,6 @@ class _SectionBuilder:
             return self._halve(text[:middle], budget) + self._halve(text[middle:], budget)
         middle = len(words) // 2
         return self._halve(" ".join(words[:middle]), budget) + self._halve(" ".join(words[middle:]), budget)
-
-
-def _attach_lone_fences(
-    pieces: list[list[_Unit]], lines: list[str], code_blocks: list[tuple[int, int]]
-) -> list[list[_Unit]]:
-    """A fence line that the cut left alone joins the piece of its own code block beside it (which may
-    then run a few tokens over the target): a passage of only "```" answers nothing."""
-    joined: list[list[_Unit]] = []
-    for piece in pieces:
-        if (
-            joined
-            and _same_code_block(joined[-1], piece, code_blocks)
-            and (_lone_fence(piece, lines) or _lone_fence(joined[-1], lines))
-        ):
-            joined[-1] = joined[-1] + piece
-        else:
-            joined.append(piece)
-    return joined
-
-
-def _lone_fence(piece: list[_Unit], lines: list[str]) -> bool:
-    return len(piece) == 1 and piece[0].end - piece[0].start == 1 and bool(_FENCE.match(lines[piece[0].start]))
-
-
-def _same_code_block(before: list[_Unit], after: list[_Unit], code_blocks: list[tuple[int, int]]) -> bool:
-    """Both pieces are whole lines of one code block (a cut inside a line stays on its own)."""
-    if isinstance(before[-1], _LinePart) or isinstance(after[0], _LinePart):
-        return False
-    block = _code_block(before[-1], code_blocks)
-    return block is not None and block == _code_block(after[0], code_blocks)
-
-
-_FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})[^`]*$")
 
 
 def _code_block(unit: _Unit, code_blocks: list[tuple[int, int]]) -> int | None:

@@ -133,7 +133,7 @@ def test_a_wide_table_rule_is_embedded_short_and_shown_as_written() -> None:
 
 def test_a_code_block_cut_into_lines_keeps_its_fences_with_its_code() -> None:
     """A template too long for one passage is cut between its lines; its opening and closing fence
-    lines go with the code beside them, never into passages of their own."""
+    lines pack with the code beside them, not into passages of their own."""
     code = "\n".join(f"  Resource{i}: {{Type: AWS::EC2::Instance, Name: server-{i}}}" for i in range(40))
     text = f"# Template\n\nThe template:\n\n```yaml\n{code}\n```\n\nAfter the template.\n"
     document = doc(text)
