@@ -132,6 +132,11 @@ def _stdin_questions() -> list[str]:
 @click.option("--check", is_flag=True, help="Exit 1 if Hit@1, Hit@5 or MRR@10 falls >0.01 below evals/baseline.json.")
 @click.option("--update-baseline", is_flag=True, help="Write this run's figures to evals/baseline.json.")
 @click.option(
+    "--ceiling",
+    is_flag=True,
+    help="Also show how far re-weighting the hybrid rerank's signals could go, fitted on this set (about 30 s).",
+)
+@click.option(
     "--baseline",
     "baseline_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -156,6 +161,7 @@ def eval_command(
     set_path: Path,
     check: bool,
     update_baseline: bool,
+    ceiling: bool,
     baseline_path: Path,
     report_dir: Path,
 ) -> None:
@@ -188,6 +194,10 @@ def eval_command(
         results, run_settings, searcher.manifest, report_dir, baseline_path if update_baseline else None
     )
     _say("wrote " + ", ".join(str(path) for path in written))
+    if ceiling:
+        from assistant.ceiling import format_ceiling, fusion_ceiling
+
+        click.echo("\n" + format_ceiling(fusion_ceiling(searcher, questions)))
     if check:
         baseline = load_baseline(baseline_path)
         failures = [(result.mode, f) for result in results for f in check_against_baseline(result, baseline)]

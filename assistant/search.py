@@ -85,6 +85,16 @@ class SearchResponse:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class RerankSignals:
+    """A question's fused ranking and, for its top `RERANK_DEPTH`, each signal the rerank could weigh."""
+
+    ranked: list[tuple[int, float]]
+    """The whole fused ranking, (row, RRF score); the rows past the head follow it unchanged."""
+    signals: dict[str, list[float]]
+    """Signal name → one value per head row, in fused order."""
+
+
 def fuse_rrf(
     lists: Sequence[Sequence[tuple[int, float]]], k: int = RRF_K, weights: Sequence[float] | None = None
 ) -> list[tuple[int, float]]:
@@ -344,30 +354,13 @@ class Searcher:
             raise UsageProblem(f"unknown mode {mode!r}", f"use one of {', '.join(MODES)}")
         if k < 1:
             raise UsageProblem(f"-k must be at least 1, not {k}")
-        searched = normalise_query(query)
-        if not searched:
-            raise UsageProblem("the question is empty", "type a few words")
-        if self.speller is not None:
-            # A correction can lengthen the question ("memor" cut by the cap → "memory"): cap it again.
-            searched = self.speller.correct(searched)[:MAX_QUERY_CHARS]
+        searched = self._searched(query)
         allowed = self.allowed_rows(file_glob)
         if allowed is not None and len(allowed) == 0:
             raise UsageProblem(f"no notes match --file {file_glob!r}", f"files: {', '.join(self.files[:5])}")
-        depth = max(CANDIDATES, k)
-        lists: dict[str, list[tuple[int, float]]] = {}
-        if mode in ("hybrid", "bm25"):
-            lists["bm25"] = bm25_candidates(self.lexical.scores(searched), depth, allowed)
-        query_tokens = None
-        if mode in ("hybrid", "dense"):
-            if mode == "hybrid" and self.tokens is not None:
-                vector, query_tokens = self.embed_query_with_tokens(searched)
-            else:
-                vector = self.embed_query(searched)
-            lists["dense"] = dense_candidates(self.dense_index, vector, depth, allowed)
-            if self.lines is not None:
-                lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
+        lists, vector, query_tokens = self._candidate_lists(searched, mode, max(CANDIDATES, k), allowed)
         ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
-        if query_tokens is not None and self.tokens is not None:
+        if vector is not None and query_tokens is not None and self.tokens is not None:
             final = self.rerank(ranked, vector, query_tokens)
         else:
             final = [(row, score, None) for row, score in ranked]
@@ -391,6 +384,60 @@ class Searcher:
                 )
             )
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
+
+    def _searched(self, query: str) -> str:
+        """What is actually searched for a question: whitespace and control characters tidied, typos
+        corrected to the notes' words."""
+        searched = normalise_query(query)
+        if not searched:
+            raise UsageProblem("the question is empty", "type a few words")
+        if self.speller is not None:
+            # A correction can lengthen the question ("memor" cut by the cap → "memory"): cap it again.
+            searched = self.speller.correct(searched)[:MAX_QUERY_CHARS]
+        return searched
+
+    def _candidate_lists(
+        self, searched: str, mode: str, depth: int, allowed: np.ndarray | None
+    ) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
+        """The mode's ranked candidate lists, with the question's vector and (hybrid, when the index
+        has token vectors) its token vectors, from one pass of the model."""
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            lists["bm25"] = bm25_candidates(self.lexical.scores(searched), depth, allowed)
+        vector = query_tokens = None
+        if mode in ("hybrid", "dense"):
+            if mode == "hybrid" and self.tokens is not None:
+                vector, query_tokens = self.embed_query_with_tokens(searched)
+            else:
+                vector = self.embed_query(searched)
+            lists["dense"] = dense_candidates(self.dense_index, vector, depth, allowed)
+            if self.lines is not None:
+                lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
+        return lists, vector, query_tokens
+
+    def rerank_signals(self, query: str) -> RerankSignals | None:
+        """What the hybrid rerank could weigh for a question's fused top `RERANK_DEPTH`, each signal
+        one value per candidate (None when the index has no token vectors, so nothing is reranked).
+        Only `notes eval --ceiling` reads these: search itself weighs MaxSim and the best line."""
+        import numpy as np
+
+        searched = self._searched(query)
+        lists, vector, query_tokens = self._candidate_lists(searched, "hybrid", CANDIDATES, None)
+        if vector is None or query_tokens is None or self.tokens is None:
+            return None
+        ranked = fuse_rrf(list(lists.values()))
+        head = [row for row, _score in ranked[:RERANK_DEPTH]]
+        bm25 = self.lexical.scores(searched)
+        signals = {
+            "maxsim": list(self.tokens.maxsim(query_tokens, head)),
+            "passage cosine": [float(self.dense_index.reconstruct(row) @ vector) for row in head],
+            "bm25": [float(bm25[row]) for row in head],
+            "fused rank": [-float(np.log(rank)) for rank in range(1, len(head) + 1)],
+        }
+        best_lines = self.best_line_scores(ranked, vector)
+        if best_lines is not None:
+            signals["best line"] = best_lines
+        return RerankSignals(ranked, signals)
 
     def rerank(
         self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, query_tokens: np.ndarray

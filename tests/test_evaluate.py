@@ -151,3 +151,6 @@ def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, monk
     assert set(report["runs"]) == {"hybrid", "dense", "bm25"} and report["manifest"]["chunk_count"] > 0
     result = runner.invoke(cli, ["eval", "--check", *common], catch_exceptions=False)
     assert result.exit_code == 0 and "passed" in result.stderr
+    result = runner.invoke(cli, ["eval", "--ceiling", *common], catch_exceptions=False)
+    assert result.exit_code == 0 and "### Rerank ceiling (2 questions)" in result.stdout
+    assert "| in use: maxsim 1, best line 0.2 |" in result.stdout and "| best mrr@10: maxsim 1" in result.stdout
