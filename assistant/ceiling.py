@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import cast, overload
+from typing import cast
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def fusion_ceiling(searcher: Searcher, questions: Sequence[Question], grid: Sequ
     totals = np.zeros((len(weightings), len(METRICS)))
     weights = np.array([[1.0] + [weighting[name] for name in names] for weighting in weightings])
     fetched = 0
-    chunks = _ChunkCache(searcher.chunks)
+    span = _Spans(searcher.chunks)
     for question, signals in gathered:
         z = _z_scores(np.array([signals.signals[name] for name in (ANCHOR, *names)]))
         combined = weights @ z  # one row of candidate scores per weighting
@@ -77,15 +77,15 @@ def fusion_ceiling(searcher: Searcher, questions: Sequence[Question], grid: Sequ
         # matters are scored once.
         orders = np.lexsort((np.broadcast_to(np.arange(z.shape[1]), combined.shape), -combined), axis=1)
         scored: dict[bytes, np.ndarray] = {}
-        deciding = _deciding_length([row for row, _score in signals.ranked[: z.shape[1]]], chunks)
+        deciding = _deciding_length([row for row, _score in signals.ranked[: z.shape[1]]], searcher.chunks)
         for row, order in enumerate(orders):
             key = order[:deciding].tobytes()
             if key not in scored:
-                returned = _returned(chunks, signals, order.tolist())
+                returned = _returned(span, signals, order.tolist())
                 metrics = question_metrics(relevance(returned, question.gold), len(question.gold))
                 scored[key] = np.array([metrics[name] for name in METRICS])
             totals[row] += scored[key]
-        fetched += _fetched(chunks, signals, question)
+        fetched += _fetched(span, signals, question)
     means = [
         dict(zip(METRICS, (totals[row] / max(len(gathered), 1)).tolist(), strict=True))
         for row in range(len(weightings))
@@ -115,10 +115,10 @@ def _deciding_length(head: Sequence[int], chunks: Sequence[Chunk]) -> int:
     return DEPTH + joinable
 
 
-def _fetched(chunks: _ChunkCache, signals: RerankSignals, question: Question) -> bool:
+def _fetched(span: _Spans, signals: RerankSignals, question: Question) -> bool:
     """Whether an answering passage is among the candidates the rerank reorders."""
     head = signals.ranked[: len(signals.signals[ANCHOR])]
-    return any(chunks.span(row).overlaps(gold) for row, _score in head for gold in question.gold)
+    return any(span(row).overlaps(gold) for row, _score in head for gold in question.gold)
 
 
 def _preference(metric: str, scored: tuple[dict[str, float], dict[str, float]]) -> tuple[float, float, float]:
@@ -134,43 +134,28 @@ def _z_scores(signals: np.ndarray) -> np.ndarray:
     return cast("np.ndarray", np.divide(centred, spread, out=np.zeros_like(signals), where=spread > 1e-9))
 
 
-def _returned(chunks: _ChunkCache, signals: RerankSignals, order: Sequence[int]) -> list[Span]:
+def _returned(span: _Spans, signals: RerankSignals, order: Sequence[int]) -> list[Span]:
     """The passages a user would see for this order: the reordered head, then the fused tail, with
     neighbouring pieces joined exactly as search joins them."""
     final: list[tuple[int, float, int | None]] = [(signals.ranked[i][0], 0.0, i + 1) for i in order]
     final += [(row, score, None) for row, score in signals.ranked[len(order) :]]
     spans = []
-    for group in join_neighbours(final, chunks, DEPTH):
-        pieces = [chunks.span(row) for row in group]
+    for group in join_neighbours(final, span.chunks, DEPTH):
+        pieces = [span(row) for row in group]
         spans.append(Span(pieces[0].file, min(p.start_line for p in pieces), max(p.end_line for p in pieces)))
     return spans
 
 
-class _ChunkCache(Sequence[Chunk]):
-    """The index's chunks, each read once: a weighting grid reads the same few hundred many times."""
+class _Spans:
+    """Each chunk's line span, read once: a weighting grid reads the same few hundred many times."""
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
-        self._chunks = chunks
-        self._read: dict[int, Chunk] = {}
+        self.chunks = chunks
         self._spans: dict[int, Span] = {}
 
-    def __len__(self) -> int:
-        return len(self._chunks)
-
-    @overload
-    def __getitem__(self, row: int) -> Chunk: ...
-    @overload
-    def __getitem__(self, row: slice) -> Sequence[Chunk]: ...
-    def __getitem__(self, row: int | slice) -> Chunk | Sequence[Chunk]:
-        if isinstance(row, slice):
-            return self._chunks[row]
-        if row not in self._read:
-            self._read[row] = self._chunks[row]
-        return self._read[row]
-
-    def span(self, row: int) -> Span:
+    def __call__(self, row: int) -> Span:
         if row not in self._spans:
-            chunk = self[row]
+            chunk = self.chunks[row]
             self._spans[row] = Span(chunk.file, chunk.start_line, chunk.end_line)
         return self._spans[row]
 
