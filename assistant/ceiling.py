@@ -78,18 +78,15 @@ def fusion_ceiling(searcher: Searcher, questions: Sequence[Question], grid: Sequ
         orders = np.lexsort((np.broadcast_to(np.arange(z.shape[1]), combined.shape), -combined), axis=1)
         scored: dict[bytes, np.ndarray] = {}
         deciding = _deciding_length([row for row, _score in signals.ranked[: z.shape[1]]], searcher.chunks)
-        for row, order in enumerate(orders):
+        for weighting, order in enumerate(orders):
             key = order[:deciding].tobytes()
             if key not in scored:
                 returned = _returned(span, signals, order.tolist())
                 metrics = question_metrics(relevance(returned, question.gold), len(question.gold))
                 scored[key] = np.array([metrics[name] for name in METRICS])
-            totals[row] += scored[key]
+            totals[weighting] += scored[key]
         fetched += _fetched(span, signals, question)
-    means = [
-        dict(zip(METRICS, (totals[row] / max(len(gathered), 1)).tolist(), strict=True))
-        for row in range(len(weightings))
-    ]
+    means = [dict(zip(METRICS, (total / max(len(gathered), 1)).tolist(), strict=True)) for total in totals]
     on_grid = list(zip(weightings[:-1], means[:-1], strict=True))
     best = {metric: max(on_grid, key=partial(_preference, metric)) for metric in ("hit@5", "mrr@10")}
     return Ceiling(
