@@ -134,7 +134,7 @@ def _stdin_questions() -> list[str]:
 @click.option(
     "--ceiling",
     is_flag=True,
-    help="Also show how far re-weighting the hybrid rerank's signals could go, fitted on this set (about 30 s).",
+    help="Also show how far re-weighting the hybrid rerank's signals could go, fitted on this set (about 35 s).",
 )
 @click.option(
     "--baseline",
