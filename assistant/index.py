@@ -170,7 +170,7 @@ def read_manifest(generation: Path) -> dict[str, Any]:
 
 
 def read_chunks(generation: Path) -> list[Chunk]:
-    """Every chunk of a generation, parsed and checked (builds and tests; search reads them lazily)."""
+    """Every chunk of a generation, parsed and checked (search reads them one at a time instead)."""
     return list(ChunkStore.open(generation, read_manifest(generation)))
 
 

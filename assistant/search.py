@@ -397,13 +397,21 @@ class Searcher:
         return searched
 
     def _candidate_lists(
-        self, searched: str, mode: str, depth: int, allowed: np.ndarray | None
+        self,
+        searched: str,
+        mode: str,
+        depth: int,
+        allowed: np.ndarray | None,
+        bm25_scores: np.ndarray | None = None,
     ) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
         """The mode's ranked candidate lists, with the question's vector and (hybrid, when the index
-        has token vectors) its token vectors, from one pass of the model."""
+        has token vectors) its token vectors, from one pass of the model. `bm25_scores`: every
+        passage's BM25 score for the question, when the caller has them already."""
         lists: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):
-            lists["bm25"] = bm25_candidates(self.lexical.scores(searched), depth, allowed)
+            if bm25_scores is None:
+                bm25_scores = self.lexical.scores(searched)
+            lists["bm25"] = bm25_candidates(bm25_scores, depth, allowed)
         vector = query_tokens = None
         if mode in ("hybrid", "dense"):
             if mode == "hybrid" and self.tokens is not None:
@@ -422,12 +430,12 @@ class Searcher:
         import numpy as np
 
         searched = self._searched(query)
-        lists, vector, query_tokens = self._candidate_lists(searched, "hybrid", CANDIDATES, None)
+        bm25 = self.lexical.scores(searched)
+        lists, vector, query_tokens = self._candidate_lists(searched, "hybrid", CANDIDATES, None, bm25)
         if vector is None or query_tokens is None or self.tokens is None:
             return None
         ranked = fuse_rrf(list(lists.values()))
         head = [row for row, _score in ranked[:RERANK_DEPTH]]
-        bm25 = self.lexical.scores(searched)
         signals = {
             "maxsim": list(self.tokens.maxsim(query_tokens, head)),
             "passage cosine": [float(self.dense_index.reconstruct(row) @ vector) for row in head],
