@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from assistant.chunk import Chunk
 from assistant.errors import IndexCorrupt
+from assistant.manifest import REBUILD
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,7 +34,6 @@ FILE_IDS = "chunk_files.npy"
 FILE_NAMES = "chunk_files.json"
 CACHED = 4096
 """Parsed passages kept per store: a question reads a few dozen (candidates and their neighbours)."""
-_REBUILD = "run `notes index --rebuild`"
 
 
 def write_chunk_store(directory: Path, chunks: Sequence[Chunk]) -> dict[str, int]:
@@ -72,21 +72,15 @@ class ChunkStore(Sequence[Chunk]):
         self._parsed: dict[int, Chunk] = {}
 
     @classmethod
-    def open(cls, generation: Path, manifest: dict[str, Any]) -> ChunkStore:
-        """Open a generation's store and check it against its manifest (`chunk_count`, and
-        `chunk_store`: {"bytes", "crc32"}); IndexCorrupt when anything disagrees."""
+    def open(cls, generation: Path, count: int, check: dict[str, int]) -> ChunkStore:
+        """Open a generation's store and check it against what its manifest says: `count` chunks,
+        and `check` ({"bytes", "crc32"}); IndexCorrupt when anything disagrees."""
         import numpy as np
 
         path = generation / RECORDS
-        expected = manifest.get("chunk_store")
-        expected = expected if isinstance(expected, dict) else {}
-        size, crc, count = (
-            _whole(expected.get("bytes")),
-            _whole(expected.get("crc32")),
-            _whole(manifest.get("chunk_count")),
-        )
-        if size is None or crc is None or count is None:
-            raise IndexCorrupt(f"index manifest does not describe the chunk store: {generation}", _REBUILD)
+        size, crc = _whole(check.get("bytes")), _whole(check.get("crc32"))
+        if size is None or crc is None:
+            raise IndexCorrupt(f"index manifest does not describe the chunk store: {generation}", REBUILD)
         try:
             with path.open("rb") as handle:
                 data: bytes | mmap.mmap = b""
@@ -96,12 +90,12 @@ class ChunkStore(Sequence[Chunk]):
             file_ids = np.load(generation / FILE_IDS, allow_pickle=False)
             names = json.loads((generation / FILE_NAMES).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise IndexCorrupt(f"chunk store missing: {exc.filename}", _REBUILD) from exc
+            raise IndexCorrupt(f"chunk store missing: {exc.filename}", REBUILD) from exc
         except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"chunk store unreadable: {path}: {exc}", _REBUILD) from exc
+            raise IndexCorrupt(f"chunk store unreadable: {path}: {exc}", REBUILD) from exc
         problem = _disagreement(data, size, crc, count, offsets, file_ids, names)
         if problem:
-            raise IndexCorrupt(f"chunk store unreadable: {path}: {problem}", _REBUILD)
+            raise IndexCorrupt(f"chunk store unreadable: {path}: {problem}", REBUILD)
         return cls(path, data, offsets, file_ids, names)
 
     def __len__(self) -> int:
@@ -148,9 +142,9 @@ class ChunkStore(Sequence[Chunk]):
             record["heading_path"] = tuple(record["heading_path"])
             chunk = Chunk(**record)
         except (ValueError, TypeError, KeyError) as exc:
-            raise IndexCorrupt(f"chunk store unreadable: {self.path}: line {row + 1}: {exc}", _REBUILD) from exc
+            raise IndexCorrupt(f"chunk store unreadable: {self.path}: line {row + 1}: {exc}", REBUILD) from exc
         if not _well_formed(chunk) or chunk.file != self._names[int(self._file_ids[row])]:
-            raise IndexCorrupt(f"chunk store unreadable: {self.path}: line {row + 1} is not a chunk", _REBUILD)
+            raise IndexCorrupt(f"chunk store unreadable: {self.path}: line {row + 1} is not a chunk", REBUILD)
         return chunk
 
 
@@ -195,3 +189,11 @@ def _well_formed(chunk: Chunk) -> bool:
         and isinstance(chunk.end_line, int)
         and 1 <= chunk.start_line <= chunk.end_line
     )
+
+
+def read_chunks(generation: Path) -> list[Chunk]:
+    """Every chunk of a generation, parsed and checked (search reads them one at a time instead)."""
+    from assistant.manifest import read_manifest
+
+    manifest = read_manifest(generation)
+    return list(ChunkStore.open(generation, manifest.chunk_count, manifest.chunk_store))

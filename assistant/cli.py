@@ -191,7 +191,7 @@ def eval_command(
             click.echo("\n" + format_misses(result))
     run_settings = {"set": str(set_path), "corpus": str(settings.corpus_dir), "model": settings.model, "modes": modes}
     written = write_reports(
-        results, run_settings, searcher.manifest, report_dir, baseline_path if update_baseline else None
+        results, run_settings, searcher.manifest.to_json(), report_dir, baseline_path if update_baseline else None
     )
     _say("wrote " + ", ".join(str(path) for path in written))
     if ceiling:
@@ -303,18 +303,17 @@ def bench_command(
 def status_command(corpus_dir: Path | None, index_dir: Path | None, model: str | None) -> None:
     """Say whether the index is built and fresh, and what it holds."""
     from assistant.engine import freshness
-    from assistant.index import current_generation, read_manifest
+    from assistant.generation import current_generation
+    from assistant.manifest import read_manifest
 
     settings = _settings(corpus_dir, index_dir, model)
     state = freshness(settings)
     generation = current_generation(settings.index_dir)
     if generation is not None:
         manifest = read_manifest(generation)
-        files, chunks = len(manifest.get("files", {})), manifest.get("chunk_count")
-        model_name, built = manifest.get("model", {}).get("name"), manifest.get("built_at")
         click.echo(
-            f"index: {settings.index_dir} ({files} files, {chunks} chunks, {manifest.get('index_type')}, "
-            f"model {model_name}, built {built})"
+            f"index: {settings.index_dir} ({len(manifest.files)} files, {manifest.chunk_count} chunks, "
+            f"{manifest.index_type}, model {manifest.model.name}, built {manifest.built_at})"
         )
     click.echo(f"corpus: {settings.corpus_dir}: {state.describe()}")
 

@@ -21,12 +21,12 @@ BM25 mode the share of the question's words the passage holds. All thresholds ar
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from assistant.highlight import STOPWORDS, query_terms, term_coverage
-from assistant.search import RRF_K, SearchResponse
+from assistant.fuse import RRF_K
+from assistant.highlight import STOPWORDS, WORD, query_terms, term_coverage
+from assistant.search import SearchResponse
 
 ATTRIBUTE_WORDS = frozenset(
     """
@@ -67,7 +67,6 @@ _DEMONSTRATIVE = frozenset({"that", "this", "those", "these"})
 _QUESTION_OPENERS = frozenset(
     {"what", "how", "which", "why", "when", "where", "who", "is", "are", "does", "do", "can", "should"}
 )
-_TOKEN = re.compile(r"[^\W_](?:[\w.\-/+]*[^\W_])?")
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def resolve(asked: str, previous: str | None) -> Question:
     asked = " ".join(asked.split())
     if not previous:
         return Question(asked, asked)
-    tokens = [match.group(0) for match in _TOKEN.finditer(asked)]
+    tokens = [match.group(0) for match in WORD.finditer(asked)]
     lowered = [token.lower() for token in tokens]
     rest, connected, swap = _strip_connectors(lowered)
     offset = len(lowered) - len(rest)
@@ -158,7 +157,7 @@ def _looks_like_name(word: str) -> bool:
 
 def _split(query: str) -> tuple[list[str], list[str]]:
     """A query's topic words and its aspect (attribute) words, in order."""
-    content = [token for token in _TOKEN.findall(query) if _is_content(token)]
+    content = [token for token in WORD.findall(query) if _is_content(token)]
     topic = [word for word in content if word.lower() not in ATTRIBUTE_WORDS]
     aspect = [word for word in content if word.lower() in ATTRIBUTE_WORDS]
     if not topic:

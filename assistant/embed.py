@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from assistant.config import resolve_model_path
 from assistant.errors import AssistantError
@@ -20,13 +20,20 @@ from assistant.errors import AssistantError
 if TYPE_CHECKING:
     import numpy as np
 
+    from assistant.onnx_encoder import OnnxQueryEncoder
+
 
 class Embedder(Protocol):
-    """What the index and search stages need from a model; tests inject a deterministic fake."""
+    """What the index stage needs from a model; tests inject a deterministic fake."""
 
     name: str
     dimension: int
     max_tokens: int
+
+    @property
+    def export_dir(self) -> Path | None:
+        """The ONNX export this embedder runs on, which the index keeps for its queries (None: none)."""
+        ...
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -35,8 +42,30 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+@runtime_checkable
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also gives each text's token vectors (for the rerank's MaxSim)."""
+
+    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
 class QueryEncoder(Protocol):
+    """What search needs to embed a question: every encoder has all of it (no optional parts)."""
+
+    @property
+    def kind(self) -> str:
+        """How questions are embedded: "onnx" (fast, no torch) or "sentence-transformers" (slow start)."""
+        ...
+
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors and, from the same pass, each text's token vectors (special tokens dropped)."""
+        ...
+
+    def knows_word(self, word: str) -> bool:
+        """Whether `word` is one whole token of the model's vocabulary (the speller leaves it alone)."""
+        ...
 
 
 def _offline() -> None:
@@ -57,8 +86,9 @@ def _quiet_loading() -> None:
     for name in ("transformers", "sentence_transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:
-        from transformers.utils import logging as hf_logging
+        from transformers.utils import logging as transformers_logging
 
+        hf_logging: Any = transformers_logging
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
     except ImportError:
@@ -73,6 +103,7 @@ class SentenceTransformerEmbedder:
         self.path = resolve_model_path(model)
         self._model: Any = None
         self._counter = token_counter(self.path)
+        self._vocabulary = vocabulary_check(self.path)
         self.max_tokens = model_max_tokens(self.path)
         self.dimension = model_dimension(self.path)
 
@@ -97,11 +128,47 @@ class SentenceTransformerEmbedder:
             self.dimension = int(dimension() or self.dimension)
         return self._model
 
+    kind = "sentence-transformers"
+    export_dir: Path | None = None
+    """Runs on torch, not on an ONNX export."""
+
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, document=True)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, document=False)
+
+    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._encode(texts, document=True), self._tokens(texts, document=True)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """As a query encoder (the slow path, when an index has no usable ONNX export)."""
+        return self.embed_queries(texts)
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.embed_queries(texts), self._tokens(texts, document=False)
+
+    def knows_word(self, word: str) -> bool:
+        return self._vocabulary(word)
+
+    def _tokens(self, texts: Sequence[str], *, document: bool) -> list[np.ndarray]:
+        """Each text's token vectors, special tokens dropped and rows L2-normalised: what the ONNX
+        encoder's `encode_with_tokens` gives for the same text."""
+        import numpy as np
+
+        model = self.model
+        encode = model.encode_document if document else model.encode_query
+        outputs = encode(list(texts), output_value="token_embeddings", batch_size=32, show_progress_bar=False)
+        rows: list[np.ndarray] = []
+        for text, output in zip(texts, outputs, strict=True):
+            tokens = np.asarray(output.float().cpu().numpy(), dtype=np.float32)
+            special = model.tokenizer(
+                text, truncation=True, max_length=model.max_seq_length, return_special_tokens_mask=True
+            )["special_tokens_mask"]
+            keep = np.flatnonzero(np.asarray(special[: len(tokens)]) == 0)
+            kept = tokens[keep]
+            rows.append(kept / np.maximum(np.linalg.norm(kept, axis=1, keepdims=True), 1e-12))
+        return rows
 
     def _encode(self, texts: Sequence[str], *, document: bool) -> np.ndarray:
         import numpy as np
@@ -144,14 +211,14 @@ class OnnxEmbedder:
         from assistant.onnx_encoder import OnnxQueryEncoder
 
         self.name = model
-        self.encoder_dir = encoder_dir
+        self.export_dir: Path | None = encoder_dir
         self.encoder = OnnxQueryEncoder(encoder_dir, threads=1, documents=True)
-        self._more_encoders: list[Any] = []
+        self._more_encoders: list[OnnxQueryEncoder] = []
         # Chunk sizes must not depend on which embedder built the index: count with the model's tokenizer.
         self.max_tokens = like.max_tokens
         self.dimension = like.dimension
         self._counter = like.count_tokens
-        self._query_encoder: Any = None
+        self._query_encoder: OnnxQueryEncoder | None = None
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, tokens=False)[0]
@@ -172,7 +239,7 @@ class OnnxEmbedder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         shares = [order[n :: len(encoders)] for n in range(len(encoders))]
 
-        def run(encoder: Any, share: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        def run(encoder: OnnxQueryEncoder, share: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
             batch = [texts[i] for i in share]
             if tokens:
                 return encoder.encode_with_tokens(batch, batch_size=1)
@@ -190,7 +257,7 @@ class OnnxEmbedder:
                 rows[i] = row
         return vectors, rows
 
-    def _encoders(self, count: int) -> list[Any]:
+    def _encoders(self, count: int) -> list[OnnxQueryEncoder]:
         """The sessions for `count` texts: one for a few (an edit re-embeds a handful, and opening
         another session costs more than it saves), one per core for more."""
         if count < PARALLEL_FROM:
@@ -200,21 +267,21 @@ class OnnxEmbedder:
 
             workers = max(1, min(_cores(), DOCUMENT_WORKERS))
             self._more_encoders = [
-                OnnxQueryEncoder(self.encoder_dir, threads=1, documents=True) for _ in range(workers - 1)
+                OnnxQueryEncoder(self.encoder.directory, threads=1, documents=True) for _ in range(workers - 1)
             ]
         return [self.encoder, *self._more_encoders]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._queries().encode(list(texts))
 
-    def _queries(self) -> Any:
+    def _queries(self) -> OnnxQueryEncoder:
         """Questions always go through the float model, as at search time."""
         if not self.encoder.quantized:
             return self.encoder
         if self._query_encoder is None:
             from assistant.onnx_encoder import OnnxQueryEncoder
 
-            self._query_encoder = OnnxQueryEncoder(self.encoder_dir)
+            self._query_encoder = OnnxQueryEncoder(self.encoder.directory)
         return self._query_encoder
 
     def count_tokens(self, text: str) -> int:
@@ -271,3 +338,15 @@ def token_counter(path: str) -> Callable[[str], int]:
         return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
     return count
+
+
+@lru_cache(maxsize=4)
+def vocabulary_check(path: str) -> Callable[[str], bool]:
+    """Whether a word is one whole token of the model's vocabulary (False when it has no tokenizer.json)."""
+    tokenizer_file = _model_file(path, "tokenizer.json")
+    if tokenizer_file is None:
+        return lambda word: False
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    return lambda word: tokenizer.token_to_id(word) is not None

@@ -18,12 +18,12 @@ cannot be written is not an error: the build just exports into its scratch folde
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
+from assistant.files import digest_text
 from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
 
 SOURCE_FILE = "source.json"
@@ -55,7 +55,7 @@ def model_key(model_path: str) -> str | None:
         "model": str(folder.resolve()),
         "files": files,
     }
-    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+    return digest_text(json.dumps(description, sort_keys=True))[:24]
 
 
 def cached_encoder(model_path: str) -> Path | None:

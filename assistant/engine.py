@@ -10,45 +10,30 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import IndexCorrupt, IndexStale
-from assistant.index import (
-    BuildReport,
-    Freshness,
-    Progress,
-    build_index,
-    check_freshness,
-    current_generation,
-    model_fingerprint,
-    read_manifest,
-)
+from assistant.freshness import Freshness, check_freshness
+from assistant.generation import current_generation
+from assistant.index import NO_HOOKS, BuildHooks, BuildReport, build_index, model_fingerprint
 from assistant.ingest import require_corpus
+from assistant.manifest import read_manifest
+from assistant.reporting import Notify, Progress, no_notify, no_progress
 from assistant.search import Searcher
 
 if TYPE_CHECKING:
     from assistant.embed import Embedder
-
-Notify = Callable[[str], None]
-
-
-def _quiet(message: str) -> None:
-    return None
-
-
-def _quiet_progress(stage: str, done: int, total: int) -> None:
-    return None
 
 
 def build(
     settings: Settings,
     *,
     rebuild: bool = False,
-    progress: Progress = _quiet_progress,
-    notify: Notify = _quiet,
+    progress: Progress = no_progress,
+    notify: Notify = no_notify,
+    hooks: BuildHooks = NO_HOOKS,
 ) -> BuildReport:
     """Build or refresh the index. Embedding runs on the model's ONNX export (made once per model
     and machine with sentence-transformers, then reused), falling back to sentence-transformers
@@ -64,6 +49,7 @@ def build(
             rebuild=rebuild,
             progress=progress,
             on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
+            hooks=hooks,
         )
 
 
@@ -82,21 +68,22 @@ def _remove_orphaned_exports(index_dir: Path) -> None:
             continue
 
 
-def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = _quiet_progress) -> Embedder:
+def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = no_progress) -> Embedder:
     """The current index's ONNX export when it was made from this model (no torch import at all:
     an incremental refresh takes seconds), else this machine's cached export of it
     (`encoder_cache`), else a fresh export (cached for next time), else sentence-transformers."""
     from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
     from assistant.encoder_cache import cached_encoder, store_encoder
-    from assistant.onnx_encoder import export_onnx_encoder, onnx_encoder_current
+    from assistant.onnx_encoder import onnx_encoder_current
+    from assistant.onnx_export import export_onnx_encoder
 
     embedder = SentenceTransformerEmbedder(settings.model)
     try:
         generation = current_generation(settings.index_dir)
-        manifest = read_manifest(generation) if generation is not None else {}
+        manifest = read_manifest(generation) if generation is not None else None
     except (IndexCorrupt, IndexStale):
-        generation, manifest = None, {}
-    if generation is not None and manifest.get("model") == model_fingerprint(embedder):
+        generation, manifest = None, None
+    if generation is not None and manifest is not None and manifest.model == model_fingerprint(embedder):
         if onnx_encoder_current(generation / "encoder"):
             try:
                 return OnnxEmbedder(settings.model, generation / "encoder", embedder)
@@ -123,8 +110,8 @@ def freshness(settings: Settings) -> Freshness:
 def open_searcher(
     settings: Settings,
     *,
-    notify: Notify = _quiet,
-    progress: Progress = _quiet_progress,
+    notify: Notify = no_notify,
+    progress: Progress = no_progress,
     refresh: bool = True,
 ) -> Searcher:
     """A Searcher over a fresh index: builds a missing one, refreshes a stale one, saying so."""

@@ -14,31 +14,30 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from assistant.lexical import STOP_WORDS
+
 Span = tuple[int, int]
 
-STOPWORDS = frozenset(
+ASKING_WORDS = frozenset(
     """
-    a an the and or but if then so of to in on at by for with from into onto about as than
-    is are was were be been being am do does did doing done have has had having
-    can could should would will shall may might must
-    i me my mine we us our ours you your yours he him his she her they them their theirs
-    it its this that these those there here
-    what whats which who whom whose when where why how
-    much many any some all each every no not nor only own same too very just also again
-    more most other such up down out over under between both either neither vs versus via per
+    also either every many much neither per versus via vs whose onto mine us
+    may might must shall done
     tell explain show give get gets use uses used using work works mean means need needs make
     please know want like ok okay don doesn isn aren wasn weren didn
     """.split()
 )
-"""Words that say how a question is asked rather than what it is about."""
+"""Words that say how a question is asked rather than what it is about ("explain", "tell me")."""
+STOPWORDS = STOP_WORDS | ASKING_WORDS
+"""What is never a content word of a question: BM25's stop words (lexical.py) and the asking words."""
 
-_WORD = re.compile(r"[^\W_](?:[\w.\-/+]*[^\W_])?")
+WORD = re.compile(r"[^\W_](?:[\w.\-/+]*[^\W_])?")
+"""A word as a reader sees it: "S3," is "S3", "pay-as-you-go" and "us-east-1" stay whole."""
 _SUFFIXES = ("ies", "ing", "ed", "es", "s", "y", "e")
 
 
 def words(text: str) -> list[str]:
     """The words of a text, lower-cased, in order ("S3," → "s3", "pay-as-you-go" stays whole, "it's" → "it", "s")."""
-    return [match.group(0).lower() for match in _WORD.finditer(text)]
+    return [match.group(0).lower() for match in WORD.finditer(text)]
 
 
 def query_terms(query: str) -> list[str]:

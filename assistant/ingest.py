@@ -9,7 +9,6 @@ Problems with single files are collected as `FileProblem`s and reported, never r
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import stat
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from assistant.config import NOTE_SUFFIXES
 from assistant.errors import CorpusError
+from assistant.files import digest_bytes
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Larger files are skipped: notes are text, and a 64 MB "note" is an export or a log."""
@@ -170,10 +170,6 @@ def _stat_failure(path: Path, exc: OSError) -> str:
     return f"cannot stat ({exc.strerror or exc})"
 
 
-def content_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
 def decode_document(path: str, raw: bytes) -> tuple[Document | None, FileProblem | None]:
     """Bytes → repaired Document, or a skip reason for binary data."""
     notes: list[str] = []
@@ -203,7 +199,7 @@ def decode_document(path: str, raw: bytes) -> tuple[Document | None, FileProblem
     if repaired != text:
         notes.append("repaired mojibake")
     problem = FileProblem(path, "; ".join(notes), False) if notes else None
-    return Document(path, repaired, content_hash(raw), tuple(notes)), problem
+    return Document(path, repaired, digest_bytes(raw), tuple(notes)), problem
 
 
 def _cap_long_lines(text: str) -> tuple[str, str | None]:

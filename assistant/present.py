@@ -72,10 +72,10 @@ def response_record(response: SearchResponse, explain: bool = False) -> dict[str
                 record["ranks"]["fused"] = hit.fused_rank
             record["pieces"] = hit.pieces
         results.append(record)
-    record: dict[str, Any] = {"query": response.query, "results": results}
+    answer: dict[str, Any] = {"query": response.query, "results": results}
     if response.searched != response.query:
-        record["searched"] = response.searched
-    return record
+        answer["searched"] = response.searched
+    return answer
 
 
 def to_json(data: Any) -> str:

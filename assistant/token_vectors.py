@@ -78,7 +78,8 @@ def project(tokens: np.ndarray, projection: np.ndarray) -> np.ndarray:
     import numpy as np
 
     projected = np.asarray(tokens, dtype=np.float32) @ projection
-    return projected / np.maximum(np.linalg.norm(projected, axis=1, keepdims=True), 1e-12)
+    normalised: np.ndarray = projected / np.maximum(np.linalg.norm(projected, axis=1, keepdims=True), 1e-12)
+    return normalised
 
 
 def write_token_vectors(directory: Path, passages: Sequence[Quantized], projection: np.ndarray) -> None:

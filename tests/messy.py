@@ -35,6 +35,9 @@ class FakeEmbedder:
     Satisfies both the Embedder protocol (build) and the QueryEncoder protocol (`encode`, search).
     """
 
+    kind = "fake"
+    export_dir: Path | None = None
+
     def __init__(self, name: str = "fake-hash-32", dimension: int = 32, max_tokens: int = 128) -> None:
         self.name = name
         self.dimension = dimension
@@ -79,6 +82,9 @@ class FakeEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return approximate_token_count(text)
+
+    def knows_word(self, word: str) -> bool:
+        return False
 
 
 class InterruptingEmbedder(FakeEmbedder):

@@ -8,11 +8,11 @@ from typing import cast
 
 import pytest
 
-from assistant.ceiling import fusion_ceiling
+from assistant.ceiling import RerankSignals, fusion_ceiling
 from assistant.chunk import Chunk
 from assistant.evaluate import Question, load_questions, run_eval
 from assistant.metrics import Span
-from assistant.search import RerankSignals, Searcher
+from assistant.search import Searcher
 from tests.conftest import FakeEmbedder
 
 QUESTIONS = [
@@ -77,7 +77,8 @@ def test_the_fit_finds_the_signal_that_ranks_the_answer_first() -> None:
         Question("q1", "fetched", "natural", (Span("n.md", 4, 5),)),
         Question("q2", "missed", "natural", (Span("n.md", 10, 11),)),
     ]
-    ceiling = fusion_ceiling(cast(Searcher, _SignalsOnly(chunks, signals)), questions, grid=(0.0, 0.4, 1.0))
+    fake = _SignalsOnly(chunks, signals)
+    ceiling = fusion_ceiling(cast(Searcher, fake), questions, grid=(0.0, 0.4, 1.0), signals_of=fake.rerank_signals)
     assert ceiling.candidate_recall == 0.5 and ceiling.depth == 3
     assert ceiling.in_use["hit@1"] == 0.0 and ceiling.in_use["mrr@10"] == pytest.approx((1 / 2 + 1 / 4) / 2)
     weights, best = ceiling.best["mrr@10"]
@@ -94,4 +95,5 @@ def test_an_index_without_token_vectors_has_no_ceiling() -> None:
 
     question = Question("q", "anything", "natural", (Span("n.md", 1, 1),))
     with pytest.raises(UsageProblem, match="no token vectors"):
-        fusion_ceiling(cast(Searcher, NoRerank([], {})), [question])
+        fake = NoRerank([], {})
+        fusion_ceiling(cast(Searcher, fake), [question], signals_of=fake.rerank_signals)

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunk import Chunk, chunk_document, chunk_with_skips, clean_heading, compact_table_rules, line_units
+from assistant.chunk import Chunk, chunk_document, chunk_with_skips, line_units
 from assistant.ingest import Document, decode_document
+from assistant.outline import clean_heading
+from assistant.pieces import compact_table_rules
 
 from .conftest import CORPUS
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.chunk import Chunk
 from assistant.chunk_store import RECORDS, ChunkStore, write_chunk_store
 from assistant.errors import IndexCorrupt
-from assistant.index import current_generation, read_manifest
+from assistant.generation import current_generation
 from assistant.search import Searcher
 
 from .conftest import FakeEmbedder
@@ -34,7 +34,7 @@ def test_store_reads_back_what_was_written(tmp_path: Path) -> None:
         "bytes": (tmp_path / RECORDS).stat().st_size,
         "crc32": zlib.crc32((tmp_path / RECORDS).read_bytes()),
     }
-    store = ChunkStore.open(tmp_path, {"chunk_count": 3, "chunk_store": written})
+    store = ChunkStore.open(tmp_path, 3, written)
     assert list(store) == chunks and store[-1] == chunks[2] and store[1:] == chunks[1:]
     assert store.files == ["a.md", "b/two.md"]
     assert store.rows_of(["b/two.md"]).tolist() == [0, 2]
@@ -45,7 +45,7 @@ def test_store_reads_back_what_was_written(tmp_path: Path) -> None:
 
 def test_an_empty_store(tmp_path: Path) -> None:
     written = write_chunk_store(tmp_path, [])
-    store = ChunkStore.open(tmp_path, {"chunk_count": 0, "chunk_store": written})
+    store = ChunkStore.open(tmp_path, 0, written)
     assert len(store) == 0 and list(store) == [] and store.files == []
 
 
@@ -89,7 +89,7 @@ def test_a_planted_record_fails_when_read_not_silently(small_index: Path, fake_e
     planted = planted.ljust(len(lines[0]) - 1, b" ")[: len(lines[0]) - 1] + b"\n"
     assert len(planted) == len(lines[0])
     path.write_bytes(planted + b"".join(lines[1:]))
-    manifest = read_manifest(generation)
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     manifest["chunk_store"]["crc32"] = zlib.crc32(path.read_bytes())
     (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     searcher = Searcher.load(small_index, encoder=fake_embedder)

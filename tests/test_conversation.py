@@ -14,7 +14,8 @@ from assistant.conversation import (
     resolve,
     score_fraction,
 )
-from assistant.search import RRF_K, Hit, SearchResponse
+from assistant.fuse import RRF_K
+from assistant.search import Hit, SearchResponse
 
 # ---------------------------------------------------------------- follow-ups
 

@@ -99,7 +99,7 @@ def test_builds_export_once_per_machine_then_reuse_it(
         exports.append(Path(out_dir))
         return _write_tiny_encoder(Path(out_dir), ["mean"])
 
-    monkeypatch.setattr("assistant.onnx_encoder.export_onnx_encoder", fake_export)
+    monkeypatch.setattr("assistant.onnx_export.export_onnx_encoder", fake_export)
     monkeypatch.setattr("assistant.embed.resolve_model_path", lambda name: str(model_dir))
     for number in range(2):  # two fresh index folders: the second build finds the export cached
         settings = Settings(corpus_dir=tmp_path / "notes", index_dir=tmp_path / f"index-{number}")
@@ -107,11 +107,11 @@ def test_builds_export_once_per_machine_then_reuse_it(
         scratch.mkdir()
         embedder: Any = engine._embedder_for_build(settings, scratch)
         assert isinstance(embedder, OnnxEmbedder)
-        assert embedder.encoder_dir.parent == cache / "encoders"
+        assert embedder.export_dir.parent == cache / "encoders"
         shutil.rmtree(scratch)  # the build's scratch goes; the cached export must not depend on it
         assert embedder.embed_documents(["a b c"]).shape == (1, 4)
     assert len(exports) == 1
-    assert os.listdir(cache / "encoders") == [embedder.encoder_dir.name]
+    assert os.listdir(cache / "encoders") == [embedder.export_dir.name]
 
 
 def test_an_export_from_before_the_document_model_is_made_again(cache: Path, model_dir: Path, export: Path) -> None:
@@ -126,29 +126,26 @@ def test_an_export_from_before_the_document_model_is_made_again(cache: Path, mod
     assert encoder_cache.cached_encoder(str(model_dir)) is None  # but a build exports afresh
 
 
-def test_an_index_links_the_cached_export_rather_than_copying_it(
-    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every generation holds the export; a hard link costs no disk and no copy time, and where the
-    file system refuses one (another device), it is copied instead."""
+def test_an_index_holds_its_own_copy_of_the_export(export: Path, tmp_path: Path) -> None:
+    """Every generation holds the export as its own copy (a clone where the file system can): damage
+    to one index's export, or to the cache's, never reaches another (issue 18: a hard link did)."""
     from types import SimpleNamespace
 
-    from assistant.index import _place_encoder
+    from assistant.index import _place_encoder, _Previous
 
-    embedder: Any = SimpleNamespace(encoder_dir=export)
-    linked = tmp_path / "gen-1" / "encoder"
-    _place_encoder(linked, None, embedder, same_model=True)
-    assert onnx_encoder_available(linked)
+    embedder: Any = SimpleNamespace(export_dir=export)
+    first = tmp_path / "gen-1" / "encoder"
+    _place_encoder(first, _Previous(), embedder)
+    assert onnx_encoder_available(first)
+    second = tmp_path / "gen-2" / "encoder"
+    previous = _Previous(generation=first.parent, same_model=True)
+    _place_encoder(second, previous, SimpleNamespace(export_dir=None))  # from the previous generation
+    assert onnx_encoder_available(second)
     for name in os.listdir(export):
-        assert os.path.samefile(export / name, linked / name)
-
-    def refuse(source: str, target: str) -> None:
-        raise OSError(18, "Invalid cross-device link")
-
-    monkeypatch.setattr(os, "link", refuse)
-    copied = tmp_path / "gen-2" / "encoder"
-    _place_encoder(copied, linked.parent, SimpleNamespace(), same_model=True)  # from the previous generation
-    assert onnx_encoder_available(copied)
-    for name in os.listdir(export):
-        assert not os.path.samefile(export / name, copied / name)
-        assert (export / name).read_bytes() == (copied / name).read_bytes()
+        assert not os.path.samefile(export / name, first / name)
+        assert (export / name).read_bytes() == (second / name).read_bytes()
+    for name in os.listdir(first):
+        with (first / name).open("r+b") as handle:
+            handle.truncate(0)
+    assert not onnx_encoder_available(first)
+    assert onnx_encoder_available(export) and onnx_encoder_available(second)

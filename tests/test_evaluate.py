@@ -129,7 +129,7 @@ def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, monk
     fake = FakeEmbedder()
     monkeypatch.setenv("NOTES_MODEL", fake.name)
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
-    monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: fake)
+    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: fake)
     common = [
         "--corpus",
         str(small_corpus),

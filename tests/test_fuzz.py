@@ -17,8 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant import chunk as chunk_module
-from assistant.chunk import Chunk, chunk_document
+from assistant.chunk import Chunk, chunk_with_skips
 from assistant.errors import UsageProblem
 from assistant.index import build_index
 from assistant.ingest import Document, decode_document
@@ -110,15 +109,9 @@ def raw_unsafe(text: str) -> list[str]:
 
 
 def _chunks_and_toc(document: Document, max_tokens: int) -> tuple[list[Chunk], list[tuple[int, int]]]:
-    """Chunks, and the line ranges skipped as tables of contents (when the chunker reports them)."""
-    with_skips = getattr(chunk_module, "chunk_with_skips", None)
-    if with_skips is not None:
-        chunks, skipped = with_skips(document, max_tokens=max_tokens)
-        return chunks, list(skipped)
-    chunks = chunk_document(document, max_tokens=max_tokens)
-    lines = document.text.split("\n")
-    toc = [(n, n) for n, line in enumerate(lines, 1) if chunk_module._TOC_ITEM.match(line)]
-    return chunks, toc
+    """Chunks, and the line ranges skipped as tables of contents, scripts and styles."""
+    chunks, skipped = chunk_with_skips(document, max_tokens=max_tokens)
+    return chunks, list(skipped)
 
 
 def assert_coverage(document: Document, chunks: list[Chunk], skipped: list[tuple[int, int]]) -> None:
@@ -239,4 +232,4 @@ def test_inert_and_json_are_safe_for_any_text(text: str) -> None:
 def test_fuzz_module_builds_its_index_in_tmp(tiny_searcher: Searcher) -> None:
     """Sanity: the fuzzed index is the tiny one (never the developer's)."""
     assert {chunk.file for chunk in tiny_searcher.chunks} == set(TINY_NOTES)
-    assert Path(tiny_searcher.manifest["corpus"]).name == "notes"
+    assert Path(tiny_searcher.manifest.corpus).name == "notes"

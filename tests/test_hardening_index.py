@@ -21,19 +21,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.chunk_store import read_chunks
 from assistant.config import Settings
 from assistant.engine import build, open_searcher
 from assistant.errors import IndexCorrupt, IndexLocked, IndexStale, IndexTooNew
-from assistant.index import (
-    build_index,
-    build_lock,
-    check_freshness,
-    current_generation,
-    load_vectors,
-    read_chunks,
-    read_manifest,
-)
+from assistant.freshness import check_freshness
+from assistant.generation import build_lock, current_generation
+from assistant.index import BuildHooks, build_index
+from assistant.manifest import read_manifest
 from assistant.search import Searcher
+from assistant.vectors import load_vectors
 
 from .messy import FakeEmbedder, InterruptingEmbedder, run_notes
 
@@ -66,7 +63,7 @@ def built(tmp_path: Path) -> tuple[Path, Path]:
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine builds and queries with the fake embedder instead of loading a model."""
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
 
 
 def settings_for(corpus: Path, index: Path) -> Settings:
@@ -188,7 +185,7 @@ def test_manifest_from_another_model(built: tuple[Path, Path], fake_model: None)
     assert "other-model" in state.reason
     _, messages = open_and_collect(corpus, index)
     assert_one_rebuild_message(messages, "other-model", MODEL)
-    assert read_manifest(generation_of(index))["model"]["name"] == MODEL
+    assert read_manifest(generation_of(index)).model.name == MODEL
     assert answers(index)
 
 
@@ -291,7 +288,7 @@ def test_generation_replaced_while_loading_is_retried(
         calls["n"] += 1
         return index / "gen-1-1" if calls["n"] == 1 else real  # type: ignore[return-value]
 
-    monkeypatch.setattr("assistant.search.require_index", stale_then_real)
+    monkeypatch.setattr("assistant.open_index.require_index", stale_then_real)
     assert answers(index)
     assert calls["n"] == 2
 
@@ -348,18 +345,19 @@ def test_ctrl_c_while_embedding(tmp_path: Path, after: int) -> None:
     assert_previous_intact(index, generation)
 
 
-@pytest.mark.parametrize("step", ["write_faiss", "build_bm25", "_write_json"])
-def test_ctrl_c_while_writing(built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+@pytest.mark.parametrize("step", ["dense.faiss", "bm25", "manifest"])
+def test_ctrl_c_while_writing(built: tuple[Path, Path], step: str) -> None:
     corpus, index = built
     generation = generation_of(index)
 
-    def interrupted(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
+    def interrupted(name: str) -> None:
+        if name == step:
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(f"assistant.index.{step}", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build_index(corpus, index, FakeEmbedder(), rebuild=True, export_encoder=False)
-    monkeypatch.undo()
+        build_index(
+            corpus, index, FakeEmbedder(), rebuild=True, export_encoder=False, hooks=BuildHooks(writing=interrupted)
+        )
     assert_previous_intact(index, generation)
 
 
@@ -373,13 +371,12 @@ def test_failing_embedder_and_full_disk_keep_the_old_index(
         build_index(corpus, index, crashing, rebuild=True, export_encoder=False)
     assert_previous_intact(index, generation)
 
-    def full(*args: object, **kwargs: object) -> None:
-        raise OSError(28, "No space left on device")
+    def full(name: str) -> None:
+        if name == "dense.faiss":
+            raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("assistant.index.write_faiss", full)
     with pytest.raises(OSError):
-        build_index(corpus, index, FakeEmbedder(), rebuild=True, export_encoder=False)
-    monkeypatch.undo()
+        build_index(corpus, index, FakeEmbedder(), rebuild=True, export_encoder=False, hooks=BuildHooks(writing=full))
     assert_previous_intact(index, generation)
 
 
@@ -415,14 +412,12 @@ class Slow(FakeEmbedder):
             stall()
         return super().embed_documents(texts)
 
-if phase == "write":
-    real = index_module.build_bm25
-    def slow_bm25(*args, **kwargs):
+def writing(name):
+    if phase == "write" and name == "bm25":
         stall()
-        return real(*args, **kwargs)
-    index_module.build_bm25 = slow_bm25
 
-index_module.build_index(pathlib.Path(corpus), pathlib.Path(index), Slow(), rebuild=True, export_encoder=False)
+hooks = index_module.BuildHooks(writing=writing)
+index_module.build_index(pathlib.Path(corpus), pathlib.Path(index), Slow(), rebuild=True, export_encoder=False, hooks=hooks)
 print("built")
 """
 

@@ -18,9 +18,13 @@ from pathlib import Path
 import pytest
 
 from assistant.chunk import chunk_document
+from assistant.chunk_store import read_chunks
 from assistant.engine import summary_line
-from assistant.index import BuildReport, build_index, check_freshness, current_generation, read_chunks, read_manifest
+from assistant.freshness import check_freshness
+from assistant.generation import current_generation
+from assistant.index import BuildReport, build_index
 from assistant.ingest import SourceFile, decode_document, load_documents, read_bytes
+from assistant.manifest import read_manifest
 from assistant.search import Searcher
 
 from .messy import (
@@ -74,10 +78,10 @@ def test_build_completes_and_reports_each_problem_once(messy_build: tuple[BuildR
     assert_expected(problems_by_path(report.problems), expected_problems())
     manifest = read_manifest(current_generation(index))  # type: ignore[arg-type]
     for path in INDEXED:
-        assert path in manifest["files"], path
-        assert manifest["files"][path]["chunks"] > 0, path
+        assert path in manifest.files, path
+        assert manifest.files[path].chunks > 0, path
     skipped = {path for path, (is_skipped, _) in expected_problems().items() if is_skipped}
-    assert set(manifest["skipped"]) == skipped - {"empty.md", "loop/again"}
+    assert set(manifest.skipped) == skipped - {"empty.md", "loop/again"}
 
 
 def test_summary_line_counts_the_skipped_files(messy_build: tuple[BuildReport, Path, float]) -> None:
@@ -92,7 +96,7 @@ def test_hidden_folders_are_neither_read_nor_reported(messy_build: tuple[BuildRe
     report, index, _ = messy_build
     generation = current_generation(index)
     assert generation is not None
-    names = list(read_manifest(generation)["files"]) + [problem.path for problem in report.problems]
+    names = list(read_manifest(generation).files) + [problem.path for problem in report.problems]
     assert not any(part.startswith(".") for name in names for part in name.split("/"))
     assert not any("yeti" in chunk.text for chunk in read_chunks(generation))
 
@@ -209,7 +213,7 @@ def test_file_deleted_between_discovery_and_reading(tmp_path: Path, monkeypatch:
     report = build_one(tmp_path, {"gone.md": b"# Gone\n\nsoon gone\n"})
     assert problems_by_path(report.problems) == {"gone.md": (True, "deleted while indexing")}
     manifest = read_manifest(current_generation(tmp_path / "index"))  # type: ignore[arg-type]
-    assert "gone.md" not in manifest["files"]
+    assert "gone.md" not in manifest.files
 
 
 def test_file_deleted_between_stat_and_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -345,7 +349,7 @@ def test_folder_with_nothing_to_index(
     assert build_index(corpus, tmp_path / "index", FakeEmbedder(), export_encoder=False).up_to_date
 
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
     where = ["--corpus", str(corpus), "--index", str(tmp_path / "fresh-index"), "--model", "fake-hash-32"]
     try:
         cli.main(["ask", "anything", *where])
@@ -431,7 +435,7 @@ def test_cli_index_over_the_messy_folder_with_the_fake_model(
     from assistant import cli
 
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
     corpus = make_messy_corpus(tmp_path / "notes", headings=200)
     where = ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "--model", "fake-hash-32"]
     try:

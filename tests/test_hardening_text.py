@@ -49,7 +49,7 @@ def searcher(notes_index: tuple[Path, Path]) -> Searcher:
 @pytest.fixture
 def fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """`notes` in-process with the fake model: queries and any automatic rebuild use FakeEmbedder."""
-    monkeypatch.setattr("assistant.search._default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
 
 

@@ -8,7 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.index import build_index, check_freshness, current_generation, read_chunks, read_manifest
+from assistant.chunk_store import read_chunks
+from assistant.freshness import check_freshness
+from assistant.generation import current_generation
+from assistant.index import build_index
+from assistant.manifest import ModelFingerprint, read_manifest
 from assistant.search import Searcher
 
 from .conftest import FakeEmbedder
@@ -21,15 +25,15 @@ def test_build_writes_plain_versioned_files(small_index: Path) -> None:
     assert {"manifest.json", "chunks.jsonl", "chunk_offsets.npy", "chunk_files.npy", "chunk_files.json"} <= names
     assert {"vectors.npy", "dense.faiss", "bm25", "tokens"} <= names
     manifest = read_manifest(generation)
-    assert manifest["format_version"] == 5
-    assert manifest["model"] == {"name": "fake-bow", "dimension": 64, "max_tokens": 256}
-    assert set(manifest["files"]) == {"lambda.md", "network/vpc.md", "plain.txt"}
-    assert all(len(entry["hash"]) == 64 for entry in manifest["files"].values())
+    assert manifest.format_version == 6
+    assert manifest.model == ModelFingerprint("fake-bow", 64, 256)
+    assert set(manifest.files) == {"lambda.md", "network/vpc.md", "plain.txt"}
+    assert all(len(entry.hash) == 64 for entry in manifest.files.values())
     vectors = np.load(generation / "vectors.npy", allow_pickle=False)
-    assert len(vectors) == manifest["chunk_count"] == len(read_chunks(generation))
+    assert len(vectors) == manifest.chunk_count == len(read_chunks(generation))
     offsets = np.load(generation / "tokens" / "offsets.npy", allow_pickle=False)
     codes = np.load(generation / "tokens" / "codes.npy", allow_pickle=False)
-    assert len(offsets) == manifest["chunk_count"] + 1 and offsets[-1] == len(codes) == manifest["token_vectors"]
+    assert len(offsets) == manifest.chunk_count + 1 and offsets[-1] == len(codes) == manifest.token_vectors
     assert codes.dtype == np.int8 and codes.shape[1] == 64
 
 

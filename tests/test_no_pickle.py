@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from assistant.errors import IndexCorrupt
-from assistant.index import build_index, current_generation, load_vectors
+from assistant.generation import current_generation
+from assistant.index import build_index
 from assistant.search import Searcher
+from assistant.vectors import load_vectors
 
 from .messy import FakeEmbedder
 

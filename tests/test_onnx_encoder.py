@@ -22,16 +22,16 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from assistant.model_layout import read_model_layout  # noqa: E402
 from assistant.onnx_encoder import (  # noqa: E402
     DOCUMENT_ONNX_FILE,
     META_FILE,
     ONNX_FILE,
     TOKENIZER_FILE,
     OnnxQueryEncoder,
-    export_onnx_encoder,
     onnx_encoder_available,
-    read_model_layout,
 )
+from assistant.onnx_export import export_onnx_encoder  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,16 +9,10 @@ import pytest
 
 from assistant.chunk import Chunk, continues, join_pieces
 from assistant.errors import UsageProblem
+from assistant.fuse import JOINED_MAX_LINES, fuse_rrf, join_neighbours
 from assistant.index import build_index
 from assistant.lexical import LexicalIndex, build_bm25, tokenize
-from assistant.search import (
-    JOINED_MAX_LINES,
-    Searcher,
-    bm25_candidates,
-    fuse_rrf,
-    join_neighbours,
-    normalise_query,
-)
+from assistant.search import Searcher, bm25_candidates, normalise_query
 
 from .conftest import FakeEmbedder
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import IndexCorrupt
-from assistant.index import current_generation
+from assistant.generation import current_generation
 from assistant.search import Searcher
 from assistant.spelling import Speller, count_words
 

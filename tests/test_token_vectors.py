@@ -7,12 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.chunk_store import read_chunks
 from assistant.conversation import match_strength, score_fraction
 from assistant.errors import IndexCorrupt
-from assistant.index import _key, build_index, current_generation, read_chunks
-from assistant.index import projection_sample as sample_by_keys
-from assistant.search import Searcher, rerank_by_tokens
+from assistant.fuse import rerank_by_tokens
+from assistant.generation import current_generation
+from assistant.index import build_index
+from assistant.search import Searcher
 from assistant.token_vectors import TokenVectors, quantize, write_token_vectors
+from assistant.vectors import projection_sample as sample_by_keys
+from assistant.vectors import text_key as _key
 
 from .conftest import FakeEmbedder
 from .messy import FakeEmbedder as WideFakeEmbedderBase
@@ -87,7 +91,7 @@ def test_the_best_line_moves_the_rerank_by_line_weight_standard_deviations(tmp_p
     """Passages whose MaxSim with the question is 0.82, 0.80 and 0.50, whose best lines have cosines
     0.1, 0.9 and 0.5: the line's z-score (∓1.2247) times LINE_WEIGHT times MaxSim's spread (0.1463)
     moves the first two by ∓0.0358, which swaps them; the scores stay on MaxSim's scale."""
-    from assistant.search import LINE_WEIGHT
+    from assistant.fuse import LINE_WEIGHT
 
     assert LINE_WEIGHT == pytest.approx(0.2)
     similarities = [0.82, 0.80, 0.50]
@@ -247,15 +251,15 @@ def test_the_projection_sample_follows_the_passages_not_their_positions() -> Non
 
 
 def test_an_index_without_token_vectors_searches_in_fused_order(small_index: Path, fake_embedder: FakeEmbedder) -> None:
-    """Indexes over TOKEN_VECTOR_LIMIT passages keep no token vectors: no rerank, and the line
-    vectors only the rerank reads are not opened at load."""
+    """Indexes over TOKEN_VECTOR_LIMIT passages keep no token vectors: no rerank (their line
+    vectors are still opened, memory-mapped, for the answer lines)."""
     import shutil
 
     generation = current_generation(small_index)
     assert generation is not None
     shutil.rmtree(generation / "tokens")
     searcher = Searcher.load(small_index, encoder=fake_embedder)
-    assert searcher.tokens is None and searcher.line_vectors is None and searcher.lines is not None
+    assert searcher.tokens is None and searcher.lines is not None
     hits = searcher.search("timeout minutes", k=3).hits
     assert hits and all(hit.fused_rank is None for hit in hits)
     fused = [(0, 0.5), (1, 0.25)]

@@ -1,24 +1,26 @@
 """The child side of a timed index build: per-stage seconds and peak RSS from inside build_index.
 
-build_index's progress calls mark stage changes; write_faiss and build_bm25 are wrapped to time each
-file written. The direct path (scale mode, above DIRECT_ABOVE chunks) writes the synthetic notes and
-lets build_index take their chunks from the generator instead of decoding and parsing them (the same
-chunks; decoding and the pure-Python Markdown parser alone take ~15 minutes for 1M chunks on 2
-cores); everything else, vectors, FAISS, BM25 and the files on disk, is the real build. The module
-attributes swapped for this are only ever swapped in a bench child process.
+build_index's progress calls mark stage changes; its `BuildHooks` time each index file written. The
+direct path (scale mode, above DIRECT_ABOVE chunks) writes the synthetic notes and hands build_index
+their chunks through a hook instead of decoding and parsing them (the same chunks; decoding and the
+pure-Python Markdown parser alone take ~15 minutes for 1M chunks on 2 cores); everything else,
+vectors, FAISS, BM25 and the files on disk, is the real build.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from assistant.bench.memory import peak_rss_mb, self_usage
+from assistant.chunk import Chunk
 from assistant.config import Settings
+from assistant.ingest import Document, FileProblem
+
+ChunkNote = Callable[[str, bytes], tuple[Document | None, FileProblem | None, list[Chunk]]]
 
 
 class _StageClock:
@@ -50,97 +52,75 @@ class _StageClock:
         return self.stages
 
 
-@contextlib.contextmanager
-def _replaced(module: Any, **replacements: Any) -> Iterator[dict[str, Any]]:
-    """Swap module attributes for the duration (bench child processes only); yields the originals."""
-    originals = {name: getattr(module, name) for name in replacements}
-    for name, value in replacements.items():
-        setattr(module, name, value)
-    try:
-        yield originals
-    finally:
-        for name, value in originals.items():
-            setattr(module, name, value)
+def _timed_writes(clock: _StageClock) -> tuple[Callable[[str], None], Callable[[str, float, str], None]]:
+    """Build hooks that time each index file written (FAISS and BM25 as their own stages)."""
+    labels = {"dense.faiss": "  faiss (dense.faiss", "lines": "  faiss (lines.faiss", "bm25": "  bm25 (bm25"}
 
+    def written(name: str, seconds: float, detail: str) -> None:
+        if name in labels:
+            kind = f", {detail}" if detail else ""
+            clock.mark(f"{labels[name]}{kind})", seconds)
 
-@contextlib.contextmanager
-def _timed_writers(clock: _StageClock) -> Iterator[None]:
-    """Time each write_faiss and build_bm25 call inside build_index."""
-    import assistant.index as index_module
+    def writing(name: str) -> None:
+        return None
 
-    def wrap(name: str, label: str) -> Callable[..., Any]:
-        original = getattr(index_module, name)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            value = original(*args, **kwargs)
-            # write_faiss(path, vectors) and build_bm25(texts, directory): name what was written.
-            target = Path(args[1] if name == "build_bm25" else args[0]).name
-            kind = f", {value}" if isinstance(value, str) else ""
-            clock.mark(f"{label} ({target}{kind})", time.perf_counter() - started)
-            return value
-
-        return timed
-
-    with _replaced(index_module, write_faiss=wrap("write_faiss", "  faiss"), build_bm25=wrap("build_bm25", "  bm25")):
-        yield
+    return writing, written
 
 
 def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     """Build an index as the spec says and report seconds, counts and per-stage timings."""
     from assistant import engine
-    from assistant.index import build_index, current_generation, read_manifest
+    from assistant.generation import current_generation
+    from assistant.index import BuildHooks, build_index
+    from assistant.manifest import read_manifest
 
     settings = Settings(corpus_dir=Path(spec["corpus"]), index_dir=Path(spec["index"]), model=spec["model"])
     if spec.get("model_cache"):  # a first build on a new machine: an empty export cache
         os.environ["NOTES_CACHE"] = spec["model_cache"]
     clock = _StageClock()
-    with contextlib.ExitStack() as stack:
-        if spec.get("synthetic"):
-            stack.enter_context(_known_chunks(spec["synthetic"], settings.corpus_dir, clock))
-        stack.enter_context(_timed_writers(clock))
-        started = clock.started = time.perf_counter()
-        if spec["stand_in"]:
-            from assistant.synthetic import StandInEmbedder
+    writing, written = _timed_writes(clock)
+    chunk_note = _known_chunks(spec["synthetic"], settings.corpus_dir, clock) if spec.get("synthetic") else None
+    hooks = BuildHooks(chunk_note=chunk_note, writing=writing, written=written)
+    started = clock.started = time.perf_counter()
+    if spec["stand_in"]:
+        from assistant.bench.synthetic import StandInEmbedder
 
-            report = build_index(
-                settings.corpus_dir,
-                settings.index_dir,
-                StandInEmbedder(),
-                rebuild=spec["rebuild"],
-                progress=clock,
-                export_encoder=False,
-            )
-        else:
-            report = engine.build(settings, rebuild=spec["rebuild"], progress=clock)
+        report = build_index(
+            settings.corpus_dir,
+            settings.index_dir,
+            StandInEmbedder(),
+            rebuild=spec["rebuild"],
+            progress=clock,
+            export_encoder=False,
+            hooks=hooks,
+        )
+    else:
+        report = engine.build(settings, rebuild=spec["rebuild"], progress=clock, hooks=hooks)
     seconds = time.perf_counter() - started
     generation = current_generation(settings.index_dir)
-    manifest = read_manifest(generation) if generation else {}
+    manifest = read_manifest(generation) if generation else None
     return {
         "seconds": seconds,
         "chunks": report.chunks,
         "files": report.files,
         "embedded": report.embedded,
         "reused": report.reused,
-        "line_vectors": manifest.get("line_vectors"),
-        "index_type": manifest.get("index_type"),
+        "line_vectors": manifest.line_vectors if manifest else None,
+        "index_type": manifest.index_type if manifest else None,
         "stages": clock.finish(),
         "peak_rss_mb": peak_rss_mb(self_usage()),
     }
 
 
-@contextlib.contextmanager
-def _known_chunks(synthetic: dict[str, Any], corpus: Path, clock: _StageClock) -> Iterator[None]:
-    """The direct path: write the synthetic notes, and let build_index take their chunks from the
-    generator instead of decoding and parsing 600 MB of Markdown (the chunks are the same: see
-    tests/test_bench.py). Everything else in build_index runs as it is."""
-    import assistant.index as index_module
-    from assistant.ingest import Document
-    from assistant.synthetic import harvest, synthetic_notes
+def _known_chunks(synthetic: dict[str, Any], corpus: Path, clock: _StageClock) -> ChunkNote:
+    """The direct path: write the synthetic notes, and hand the build their chunks instead of
+    decoding and parsing 600 MB of Markdown (the chunks are the same: see tests/test_bench.py).
+    Everything else in build_index runs as it is."""
+    from assistant.bench.synthetic import harvest, synthetic_notes
 
     started = time.perf_counter()
     pool = harvest([Path(path) for path in synthetic["sources"]])
-    planned: dict[str, list[Any]] = {}
+    planned: dict[str, list[Chunk]] = {}
     for note in synthetic_notes(pool, synthetic["count"], synthetic["seed"]):
         path = corpus / note.path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,11 +128,7 @@ def _known_chunks(synthetic: dict[str, Any], corpus: Path, clock: _StageClock) -
         planned[note.path] = note.chunks
     clock.mark("(before the build) synthetic notes written", time.perf_counter() - started)
 
-    def decode(path: str, raw: bytes) -> tuple[Any, None]:
-        return Document(path, "", ""), None
+    def chunk_note(path: str, raw: bytes) -> tuple[Document | None, FileProblem | None, list[Chunk]]:
+        return Document(path, "", ""), None, planned[path]
 
-    def chunk(document: Any, **_options: Any) -> list[Any]:
-        return planned[document.path]
-
-    with _replaced(index_module, decode_document=decode, chunk_document=chunk):
-        yield
+    return chunk_note

@@ -125,7 +125,7 @@ def bench_corpus(
     chunks = int((builds[0].result or {})["chunks"])
     report.info["chunks"] = chunks
 
-    from assistant.index import require_index
+    from assistant.generation import require_index
 
     generation = require_index(index)
     report.add("section_cold", "cold one-shot query (new process → results printed)", style="section")
@@ -231,7 +231,7 @@ def _warm(report: Report, index: Path, model: str, questions: list[str], k: int,
     note("warm queries …")
     encoder = None
     if stand_in:
-        from assistant.synthetic import StandInEmbedder
+        from assistant.bench.synthetic import StandInEmbedder
 
         encoder = StandInEmbedder()
     before = rss_mb()

@@ -29,15 +29,15 @@ def time_load_parts(report: Report, generation: Path) -> None:
     import faiss
 
     from assistant.chunk_store import ChunkStore
-    from assistant.index import read_manifest
     from assistant.lexical import LexicalIndex
+    from assistant.manifest import read_manifest
 
     manifest = read_manifest(generation)
     parts: list[tuple[str, str, Callable[[], Any]]] = [
         (
             "chunks",
             "chunk store (opened and checksummed; passages parsed when read)",
-            lambda: ChunkStore.open(generation, manifest),
+            lambda: ChunkStore.open(generation, manifest.chunk_count, manifest.chunk_store),
         ),
         ("dense", "dense index (read dense.faiss)", lambda: faiss.read_index(str(generation / "dense.faiss"))),
         ("bm25", "BM25 arrays (memory-mapped) + vocabulary", lambda: LexicalIndex(generation / "bm25")),

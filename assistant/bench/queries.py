@@ -64,18 +64,10 @@ def latencies(searcher: Searcher, questions: Sequence[str], k: int) -> dict[str,
 def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[float]]:
     """Per-stage query time: spelling, BM25 scoring and top-k, query encoding (with token vectors
     when the index reranks), dense search, token rerank."""
-    from assistant.search import (
-        CANDIDATES,
-        bm25_candidates,
-        dense_candidates,
-        fuse_rrf,
-        line_candidates,
-        normalise_query,
-    )
+    from assistant.fuse import fuse_rrf
+    from assistant.search import CANDIDATES, bm25_candidates, dense_candidates, line_candidates, normalise_query
 
-    speller = getattr(searcher, "speller", None)
-    tokens = getattr(searcher, "tokens", None)
-    lines = getattr(searcher, "lines", None)
+    speller, tokens, lines = searcher.speller, searcher.tokens, searcher.lines
     timings: dict[str, list[float]] = {}
 
     def mark(name: str, started: float) -> float:

@@ -65,9 +65,9 @@ def bench_scale(
     """The scale bench on synthetic notes or scale_corpus (see the module docstring)."""
     import numpy as np
 
-    from assistant.index import require_index
+    from assistant.bench.synthetic import StandInEmbedder, harvest, sample_texts, write_synthetic_corpus
+    from assistant.generation import require_index
     from assistant.search import Searcher
-    from assistant.synthetic import StandInEmbedder, harvest, sample_texts, write_synthetic_corpus
 
     wanted = scale if scale is not None else _estimate_chunks(scale_corpus)  # type: ignore[arg-type]
     if stand_in is None:

@@ -14,8 +14,9 @@ import pytest
 from assistant.chunk import Chunk
 from assistant.config import Settings
 from assistant.errors import IndexMissing, UsageProblem
+from assistant.fuse import RRF_K
 from assistant.highlight import matched_terms, query_terms
-from assistant.search import RRF_K, Hit, SearchResponse, normalise_query
+from assistant.search import Hit, SearchResponse, normalise_query
 
 LAMBDA_NOTE = """\
 # AWS Lambda

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.chunk import Chunk, approximate_token_count, clean_heading
+from assistant.chunk import Chunk, approximate_token_count
 from assistant.ingest import decode_document, discover, read_bytes
+from assistant.outline import clean_heading
+from assistant.pieces import lead_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,7 +44,6 @@ MAX_BODY_TOKENS = 200
 """Heading path + body stay inside the 256-token window (counted like the chunker's fallback counter),
 so no section is split."""
 
-_MARKUP = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+|[*_`#>]+")
 _FALLBACK_SENTENCES = (
     "Lambda functions can use between 128 MB and 10240 MB of memory and run for at most 15 minutes.",
     "S3 offers eleven nines of durability and stores objects of up to 5 TB in buckets.",
@@ -180,17 +181,6 @@ def _harvest_text(
                 sentences.append(sentence)
 
 
-def _lead(block: str) -> str:
-    """A section's lead as the chunker takes it: its first text line, markup stripped, 12 words."""
-    for line in block.split("\n"):
-        if line.lstrip().startswith(("```", "~~~", "|", "<")):
-            continue
-        words = _MARKUP.sub("", line).split()
-        if words:
-            return " ".join(words[:12])
-    return ""
-
-
 @dataclass(frozen=True)
 class Section:
     """One heading and its body: becomes one chunk."""
@@ -253,7 +243,7 @@ class _Composer:
                 continue
             if not blocks:
                 # The chunker sizes every piece as if it carried the section's lead line.
-                lead = _lead(block)
+                lead = lead_of(block.split("\n"))
                 heading = f"{context} > {lead}" if lead else context
                 budget = min(MAX_BODY_TOKENS, MAX_TOKENS - 4 - approximate_token_count(heading + "\n"))
                 if cost > budget:
@@ -355,6 +345,8 @@ class StandInEmbedder:
 
     name = "bench-stand-in/hashed-random-projection"
     max_tokens = 256
+    kind = "bench stand-in"
+    export_dir: Path | None = None
 
     def __init__(self, dimension: int = 384, buckets: int = 1 << 15, seed: int = 0) -> None:
         import numpy as np
@@ -375,6 +367,15 @@ class StandInEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """QueryEncoder protocol, so a Searcher can use it for questions."""
         return self._embed(texts)
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """No token vectors (an index it builds keeps none, so nothing asks for them)."""
+        import numpy as np
+
+        return self._embed(texts), [np.zeros((0, self.dimension), dtype=np.float32) for _ in texts]
+
+    def knows_word(self, word: str) -> bool:
+        return False
 
     def count_tokens(self, text: str) -> int:
         return approximate_token_count(text)
