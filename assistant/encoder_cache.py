@@ -5,7 +5,7 @@ a third of a full build of the shipped notes. The export depends only on the mod
 this package's export format, never on the notes, so a rebuild, a second notes folder or a fresh
 index folder can all reuse it: after the first build on a machine no build imports torch.
 
-Where: `$NOTES_CACHE`, else `$XDG_CACHE_HOME/notes-assistant`, else `~/.cache/notes-assistant`;
+Where: `config.cache_root()`: `$NOTES_CACHE`, else `$XDG_CACHE_HOME/notes-assistant`, else `~/.cache/notes-assistant`;
 entries live in `encoders/<key>/`, where the key hashes the model folder's file names, sizes and
 modification times with the export's format version and revision, so an updated model gets a new export. An
 entry is the same data-only folder an index holds (ONNX graphs, tokenizer JSON, metadata JSON),
@@ -24,19 +24,11 @@ import os
 import shutil
 from pathlib import Path
 
+from assistant.config import cache_root
 from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
 
 SOURCE_FILE = "source.json"
 """Which model folder an entry was exported from, so a newer export of it replaces the old one."""
-
-
-def cache_root() -> Path:
-    configured = os.environ.get("NOTES_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "notes-assistant"
 
 
 def model_key(model_path: str) -> str | None:
