@@ -24,11 +24,16 @@ import os
 import shutil
 from pathlib import Path
 
-from assistant.config import cache_root
+from assistant import config
 from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
 
 SOURCE_FILE = "source.json"
 """Which model folder an entry was exported from, so a newer export of it replaces the old one."""
+
+
+def cache_root() -> Path:
+    """The user's cache folder for this tool (`config.cache_root`, shared with the per-folder indexes)."""
+    return config.cache_root()
 
 
 def model_key(model_path: str) -> str | None:
