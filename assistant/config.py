@@ -194,7 +194,7 @@ def resolve_settings(
         else:
             sources["index_dir"] = "default: this notes folder's own index in the cache"
     for name in _FLAGS:
-        sources.setdefault(name, "default" if name != "editor" else "default: none ($VISUAL, $EDITOR unset)")
+        sources.setdefault(name, "default" if name != "editor" else "default: none; $VISUAL and $EDITOR are unset")
     return Resolved(settings, sources, path, found)
 
 

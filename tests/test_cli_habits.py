@@ -323,3 +323,35 @@ def test_eval_leaves_the_checkout_clean_unless_asked(
 def test_ci_runs_the_gate_with_write_report() -> None:
     script = (REPO / ".ci" / "run").read_text()
     assert "notes eval --check --compare --write-report" in script
+
+
+def test_readme_documents_the_config_file_completion_and_links() -> None:
+    """The README's "Asking" part: every config key, one completion line per shell, links and colour."""
+    import re
+    import tomllib
+
+    readme = (REPO / "README.md").read_text()
+    asking = readme[readme.index("## Asking") : readme.index("### The chat app")]
+    example = re.search(r"```toml\n(.*?)```", asking, re.S)
+    assert example is not None
+    keys = set(tomllib.loads(example.group(1)))
+    assert keys == {"corpus", "index", "model", "k", "mode", "editor"}
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_NOTES_COMPLETE={shell}_source notes" in asking
+    for words in ("OSC 8", "NO_COLOR", "--no-color", "--open", "$XDG_CONFIG_HOME/notes-assistant/config.toml"):
+        assert words in asking
+
+
+def test_the_readme_config_example_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from assistant.config import resolve_settings
+
+    readme = (REPO / "README.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert example is not None
+    write_config(tmp_path, example.group(1))
+    monkeypatch.delenv("NOTES_INDEX")
+    resolved = resolve_settings({})
+    assert resolved.settings.k == 5 and resolved.settings.editor == "nvim"
+    assert all(source.startswith("config ") for source in resolved.sources.values())
