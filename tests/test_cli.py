@@ -62,12 +62,12 @@ def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path
 
 def test_ask_reads_questions_from_stdin(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
     args = ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "-k", "2", "-"]
-    code, out, _ = run(args, stdin="lambda memory\n\n   \nstateless firewall\n")
+    code, out, _ = run(args, stdin="lambda memory\n\n   \n\x00\x01\nstateless firewall\n")
     lines = out.splitlines()
-    assert code == 0 and len(lines) == 4, "one output line per input line, blank ones included"
+    assert code == 0 and len(lines) == 5, "one output line per input line, blank ones included"
     records = [json.loads(line) for line in lines]
-    assert [record["query"] for record in records] == ["lambda memory", "", "", "stateless firewall"]
-    assert [len(record["results"]) for record in records] == [2, 0, 0, 2]
+    assert [record["query"] for record in records] == ["lambda memory", "", "", "\x00\x01", "stateless firewall"]
+    assert [len(record["results"]) for record in records] == [2, 0, 0, 0, 2]
     assert records[1] == {"query": "", "results": []}
 
 

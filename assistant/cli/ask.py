@@ -75,6 +75,7 @@ def ask_command(
         wants_color,
         wants_links,
     )
+    from assistant.search import normalise_query
 
     batch = words == ("-",)
     question = " ".join(words)
@@ -98,7 +99,7 @@ def ask_command(
         color=wants_color(sys.stdout, no_color=no_color), links=wants_links(sys.stdout), notes_dir=settings.corpus_dir
     )
     for text in _stdin_questions() if batch else iter([question]):
-        if not text:
+        if not normalise_query(text):  # a blank line of a batch (or only control characters)
             if as_json:
                 click.echo(to_json(empty_record(text)))
                 sys.stdout.flush()
@@ -112,7 +113,7 @@ def ask_command(
 
 
 def _stdin_questions() -> Iterator[str]:
-    """Each line of stdin, stripped, as it arrives (a blank line gives "", so answers stay aligned)."""
+    """Each line of stdin, stripped, as it arrives (a blank line too, so answers stay aligned)."""
     for line in sys.stdin:
         yield line.strip()
 
