@@ -5,7 +5,7 @@ a third of a full build of the shipped notes. The export depends only on the mod
 this package's export format, never on the notes, so a rebuild, a second notes folder or a fresh
 index folder can all reuse it: after the first build on a machine no build imports torch.
 
-Where: `config.cache_root()`: `$NOTES_CACHE`, else `$XDG_CACHE_HOME/notes-assistant`, else `~/.cache/notes-assistant`;
+Where: `$NOTES_CACHE`, else `$XDG_CACHE_HOME/notes-assistant`, else `~/.cache/notes-assistant`;
 entries live in `encoders/<key>/`, where the key hashes the model folder's file names, sizes and
 modification times with the export's format version and revision, so an updated model gets a new export. An
 entry is the same data-only folder an index holds (ONNX graphs, tokenizer JSON, metadata JSON),

@@ -70,7 +70,7 @@ class NotesApp(IndexKeeper, PassageActions):
         self.settings = settings
         self.backend = backend
         self.watch_notes = watch_notes
-        self.history = history if history is not None else HistoryFile(history_path(settings.corpus_dir))
+        self.saved_questions = history if history is not None else HistoryFile(history_path(settings.corpus_dir))
         self._history_failed = False
         self.mode = settings.mode
         self.k = settings.k
@@ -96,7 +96,7 @@ class NotesApp(IndexKeeper, PassageActions):
         status.model = self.settings.model
         status.state = "opening…"
         status.tone = "busy"
-        self.chat.question_input.history = History(self.history.load(), limit=self.history.limit)
+        self.chat.question_input.history = History(self.saved_questions.load(), limit=self.saved_questions.limit)
         self._start_index()
 
     # ------------------------------------------------------------ search worker (a thread: posts only)
@@ -149,12 +149,12 @@ class NotesApp(IndexKeeper, PassageActions):
 
     def _save_question(self, text: str) -> None:
         try:
-            self.history.add(text)
+            self.saved_questions.add(text)
         except OSError as exc:
             if not self._history_failed:  # once: the app works on, without history
                 self._history_failed = True
                 self.notify(
-                    f"Questions are not being saved for next time: {self.history.path}: {exc.strerror or exc}",
+                    f"Questions are not being saved for next time: {self.saved_questions.path}: {exc.strerror or exc}",
                     title="History",
                     severity="warning",
                     markup=False,
