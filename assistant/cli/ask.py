@@ -99,7 +99,7 @@ def ask_command(
         color=wants_color(sys.stdout, no_color=no_color), links=wants_links(sys.stdout), notes_dir=settings.corpus_dir
     )
     for text in _stdin_questions() if batch else iter([question]):
-        if not normalise_query(text):  # a blank line of a batch (or only control characters)
+        if batch and not normalise_query(text):  # a blank line (or only control characters)
             if as_json:
                 click.echo(to_json(empty_record(text)))
                 sys.stdout.flush()
