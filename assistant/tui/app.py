@@ -212,7 +212,7 @@ class NotesApp(IndexKeeper, PassageActions):
         card = self.chat.log_view.answer_card(message.turn)
         if card is not None:
             card.show_failure(message.message, message.hint)
-        self.notify(message.message, title="Search problem", severity="error")
+        self.notify(inert(message.message), title="Search problem", severity="error", markup=False)
 
     # ------------------------------------------------------------ actions
 

@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from assistant.config import Settings, config_file, display_path
 from assistant.errors import AssistantError, CorpusError
+from assistant.present import inert
 from assistant.tui.backend import Backend, SearcherLike
 from assistant.tui.messages import (
     IndexFailed,
@@ -99,7 +100,7 @@ class IndexKeeper(App[None]):
             self.post_message(IndexProgressed(stage, done, total))
 
         def notify(text: str) -> None:
-            self.call_from_thread(self.notify, text, title="Index")
+            self.call_from_thread(self.notify, inert(text), title="Index", markup=False)
 
         try:
             summary = self.backend.refresh(progress=progress, notify=notify)
@@ -156,7 +157,7 @@ class IndexKeeper(App[None]):
         text = message.message + (f" ({message.hint})" if message.hint else "")
         if self.searcher is None:
             self.index_problem = text
-        self.notify(text, title="Index problem", severity="error", timeout=10)
+        self.notify(inert(text), title="Index problem", severity="error", timeout=10, markup=False)
 
     def on_notes_missing(self, message: NotesMissing) -> None:
         self.chat.show_progress(None)
@@ -194,7 +195,8 @@ class IndexKeeper(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.state == WorkerState.ERROR and worker.group == "watch":
-            self.notify(f"Live re-indexing is off: {worker.error}", title="Watching notes", severity="warning")
+            problem = inert(f"Live re-indexing is off: {worker.error}")
+            self.notify(problem, title="Watching notes", severity="warning", markup=False)
         if worker.group != "index" or worker.state not in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
@@ -202,7 +204,8 @@ class IndexKeeper(App[None]):
         ):
             return
         if worker.state == WorkerState.ERROR:
-            self.notify(f"Index worker failed: {worker.error}", title="Index problem", severity="error")
+            problem = inert(f"Index worker failed: {worker.error}")
+            self.notify(problem, title="Index problem", severity="error", markup=False)
             self.chat.show_progress(None)
         if self._refresh_queued is not None:
             reason, self._refresh_queued = self._refresh_queued, None

@@ -332,3 +332,22 @@ async def test_a_failed_index_is_explained_on_the_card(settings: Settings, searc
         meta = str(app.chat.log_view.answer_cards()[-1]._meta_line.render())
         assert "Can't answer yet: index manifest unreadable: ix/g1/manifest.json" in meta
         assert "notification" not in meta
+
+
+async def test_problem_notifications_are_never_markup(settings: Settings, searcher: FakeSearcher) -> None:
+    class Hostile(FakeBackend):
+        def open(self) -> FakeSearcher:
+            from assistant.errors import IndexCorrupt
+
+            raise IndexCorrupt("unreadable [bold]notes[/bold]/\x1b]0;x\x07.md")
+
+        def refresh(self, progress: Any, notify: Any) -> str:
+            self.open()
+            return ""
+
+    app = make_app(settings, Hostile(searcher))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app._notifications))
+        [shown] = list(app._notifications)
+        assert shown.markup is False
+        assert shown.message == "unreadable [bold]notes[/bold]/\\x1b]0;x\\x07.md"
