@@ -278,11 +278,14 @@ class History:
     entries: list[str] = field(default_factory=list)
     position: int | None = None
     draft: str = ""
+    limit: int = 500
+    """The most questions kept; the oldest go first."""
 
     def add(self, text: str) -> None:
         text = text.strip()
         if text and (not self.entries or self.entries[-1] != text):
             self.entries.append(text)
+            del self.entries[: -self.limit]
         self.position = None
         self.draft = ""
 

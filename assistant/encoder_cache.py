@@ -23,6 +23,7 @@ import os
 import shutil
 from pathlib import Path
 
+from assistant import config
 from assistant.files import digest_text
 from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
 
@@ -31,12 +32,8 @@ SOURCE_FILE = "source.json"
 
 
 def cache_root() -> Path:
-    configured = os.environ.get("NOTES_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "notes-assistant"
+    """The user's cache folder for this tool (`config.cache_root`, shared with the per-folder indexes)."""
+    return config.cache_root()
 
 
 def model_key(model_path: str) -> str | None:

@@ -4,16 +4,25 @@ Note text is untrusted: a note can hold ANSI/OSC escape sequences (title changes
 writes), bidi overrides or zero-width characters. `inert` shows every such character as a visible
 escape (`\\x1b`, `\\u202e`) so nothing reaches the terminal as a control, and JSON output escapes them.
 Nothing here is ever interpreted as Rich markup.
+
+Plain output may be decorated (`Look`): bold and colour (SGR) and OSC 8 hyperlinks on the citations.
+Only this module writes those sequences, always around text that has already been made inert; the
+caller decides whether the terminal wants them (`wants_color`, `wants_links`). Citations are shown as
+paths that open from the current folder: relative when the notes are under it, else absolute.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
 
-from assistant.search import Hit, SearchResponse
+from assistant.search import Hit, SearchResponse, normalise_query
 
 _BIDI_AND_INVISIBLE = (
     "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -47,9 +56,90 @@ def inert(text: str) -> str:
     return _UNSAFE.sub(replace, text.replace("\t", "    "))
 
 
-def hit_record(hit: Hit) -> dict[str, Any]:
+# ---------------------------------------------------------------- paths that open, links, colour
+
+
+@dataclass(frozen=True)
+class Look:
+    """How plain output may be decorated. The default is the undecorated text of earlier versions."""
+
+    color: bool = False
+    """Bold and colour (SGR sequences)."""
+    links: bool = False
+    """Citations as OSC 8 hyperlinks to the note's file:// URI."""
+    notes_dir: Path | None = None
+    """The notes folder: with it, citations are paths that open from the current folder."""
+
+
+def wants_color(stream: TextIO, environ: Mapping[str, str] | None = None, *, no_color: bool = False) -> bool:
+    """Colour only on a terminal, never with --no-color, NO_COLOR (any non-empty value) or TERM=dumb."""
+    env = os.environ if environ is None else environ
+    if no_color or env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
+
+
+def wants_links(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """OSC 8 links on a terminal that plausibly shows them; FORCE_HYPERLINK=1 / 0 overrides."""
+    env = os.environ if environ is None else environ
+    forced = env.get("FORCE_HYPERLINK")
+    if forced:
+        return forced not in ("0", "false", "no")
+    # The Linux console and dumb terminals (Emacs shell, CI logs) print the sequence instead of using it.
+    if env.get("TERM", "") in ("dumb", "linux"):
+        return False
+    return _isatty(stream)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a real stream
+        return False
+
+
+def note_path(notes_dir: Path, file: str) -> Path:
+    """The note's absolute path (not resolved through symlinks, so it reads as the user named it)."""
+    return Path(os.path.normpath(Path.cwd() / notes_dir.expanduser() / file))
+
+
+def openable_path(notes_dir: Path, file: str) -> str:
+    """A path to the note that works from the current folder: relative when under it, else absolute."""
+    absolute = note_path(notes_dir, file)
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
+def _sgr(text: str, code: str, look: Look) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if look.color and text else text
+
+
+def _link(text: str, target: Path, look: Look) -> str:
+    if not look.links:
+        return text
+    # as_uri percent-encodes every byte outside the URI alphabet, controls included.
+    return f"\x1b]8;;{target.as_uri()}\x1b\\{text}\x1b]8;;\x1b\\"
+
+
+def citation(hit: Hit, look: Look = Look()) -> str:
+    """`path:START-END`, inert; with a notes folder, the path opens from here and `path:START` is a link."""
     chunk = hit.chunk
-    return {
+    if look.notes_dir is None:
+        return _sgr(inert(chunk.citation), "1", look)
+    where = inert(f"{openable_path(look.notes_dir, chunk.file)}:{chunk.start_line}")
+    text = _link(where, note_path(look.notes_dir, chunk.file), look) + f"-{chunk.end_line}"
+    return _sgr(text, "1", look)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def hit_record(hit: Hit, notes_dir: Path | None = None) -> dict[str, Any]:
+    """One result for JSON; with the notes folder, `path` is the note's path as it opens from here."""
+    chunk = hit.chunk
+    record = {
         "rank": hit.rank,
         "score": round(hit.score, 6),
         "file": chunk.file,
@@ -59,23 +149,31 @@ def hit_record(hit: Hit) -> dict[str, Any]:
         "text": chunk.text,
         "table_header": chunk.table_header,
     }
+    if notes_dir is not None:
+        record["path"] = openable_path(notes_dir, chunk.file)
+    return record
 
 
-def response_record(response: SearchResponse, explain: bool = False) -> dict[str, Any]:
+def response_record(response: SearchResponse, explain: bool = False, notes_dir: Path | None = None) -> dict[str, Any]:
     results = []
     for hit in response.hits:
-        record = hit_record(hit)
+        result = hit_record(hit, notes_dir)
         if explain:
-            record["ranks"] = dict(hit.ranks)
-            record["scores"] = {name: None if value is None else round(value, 6) for name, value in hit.scores.items()}
+            result["ranks"] = dict(hit.ranks)
+            result["scores"] = {name: None if value is None else round(value, 6) for name, value in hit.scores.items()}
             if hit.fused_rank is not None:
-                record["ranks"]["fused"] = hit.fused_rank
-            record["pieces"] = hit.pieces
-        results.append(record)
-    answer: dict[str, Any] = {"query": response.query, "results": results}
+                result["ranks"]["fused"] = hit.fused_rank
+            result["pieces"] = hit.pieces
+        results.append(result)
+    record: dict[str, Any] = {"query": response.query, "results": results}
     if response.searched != response.query:
-        answer["searched"] = response.searched
-    return answer
+        record["searched"] = response.searched
+    return record
+
+
+def empty_record(question: str) -> dict[str, Any]:
+    """The JSON answer to a blank line of a batch: no results, so output lines stay aligned with input lines."""
+    return {"query": question, "results": []}
 
 
 def to_json(data: Any) -> str:
@@ -84,24 +182,47 @@ def to_json(data: Any) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
-def format_response(response: SearchResponse, *, explain: bool = False, width: int = 100) -> str:
-    """The plain-text answer of `notes ask`: rank, score, citation, heading path, passage."""
+# ---------------------------------------------------------------- plain text
+
+
+def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
+    """One result: `RANK. [SCORE] CITATION  HEADING PATH`, then the passage indented. Everything a note
+    supplies goes through `inert` before any decoration is added."""
+    chunk = hit.chunk
+    path = " > ".join(chunk.heading_path) or "(top of file)"
+    head = (
+        _sgr(f"{hit.rank}.", "1", look)
+        + " "
+        + _sgr(f"[{hit.score:.3f}]", "2", look)
+        + " "
+        + citation(hit, look)
+        + "  "
+        + _sgr(inert(path), "36", look)
+    )
+    if explain:
+        ranks = ", ".join(f"{name} #{rank}" if rank else f"{name} –" for name, rank in hit.ranks.items())
+        if hit.fused_rank is not None:
+            ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim with best line {hit.score:.3f})"
+        if hit.pieces > 1:
+            ranks += f"; {hit.pieces} neighbouring pieces of this section, shown as one"
+        head += "  " + _sgr(inert(f"({ranks})"), "2", look)
+    # A piece cut from inside a table is shown under that table's header row, as in the chat app.
+    body = "\n".join("   " + line for line in chunk.display_text.splitlines() if line.strip())
+    return head + "\n" + inert(body)
+
+
+def searched_line(response: SearchResponse, look: Look = Look()) -> str | None:
+    """`searched: …` when what was searched differs from the question (a typo corrected), else None."""
+    if response.searched == normalise_query(response.query):
+        return None
+    return _sgr("searched:", "2", look) + " " + _sgr(inert(response.searched), "3", look)
+
+
+def format_response(response: SearchResponse, *, explain: bool = False, width: int = 100, look: Look = Look()) -> str:
+    """The plain-text answer of `notes ask`: what was searched if it differs, then one block per hit."""
+    searched = searched_line(response, look)
+    lead = searched + "\n" if searched else ""
     if not response.hits:
-        return "No passages found."
-    blocks = []
-    for hit in response.hits:
-        chunk = hit.chunk
-        path = " > ".join(chunk.heading_path) or "(top of file)"
-        head = f"{hit.rank}. [{hit.score:.3f}] {chunk.citation}  {path}"
-        if explain:
-            ranks = ", ".join(f"{name} #{rank}" if rank else f"{name} –" for name, rank in hit.ranks.items())
-            if hit.fused_rank is not None:
-                ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim with best line {hit.score:.3f})"
-            if hit.pieces > 1:
-                ranks += f"; {hit.pieces} neighbouring pieces of this section, shown as one"
-            head += f"  ({ranks})"
-        # A piece cut from inside a table is shown under that table's header row, as in the chat app.
-        body = "\n".join("   " + line for line in chunk.display_text.splitlines() if line.strip())
-        blocks.append(inert(head) + "\n" + inert(body))
-    rule = "\n" + "-" * min(width, 60) + "\n"
-    return rule.join(blocks)
+        return lead + "No passages found."
+    rule = "\n" + _sgr("-" * min(width, 60), "2", look) + "\n"
+    return lead + rule.join(format_hit(hit, explain=explain, look=look) for hit in response.hits)

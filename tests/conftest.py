@@ -42,10 +42,21 @@ def _session_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _session_model_cache: Path) -> None:
     """No test reads NOTES_* from the developer's shell or writes into the real index/ or the
-    user's model cache."""
-    for name in ("NOTES_CORPUS", "NOTES_INDEX", "NOTES_MODEL", "NOTES_CACHE", "EDITOR"):
+    user's model cache; the user's config file and question history stay out too."""
+    for name in (
+        "NOTES_CORPUS",
+        "NOTES_INDEX",
+        "NOTES_MODEL",
+        "NOTES_CACHE",
+        "EDITOR",
+        "VISUAL",
+        "NO_COLOR",
+        "FORCE_HYPERLINK",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NOTES_INDEX", str(tmp_path / "default-index"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.setenv("NOTES_CACHE", str(_session_model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 

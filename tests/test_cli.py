@@ -50,8 +50,10 @@ def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path
             "end_line",
             "text",
             "table_header",
+            "path",
         }
         assert result["rank"] == rank
+        assert result["path"] == str(small_corpus / result["file"])  # the notes are not under the cwd
         assert isinstance(result["score"], float) and isinstance(result["heading_path"], list)
         assert isinstance(result["start_line"], int) and result["start_line"] <= result["end_line"]
     assert data["results"][0]["file"] == "lambda.md"
@@ -60,11 +62,13 @@ def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path
 
 def test_ask_reads_questions_from_stdin(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
     args = ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "-k", "2", "-"]
-    code, out, _ = run(args, stdin="lambda memory\n\nstateless firewall\n")
-    lines = out.strip().splitlines()
-    assert code == 0 and len(lines) == 2
-    assert [json.loads(line)["query"] for line in lines] == ["lambda memory", "stateless firewall"]
-    assert all(len(json.loads(line)["results"]) == 2 for line in lines)
+    code, out, _ = run(args, stdin="lambda memory\n\n   \n\x00\x01\nstateless firewall\n")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 5, "one output line per input line, blank ones included"
+    records = [json.loads(line) for line in lines]
+    assert [record["query"] for record in records] == ["lambda memory", "", "", "\x00\x01", "stateless firewall"]
+    assert [len(record["results"]) for record in records] == [2, 0, 0, 0, 2]
+    assert records[1] == {"query": "", "results": []}
 
 
 def test_ask_plain_output_and_explain(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:

@@ -417,7 +417,9 @@ def writing(name):
         stall()
 
 hooks = index_module.BuildHooks(writing=writing)
-index_module.build_index(pathlib.Path(corpus), pathlib.Path(index), Slow(), rebuild=True, export_encoder=False, hooks=hooks)
+index_module.build_index(
+    pathlib.Path(corpus), pathlib.Path(index), Slow(), rebuild=True, export_encoder=False, hooks=hooks
+)
 print("built")
 """
 

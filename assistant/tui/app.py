@@ -2,47 +2,38 @@
 
 The app is handed a Backend (STYLE §8) and never builds retrieval itself. It paints at once; the index
 opens in a worker thread, is refreshed there if the notes changed since it was built, and is refreshed
-again whenever a note is saved while the app is open. Questions asked before a searcher is ready wait
-in `_pending` and are answered as soon as one is. Workers only post messages (messages.py); handlers on
-the UI thread update the widgets.
+again whenever a note is saved while the app is open (`indexing.IndexKeeper`). Questions asked before a
+searcher is ready wait in `_pending` and are answered as soon as one is. Workers only post messages
+(messages.py); handlers on the UI thread update the widgets. What `o` and `c` do with a passage is in
+`passages.PassageActions`; questions asked are kept per notes folder across runs (`history`).
 """
 
 from __future__ import annotations
 
 import glob
-import os
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from textual import on, work
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
-from assistant.chunk import Chunk
 from assistant.config import MODES, Settings
-from assistant.conversation import Conversation, Question, match_strength
+from assistant.conversation import Conversation, History, Question, match_strength
 from assistant.errors import AssistantError
+from assistant.present import inert
 from assistant.tui.backend import Backend, SearcherLike
-from assistant.tui.editor import open_in_editor
-from assistant.tui.messages import (
-    IndexFailed,
-    IndexOpened,
-    IndexProgressed,
-    IndexReloaded,
-    NotesChanged,
-    RefreshStarted,
-    SearchFailed,
-    SearchFinished,
-)
+from assistant.tui.history import HistoryFile, history_path
+from assistant.tui.indexing import IndexKeeper
+from assistant.tui.messages import SearchFailed, SearchFinished
+from assistant.tui.passages import PassageActions
 from assistant.tui.screens.chat import ChatScreen
 from assistant.tui.screens.file_picker import FilePicker
 from assistant.tui.screens.help import HelpScreen
-from assistant.tui.screens.viewer import NoteViewer, read_note_lines
-from assistant.tui.widgets.hit_card import HitCard
+from assistant.tui.widgets.question_input import QuestionInput
 
 RESULT_COUNTS = (3, 5, 10)
 
@@ -57,7 +48,7 @@ class PendingTurn:
     file_filter: str | None
 
 
-class NotesApp(App[None]):
+class NotesApp(IndexKeeper, PassageActions):
     """Notes Assistant's chat app."""
 
     CSS_PATH = "app.tcss"
@@ -67,24 +58,28 @@ class NotesApp(App[None]):
         Binding("f1", "help", "Help", show=False),
     ]
 
-    def __init__(self, settings: Settings, backend: Backend, *, watch_notes: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend,
+        *,
+        watch_notes: bool = True,
+        history: HistoryFile | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.backend = backend
         self.watch_notes = watch_notes
-        self.searcher: SearcherLike | None = None
+        self.saved_questions = history if history is not None else HistoryFile(history_path(settings.corpus_dir))
+        self._history_failed = False
         self.mode = settings.mode
         self.k = settings.k
         self.file_filter: str | None = None
         self.conversation = Conversation()
         self.chat = ChatScreen(id="chat")
-        self.selected: HitCard | None = None
         self._pending: dict[int, PendingTurn] = {}
         self._turns = 0
-        self._index_busy = False
-        self._hold_questions = False
-        self._refresh_queued: str | None = None
-        self._stop_watching: threading.Event | None = None
+        self._init_index()
 
     def get_default_screen(self) -> Screen[None]:
         return self.chat
@@ -101,68 +96,10 @@ class NotesApp(App[None]):
         status.model = self.settings.model
         status.state = "opening…"
         status.tone = "busy"
-        self._index_busy = True
-        self.set_timer(0.1, self._open_index)  # after the first frame is on screen
-        if self.watch_notes:
-            stop = threading.Event()
-            self._stop_watching = stop
-            self._watch(stop)
+        self.chat.question_input.history = History(self.saved_questions.load(), limit=self.saved_questions.limit)
+        self._start_index()
 
-    def on_unmount(self) -> None:
-        stop = self._stop_watching
-        if stop is not None:
-            stop.set()
-
-    # ------------------------------------------------------------ workers (threads: post, never touch widgets)
-
-    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
-    def _open_index(self) -> None:
-        """Open what is on disk (answers at once), then refresh it if the notes moved on."""
-        opened: SearcherLike | None = None
-        problem = ""
-        try:
-            opened = self.backend.open()
-            self.post_message(IndexOpened(opened))
-        except AssistantError as exc:
-            problem = exc.message
-        try:
-            state = self.backend.freshness()
-        except AssistantError as exc:
-            self.post_message(IndexFailed(exc.message, exc.hint))
-            return
-        if opened is not None and state.fresh:
-            return
-        self._refresh_now(state.describe() if not state.fresh else problem)
-
-    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
-    def _refresh_index(self, reason: str) -> None:
-        self._refresh_now(reason)
-
-    def _refresh_now(self, reason: str) -> None:
-        self.post_message(RefreshStarted(reason))
-
-        def progress(stage: str, done: int, total: int) -> None:
-            self.post_message(IndexProgressed(stage, done, total))
-
-        def notify(text: str) -> None:
-            self.call_from_thread(self.notify, text, title="Index")
-
-        try:
-            summary = self.backend.refresh(progress=progress, notify=notify)
-            searcher = self.backend.open()
-        except AssistantError as exc:
-            self.post_message(IndexFailed(exc.message, exc.hint))
-            return
-        except Exception as exc:  # a background refresh must not take the app down: report it instead
-            self.post_message(IndexFailed(f"re-indexing failed: {type(exc).__name__}: {exc}"))
-            return
-        self.post_message(IndexReloaded(searcher, summary))
-
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
-    def _watch(self, stop: threading.Event) -> None:
-        for paths in self.backend.watch(stop):
-            if paths:
-                self.post_message(NotesChanged(paths))
+    # ------------------------------------------------------------ search worker (a thread: posts only)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, searcher: SearcherLike, turns: list[tuple[int, PendingTurn]]) -> None:
@@ -183,8 +120,6 @@ class NotesApp(App[None]):
             response = replace(response, query=question.asked)
             self.post_message(SearchFinished(turn, question, response, match_strength(response)))
 
-    # ------------------------------------------------------------ index lifecycle
-
     def _use(self, searcher: SearcherLike) -> None:
         self.searcher = searcher
         status = self.chat.status_line
@@ -192,81 +127,12 @@ class NotesApp(App[None]):
         status.chunks = len(searcher.chunks)
         status.model = searcher.model_name
         if self.file_filter and self.file_filter not in searcher.files:
-            self.notify(f"{self.file_filter} is no longer indexed: answering from all notes", severity="warning")
+            self.notify(
+                f"{inert(self.file_filter)} is no longer indexed: answering from all notes",
+                severity="warning",
+                markup=False,
+            )
             self._set_file_filter(None)
-
-    def on_index_opened(self, message: IndexOpened) -> None:
-        self._use(message.searcher)
-        self.chat.status_line.state = "ready"
-        self.chat.status_line.tone = "ok"
-        self._dispatch()
-
-    def on_refresh_started(self, message: RefreshStarted) -> None:
-        self.chat.status_line.state = f"refreshing ({message.reason})"
-        self.chat.status_line.tone = "busy"
-        self.chat.show_progress(f"Re-indexing: {message.reason}")
-        self._update_waiting()
-
-    def on_index_progressed(self, message: IndexProgressed) -> None:
-        self.chat.show_progress(
-            f"Re-indexing: {message.stage} {message.done}/{message.total}", message.done, message.total
-        )
-
-    def on_index_reloaded(self, message: IndexReloaded) -> None:
-        self._use(message.searcher)
-        self.chat.status_line.state = "ready"
-        self.chat.status_line.tone = "ok"
-        self.chat.show_progress(None)
-        self.notify(message.summary, title="Index")
-
-    def on_index_failed(self, message: IndexFailed) -> None:
-        self.chat.show_progress(None)
-        if self.searcher is None:
-            self.chat.status_line.state = "unavailable"
-            self.chat.status_line.tone = "problem"
-        else:
-            self.chat.status_line.state = "ready (refresh failed)"
-            self.chat.status_line.tone = "problem"
-        text = message.message + (f" ({message.hint})" if message.hint else "")
-        self.notify(text, title="Index problem", severity="error", timeout=10)
-
-    def on_notes_changed(self, message: NotesChanged) -> None:
-        names = ", ".join(sorted(message.paths)[:3]) + (" …" if len(message.paths) > 3 else "")
-        self.request_refresh(f"notes changed: {names}")
-
-    def request_refresh(self, reason: str) -> None:
-        """Refresh the index in the background; questions asked meanwhile wait for it."""
-        self._hold_questions = True
-        if self._index_busy:
-            self._refresh_queued = reason
-            return
-        self._index_busy = True
-        self._refresh_index(reason)
-
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.state == WorkerState.ERROR and worker.group == "watch":
-            self.notify(f"Live re-indexing is off: {worker.error}", title="Watching notes", severity="warning")
-        if worker.group != "index" or worker.state not in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-            WorkerState.CANCELLED,
-        ):
-            return
-        if worker.state == WorkerState.ERROR:
-            self.notify(f"Index worker failed: {worker.error}", title="Index problem", severity="error")
-            self.chat.show_progress(None)
-        if self._refresh_queued is not None:
-            reason, self._refresh_queued = self._refresh_queued, None
-            self._refresh_index(reason)
-            return
-        self._index_busy = False
-        self._hold_questions = False
-        if self.searcher is None and self.chat.status_line.tone != "problem":
-            self.chat.status_line.state = "unavailable"
-            self.chat.status_line.tone = "problem"
-        self._dispatch()
 
     # ------------------------------------------------------------ questions and answers
 
@@ -278,7 +144,25 @@ class NotesApp(App[None]):
         box = self.chat.question_input
         box.remember(text)
         box.value = ""
+        self._save_question(text)
         self.ask(text)
+
+    def _save_question(self, text: str) -> None:
+        try:
+            self.saved_questions.add(text)
+        except OSError as exc:
+            if not self._history_failed:  # once: the app works on, without history
+                self._history_failed = True
+                self.notify(
+                    f"Questions are not being saved for next time: {self.saved_questions.path}: {exc.strerror or exc}",
+                    title="History",
+                    severity="warning",
+                    markup=False,
+                )
+
+    @on(QuestionInput.HelpRequested)
+    def _help_requested(self) -> None:
+        self.action_help()
 
     def ask(self, text: str) -> int:
         """Add a question to the conversation and search it (now, or once the index is ready)."""
@@ -298,7 +182,8 @@ class NotesApp(App[None]):
             return "Waiting for the re-index to finish, so the answer sees your latest notes…"
         if self._index_busy:
             return "Waiting for the index to finish loading… (your question will be answered as soon as it is)"
-        return "The index is not available (see the notification); press Ctrl+P → Re-index to try again."
+        problem = self.index_problem or "the index could not be opened"
+        return f"Can't answer yet: {inert(problem)}. Fix that, then press Ctrl+P → Re-index notes to try again."
 
     def _update_waiting(self) -> None:
         text = self._waiting_text()
@@ -327,62 +212,9 @@ class NotesApp(App[None]):
         card = self.chat.log_view.answer_card(message.turn)
         if card is not None:
             card.show_failure(message.message, message.hint)
-        self.notify(message.message, title="Search problem", severity="error")
-
-    @on(HitCard.Selected)
-    def _selected(self, message: HitCard.Selected) -> None:
-        self.selected = message.card
-
-    def selected_card(self) -> HitCard | None:
-        focused = self.focused
-        if isinstance(focused, HitCard):
-            return focused
-        if self.selected is not None and self.selected.is_attached:
-            return self.selected
-        return None
+        self.notify(inert(message.message), title="Search problem", severity="error", markup=False)
 
     # ------------------------------------------------------------ actions
-
-    def action_open_selected(self) -> None:
-        card = self.selected_card()
-        if card is None:
-            self.notify("Select a result first (Tab)", severity="warning")
-            return
-        chunk = card.hit.chunk
-        path = self.settings.corpus_dir / chunk.file
-        editor = os.environ.get("EDITOR", "").strip()
-        if editor:
-            try:
-                with self.suspend():
-                    status = open_in_editor(editor, path, chunk.start_line)
-            except SuspendNotSupported:
-                self.notify("Can't hand the terminal to an editor here: showing the note instead", severity="warning")
-            except OSError as exc:
-                self.notify(f"Couldn't start {editor!r}: {exc}", title="Editor", severity="error")
-                return
-            else:
-                if status != 0:
-                    self.notify(f"{editor} exited with status {status}", title="Editor", severity="warning")
-                return
-        self.show_viewer(chunk, card.terms)
-
-    def show_viewer(self, chunk: Chunk, terms: Sequence[str] = ()) -> None:
-        """The built-in viewer: the whole note, scrolled to the chunk's lines."""
-        path = self.settings.corpus_dir / chunk.file
-        try:
-            lines = read_note_lines(path)
-        except OSError as exc:
-            self.notify(f"Couldn't read {chunk.file}: {exc.strerror or exc}", title="Viewer", severity="error")
-            return
-        self.push_screen(NoteViewer(chunk, lines, terms=terms))
-
-    def action_copy_citation(self) -> None:
-        card = self.selected_card()
-        if card is None:
-            self.notify("Select a result first (Tab)", severity="warning")
-            return
-        self.copy_to_clipboard(card.citation)
-        self.notify(f"Copied {card.citation}", title="Citation")
 
     def action_pick_file(self) -> None:
         if self.searcher is None:
@@ -402,7 +234,8 @@ class NotesApp(App[None]):
     def _set_file_filter(self, file: str | None) -> None:
         self.file_filter = file
         self.chat.status_line.file_filter = file
-        self.notify(f"Answering only from {file}" if file else "Answering from all notes", title="Notes")
+        text = f"Answering only from {inert(file)}" if file else "Answering from all notes"
+        self.notify(text, title="Notes", markup=False)
 
     async def action_clear(self) -> None:
         self.conversation.clear()

@@ -84,3 +84,12 @@ class NotesChanged(Message):
     def __init__(self, paths: set[str]) -> None:
         super().__init__()
         self.paths = paths
+
+
+class NotesMissing(Message):
+    """The notes folder is missing or not a folder: the app shows how to point it at one."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__()
+        self.message = message
+        self.hint = hint

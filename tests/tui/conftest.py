@@ -220,6 +220,13 @@ def no_editor(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_clipboard_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never run the machine's xclip or tmux: `c` sees no clipboard tool and no known OSC 52 block."""
+    monkeypatch.setattr("assistant.tui.passages.copy_with_tool", lambda text: None)
+    monkeypatch.setattr("assistant.tui.passages.osc52_blocked", lambda: None)
+
+
+@pytest.fixture(autouse=True)
 def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
     """A blinking cursor makes screenshots differ from run to run."""
     from textual.widgets import Input

@@ -198,8 +198,8 @@ async def test_o_opens_the_editor_at_the_passage(
         runs.append(argv)
         return subprocess.CompletedProcess(argv, 0)
 
-    monkeypatch.setenv("EDITOR", "myeditor --wait")
-    monkeypatch.setattr("assistant.tui.editor.subprocess.run", fake_run)
+    monkeypatch.setenv("EDITOR", "nvim --clean")
+    monkeypatch.setattr("assistant.editor.subprocess.run", fake_run)
     app = make_app(settings, backend)
     suspended: list[bool] = []
 
@@ -213,7 +213,7 @@ async def test_o_opens_the_editor_at_the_passage(
         await ask(pilot, "lambda pricing")
         await pilot.press("tab", "o")
         await pilot.pause()
-        assert runs == [["myeditor", "--wait", "+11", str(settings.corpus_dir / "lambda.md")]]
+        assert runs == [["nvim", "--clean", "+11", str(settings.corpus_dir / "lambda.md")]]
         assert suspended == [True]
         assert not isinstance(app.screen, NoteViewer)
 
@@ -279,7 +279,7 @@ async def test_c_copies_the_citation(settings: Settings, backend: FakeBackend) -
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "j", "c")
         assert app.clipboard == "lambda.md:11-16"
-        assert any("Copied lambda.md:11-16" in str(n.message) for n in app._notifications)
+        assert any("copy lambda.md:11-16" in str(n.message) for n in app._notifications)
 
 
 async def test_o_and_c_need_a_selection(settings: Settings, backend: FakeBackend) -> None:

@@ -1,7 +1,8 @@
 """Snapshots of the chat app's main states, at a fixed 100x32 terminal, over the fake searcher.
 
 Few and deliberate (STYLE §10): an answer, a follow-up with a card selected, an honest weak answer,
-and the note viewer. Read the diff report before `--snapshot-update`.
+the note viewer, the note picker filtered by typing, and the screen shown when there is no notes
+folder. Read the diff report before `--snapshot-update`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from textual.pilot import Pilot
 
 from assistant.config import Settings
 from assistant.tui.app import NotesApp
+from assistant.tui.screens.file_picker import FilePicker
+from assistant.tui.screens.no_notes import NoNotesScreen
 from assistant.tui.screens.viewer import NoteViewer
-from tests.tui.conftest import FakeBackend
+from tests.tui.conftest import FakeBackend, FakeSearcher
 from tests.tui.helpers import ask, wait_until
 
 SIZE = (100, 32)
@@ -60,6 +63,35 @@ def test_note_viewer(snap_compare: SnapCompare, app: NotesApp) -> None:
         await ask(pilot, "lambda pricing")
         await pilot.press("tab", "o")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, NoteViewer))
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_note_picker_filtered(snap_compare: SnapCompare, app: NotesApp) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await ask(pilot, "lambda pricing")
+        await pilot.press("tab", "f")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, FilePicker))
+        await pilot.press(*".md")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_no_notes_folder(
+    snap_compare: SnapCompare, tmp_path: Path, searcher: FakeSearcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tui.test_habits import MissingNotes
+
+    # Paths under the home folder are shown as ~/…: the same on every machine.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(corpus_dir=Path("corpus"), index_dir=Path("index"), model="fake-model")
+    app = NotesApp(settings, MissingNotes(searcher), watch_notes=False)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, NoNotesScreen))
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

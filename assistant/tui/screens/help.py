@@ -1,4 +1,4 @@
-"""The help screen (`?` or F1): what each key does."""
+"""The help screen (`?` in an empty question box, or F1): what each key does."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from textual.widgets import Static
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "ask the question in the box"),
-    ("↑ / ↓", "recall earlier questions (in the box)"),
+    ("↑ / ↓", "earlier questions, also from past runs (in the box)"),
     ("Tab / Shift+Tab", "next / previous result card"),
     ("j / k", "next / previous result card (outside the box)"),
     ("Esc", "back to the question box"),
     ("Enter / Space", "keep the selected card open"),
-    ("o", "open the selected passage in $EDITOR, or in the viewer"),
-    ("c", "copy the selected passage's citation"),
-    ("f / F", "answer from one note only / from all notes again"),
+    ("o", "open the passage at its line in your editor (or viewer)"),
+    ("c", "copy the passage's citation (says so if it can't)"),
+    ("f / F", "answer from one note (type to filter) / all notes"),
     ("Ctrl+L", "clear the conversation"),
     ("Ctrl+P", "commands: re-index, search mode, number of results"),
-    ("? / F1", "this help"),
+    ("? / F1", "this help (? from an empty question box)"),
     ("Ctrl+Q", "quit"),
 )
 

@@ -139,8 +139,8 @@ def _block(token: Token, state: _State) -> None:
                     state.add(start + offset, row)
     elif kind in ("fence", "code_block"):
         first = start + 1 if kind == "fence" else start
-        for offset, line in enumerate(token.content.rstrip("\n").split("\n")):
-            state.add(first + offset, Content.assemble((inert(line), CODE_STYLE)))
+        for offset, code in enumerate(token.content.rstrip("\n").split("\n")):
+            state.add(first + offset, Content.assemble((inert(code), CODE_STYLE)))
 
 
 def _item(lists: list[list[int]]) -> _Container:

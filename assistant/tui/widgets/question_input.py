@@ -1,8 +1,10 @@
-"""The question box: Enter asks, Up/Down recall earlier questions."""
+"""The question box: Enter asks, Up/Down recall earlier questions, `?` in an empty box asks for help."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Input
 
 from assistant.conversation import History
@@ -18,9 +20,19 @@ class QuestionInput(Input):
         Binding("down", "recall_forward", "Later question", show=False),
     ]
 
+    class HelpRequested(Message):
+        """`?` was typed into the empty box: the user wants the keys, not a question mark."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(placeholder=PLACEHOLDER, id=id)
         self.history = History()
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Only when empty: a question may well end in "?", and one typed mid-question must stay text.
+        if event.character == "?" and not self.value:
+            event.stop()
+            event.prevent_default()  # Input's own handler would insert it
+            self.post_message(self.HelpRequested())
 
     def remember(self, text: str) -> None:
         self.history.add(text)

@@ -1,0 +1,147 @@
+"""`notes ask`: one question (its words, quoted or not), or one per line from stdin with `-`.
+
+Plain output is for people: colour and bold only when stdout is a terminal (never with --no-color or
+NO_COLOR), citations as paths that open from the current folder, OSC 8 links where the terminal
+shows them, and `searched: …` when a typo was corrected. `--json` is for scripts and never decorated.
+`--open N` opens result N in the editor at its line instead of printing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from assistant.cli.common import location_options, open_for_questions, resolve, say
+from assistant.config import MAX_K, MODES
+from assistant.errors import UsageProblem
+
+if TYPE_CHECKING:
+    from assistant.search import Hit
+
+
+@click.command("ask")
+@location_options
+@click.argument("words", nargs=-1, metavar="QUESTION...")
+@click.option(
+    "-k", "k", type=click.IntRange(1, MAX_K), default=None, help="How many passages [default: 5, or config `k`]."
+)
+@click.option(
+    "--mode", type=click.Choice(MODES), default=None, help="Retrieval mode [default: hybrid, or config `mode`]."
+)
+@click.option(
+    "--file",
+    "file_value",
+    metavar="NOTE",
+    help="Only search this note: a path (as the shell completes it), a name with or without its suffix, or a glob.",
+)
+@click.option("--explain", is_flag=True, help="Show each result's rank in the dense and BM25 lists.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
+@click.option(
+    "--open", "open_rank", type=click.IntRange(1, MAX_K), metavar="N", help="Open result N in your editor at its line."
+)
+@click.option("--editor", help="Editor for --open [config `editor`, then $VISUAL, then $EDITOR].")
+@click.option("--no-color", is_flag=True, help="No colour or bold, even on a terminal (as NO_COLOR=1 does).")
+@click.pass_context
+def ask_command(
+    ctx: click.Context,
+    corpus_dir: Path | None,
+    index_dir: Path | None,
+    model: str | None,
+    words: tuple[str, ...],
+    k: int | None,
+    mode: str | None,
+    file_value: str | None,
+    explain: bool,
+    as_json: bool,
+    open_rank: int | None,
+    editor: str | None,
+    no_color: bool,
+) -> None:
+    """Print the passages of your notes that answer a question.
+
+    QUESTION is its words, quoted or not (`notes ask ssh port`); "-" reads one question per line from
+    stdin and answers each as it arrives (a blank line gets an empty answer, so lines stay aligned).
+    """
+    from assistant.present import (
+        Look,
+        empty_record,
+        format_response,
+        response_record,
+        to_json,
+        wants_color,
+        wants_links,
+    )
+    from assistant.search import normalise_query
+
+    batch = words == ("-",)
+    question = " ".join(words)
+    if not batch and not question.strip():
+        raise UsageProblem("the question is empty", "ask something, e.g. notes ask lambda max memory")
+    if open_rank is not None and (batch or as_json):
+        raise UsageProblem("--open opens one result of one question", "drop --json and -, or drop --open")
+    resolved = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model, k=k, mode=mode, editor=editor)
+    settings = resolved.settings
+    searcher = open_for_questions(settings)
+    file_glob = None
+    if file_value is not None:
+        from assistant.cli.notes_filter import note_glob
+
+        file_glob = note_glob(file_value, searcher.files, settings.corpus_dir)
+    if open_rank is not None:
+        response = searcher.search(question, k=max(settings.k, open_rank), mode=settings.mode, file_glob=file_glob)
+        _open_result(response.hits, open_rank, settings.corpus_dir, settings.editor)
+        return
+    look = Look(
+        color=wants_color(sys.stdout, no_color=no_color), links=wants_links(sys.stdout), notes_dir=settings.corpus_dir
+    )
+    for text in _stdin_questions() if batch else iter([question]):
+        if batch and not normalise_query(text):  # a blank line (or only control characters)
+            if as_json:
+                click.echo(to_json(empty_record(text)))
+                sys.stdout.flush()
+            continue
+        response = searcher.search(text, k=settings.k, mode=settings.mode, file_glob=file_glob)
+        if as_json:
+            click.echo(to_json(response_record(response, explain, settings.corpus_dir)))
+        else:
+            click.echo(format_response(response, explain=explain, look=look))
+        sys.stdout.flush()
+
+
+def _stdin_questions() -> Iterator[str]:
+    """Each line of stdin, stripped, as it arrives (a blank line too, so answers stay aligned)."""
+    for line in sys.stdin:
+        yield line.strip()
+
+
+def _open_result(hits: Sequence[Hit], rank: int, notes_dir: Path, configured: str | None) -> None:
+    """Open the rank-th hit in the editor at its first line; exit with the editor's status if it failed."""
+    from assistant.editor import choose_editor, editor_command, editor_family, open_in_editor
+    from assistant.present import inert, note_path, openable_path
+
+    if rank > len(hits):
+        count = f"{len(hits)} result{'s' if len(hits) != 1 else ''}"
+        raise UsageProblem(f"--open {rank}: this question has {count}", "pick a smaller N, or ask with a larger -k")
+    editor = choose_editor(configured)
+    if editor is None:
+        raise UsageProblem(
+            "no editor to open the passage with",
+            "pass --editor CMD, set `editor` in ~/.config/notes-assistant/config.toml, or set $EDITOR",
+        )
+    chunk = hits[rank - 1].chunk
+    call = editor_command(editor, note_path(notes_dir, chunk.file), chunk.start_line)
+    name = inert(editor_family(editor))
+    if not call.knows_line:
+        where = inert(openable_path(notes_dir, chunk.file))
+        say(f"{name} cannot be told a line: opening the note; the passage starts at {where}:{chunk.start_line}")
+    try:
+        status = open_in_editor(call)
+    except OSError as exc:
+        raise UsageProblem(f"cannot start the editor {editor!r}: {exc.strerror or exc}") from exc
+    if status != 0:
+        say(f"{name} exited with status {status}")
+        sys.exit(status)

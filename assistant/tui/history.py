@@ -1,0 +1,71 @@
+"""Question history that outlives the app: one file per notes folder, JSON lines, capped.
+
+Where: `<state root>/history/<folder key>.jsonl` (`config.state_root()`: `$XDG_STATE_HOME/notes-assistant`,
+default `~/.local/state/notes-assistant`), keyed by the notes folder's resolved path, so each folder
+recalls its own questions. Each line is `{"question": "…"}`; the newest MAX_ENTRIES are kept. Adding a
+question re-reads the file, so two apps open on one folder both keep theirs, and replaces it in one
+`os.replace`, so a crash never leaves half a file. History is a convenience: a file that cannot be read
+starts empty, and one that cannot be written is reported by the caller, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from assistant.config import folder_key, state_root
+
+MAX_ENTRIES = 500
+
+
+def history_path(corpus_dir: Path) -> Path:
+    """The history file of one notes folder."""
+    return state_root() / "history" / f"{folder_key(corpus_dir)}.jsonl"
+
+
+class HistoryFile:
+    """The saved questions of one notes folder, oldest first."""
+
+    def __init__(self, path: Path, limit: int = MAX_ENTRIES) -> None:
+        self.path = path
+        self.limit = limit
+
+    def load(self) -> list[str]:
+        """The saved questions; lines that are not a question are skipped, a missing file is empty."""
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        entries = []
+        for line in text.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            question = record.get("question") if isinstance(record, dict) else None
+            if isinstance(question, str) and question.strip():
+                entries.append(question)
+        return entries[-self.limit :]
+
+    def add(self, question: str) -> None:
+        """Append a question (not twice in a row) and keep the newest `limit`. Raises OSError."""
+        entries = self.load()
+        if not entries or entries[-1] != question:
+            entries.append(question)
+        self._write(entries[-self.limit :])
+
+    def _write(self, entries: list[str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, scratch = tempfile.mkstemp(prefix=".history-", suffix=".partial", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                for question in entries:
+                    out.write(json.dumps({"question": question}, ensure_ascii=False) + "\n")
+            os.replace(scratch, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
+            raise
