@@ -20,7 +20,7 @@ from assistant.errors import AssistantError
 if TYPE_CHECKING:
     import numpy as np
 
-    from assistant.onnx_encoder import OnnxQueryEncoder
+    from assistant.onnx_encoder import OnnxEncoder
 
 
 class Embedder(Protocol):
@@ -31,8 +31,18 @@ class Embedder(Protocol):
     max_tokens: int
 
     @property
+    def kind(self) -> str:
+        """How it embeds: "onnx" (the model's float export) or "sentence-transformers" (torch)."""
+        ...
+
+    @property
     def export_dir(self) -> Path | None:
         """The ONNX export this embedder runs on, which the index keeps for its queries (None: none)."""
+        ...
+
+    @property
+    def export_error(self) -> str:
+        """Why the model could not be exported to ONNX ("" when it was, or was never tried)."""
         ...
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -47,6 +57,10 @@ class TokenEmbedder(Embedder, Protocol):
     """An embedder that also gives each text's token vectors (for the rerank's MaxSim)."""
 
     def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def token_projection(self) -> np.ndarray:
+        """The model's projection of token vectors (token_vectors.model_projection): the same for any notes."""
+        ...
 
 
 class QueryEncoder(Protocol):
@@ -102,6 +116,7 @@ class SentenceTransformerEmbedder:
         self.name = model
         self.path = resolve_model_path(model)
         self._model: Any = None
+        self._projection: np.ndarray | None = None
         self._counter = token_counter(self.path)
         self._vocabulary = vocabulary_check(self.path)
         self.max_tokens = model_max_tokens(self.path)
@@ -131,6 +146,8 @@ class SentenceTransformerEmbedder:
     kind = "sentence-transformers"
     export_dir: Path | None = None
     """Runs on torch, not on an ONNX export."""
+    export_error = ""
+    """Why the model could not be exported to ONNX, when the engine tried and failed."""
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, document=True)
@@ -140,6 +157,16 @@ class SentenceTransformerEmbedder:
 
     def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         return self._encode(texts, document=True), self._tokens(texts, document=True)
+
+    def token_projection(self) -> np.ndarray:
+        """The model's token projection, made here with sentence-transformers (the slow path: a model
+        that cannot be exported to ONNX; an export computes the same with onnxruntime)."""
+        from assistant.token_vectors import model_projection, vocabulary_words
+
+        if self._projection is None:
+            words = vocabulary_words(dict(self.model.tokenizer.get_vocab()))
+            self._projection = model_projection(self.embed_documents_with_tokens, words, self.dimension)
+        return self._projection
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """As a query encoder (the slow path, when an index has no usable ONNX export)."""
@@ -192,33 +219,40 @@ PARALLEL_FROM = 32
 """Texts from which an embedding call is shared between sessions."""
 
 
-class OnnxEmbedder:
-    """Embeds documents and queries with the index's ONNX export of the same model: no torch import,
-    so refreshing an index after an edit takes seconds instead of the ~9 s torch import alone.
-    Documents go through the export's int8 copy when it has one (cosine >= 0.98 to the float model,
-    retrieval unchanged on the eval set, ~1.8x faster); queries through the float model, whose
-    vectors match sentence-transformers' to cosine >= 0.999 (tests/test_onnx_encoder.py).
+GROUP_BATCH = 32
+"""At most this many texts of one length go through the model in one pass."""
 
-    Notes are embedded one text per forward pass, by one single-threaded session per core. Why one
-    at a time: the int8 model scales activations once per batch, so in a batch a passage's vectors
-    depended on its neighbours (cosine 0.992 between two orders) and any rebuild moved single eval
-    figures by about ±0.01; alone, the same text always gets the same vectors. Why a session per
-    core: one text is too little work to split across threads, but two sessions side by side are the
-    fastest way found (2 cores, shipped notes: 719 passages 4.1-4.3 s against 7.2-8.1 s in batches of
-    8 on two threads; 3,841 lines 6.6-7.4 s against 6.8-9.5 s)."""
+
+class OnnxEmbedder:
+    """Embeds notes and questions with the model's ONNX export (float32): no torch import, so
+    refreshing an index after an edit takes seconds instead of the ~9 s torch import alone, and the
+    vectors match sentence-transformers' to cosine >= 0.9999 on any CPU.
+
+    Why float, not the int8 copy notes were embedded with until issue 18: onnxruntime's int8 kernels
+    compute different numbers on CPUs with and without AVX-512 VNNI (cosine 0.984 between the two for
+    the same passage, measured with valgrind, which hides AVX-512), so a fresh clone on an AVX2-only
+    CPU ranked the eval set differently and failed the gate. The float model differs between the two
+    by at most 1e-7 (docs/reproducibility.md); it costs build time (docs/speed.md).
+
+    Texts go through the model in groups of one token length, so no batch has padding: a text's
+    vector depends on the text alone, never on what shares its pass (tests/test_onnx_encoder.py),
+    and short lines share a pass instead of paying one each (lines 30% faster than one at a time).
+    The groups are dealt out to one single-threaded session per core: one text is too little work to
+    split across threads, and sessions side by side were the fastest way found."""
 
     def __init__(self, model: str, encoder_dir: Path, like: SentenceTransformerEmbedder) -> None:
-        from assistant.onnx_encoder import OnnxQueryEncoder
+        from assistant.onnx_encoder import OnnxEncoder
 
         self.name = model
+        self.kind = "onnx"
+        self.export_error = ""
         self.export_dir: Path | None = encoder_dir
-        self.encoder = OnnxQueryEncoder(encoder_dir, threads=1, documents=True)
-        self._more_encoders: list[OnnxQueryEncoder] = []
+        self.encoder = OnnxEncoder(encoder_dir, threads=1)
+        self._more_encoders: list[OnnxEncoder] = []
         # Chunk sizes must not depend on which embedder built the index: count with the model's tokenizer.
         self.max_tokens = like.max_tokens
         self.dimension = like.dimension
         self._counter = like.count_tokens
-        self._query_encoder: OnnxQueryEncoder | None = None
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, tokens=False)[0]
@@ -227,62 +261,71 @@ class OnnxEmbedder:
         """Passage vectors and their token vectors from one forward pass (`token_vectors`)."""
         return self._embed(texts, tokens=True)
 
+    def token_projection(self) -> np.ndarray:
+        """The model's token projection, saved with its export (token_vectors.model_projection)."""
+        return self.encoder.projection()
+
     def _embed(self, texts: Sequence[str], *, tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Vectors (and token vectors, or none) of each text alone, the texts dealt out to the
-        sessions longest first."""
+        """Vectors (and token vectors, or none) of the texts, in passes of one token length each,
+        dealt out to the sessions, the most work first, each to the least busy."""
         from concurrent.futures import ThreadPoolExecutor
 
         import numpy as np
 
         texts = list(texts)
         encoders = self._encoders(len(texts))
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        shares = [order[n :: len(encoders)] for n in range(len(encoders))]
+        by_length: dict[int, list[int]] = {}
+        for row, text in enumerate(texts):
+            by_length.setdefault(self.encoder.token_count(text), []).append(row)
+        passes = [
+            (length, rows[start : start + GROUP_BATCH])
+            for length, rows in by_length.items()
+            for start in range(0, len(rows), GROUP_BATCH)
+        ]
+        passes.sort(key=lambda item: -item[0] * len(item[1]))
+        shares: list[list[list[int]]] = [[] for _ in encoders]
+        load = [0] * len(encoders)
+        for length, rows in passes:
+            least = load.index(min(load))
+            shares[least].append(rows)
+            load[least] += length * len(rows)
 
-        def run(encoder: OnnxQueryEncoder, share: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
-            batch = [texts[i] for i in share]
-            if tokens:
-                return encoder.encode_with_tokens(batch, batch_size=1)
-            return encoder.encode(batch, batch_size=1), []
+        def run(encoder: OnnxEncoder, share: list[list[int]]) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+            done = []
+            for rows in share:
+                batch = [texts[row] for row in rows]
+                if tokens:
+                    done.append(encoder.encode_with_tokens(batch, batch_size=len(batch)))
+                else:
+                    done.append((encoder.encode(batch, batch_size=len(batch)), []))
+            return done
 
         dimension = self.encoder.dimension  # the export's own (a stand-in model's may differ from `like`)
         vectors = np.zeros((len(texts), dimension), dtype=np.float32)
-        rows: list[np.ndarray] = [np.zeros((0, dimension), dtype=np.float32)] * len(texts) if tokens else []
+        token_rows: list[np.ndarray] = [np.zeros((0, dimension), dtype=np.float32)] * len(texts) if tokens else []
         with ThreadPoolExecutor(len(encoders)) as pool:  # onnxruntime lets go of the GIL while it runs
             results = list(pool.map(run, encoders, shares))
-        for share, (share_vectors, share_rows) in zip(shares, results, strict=True):
-            if share:
-                vectors[share] = share_vectors
-            for i, row in zip(share, share_rows, strict=False):
-                rows[i] = row
-        return vectors, rows
+        for share, share_results in zip(shares, results, strict=True):
+            for rows, (batch_vectors, batch_tokens) in zip(share, share_results, strict=True):
+                vectors[rows] = batch_vectors
+                for row, found in zip(rows, batch_tokens, strict=False):
+                    token_rows[row] = found
+        return vectors, token_rows
 
-    def _encoders(self, count: int) -> list[OnnxQueryEncoder]:
+    def _encoders(self, count: int) -> list[OnnxEncoder]:
         """The sessions for `count` texts: one for a few (an edit re-embeds a handful, and opening
         another session costs more than it saves), one per core for more."""
         if count < PARALLEL_FROM:
             return [self.encoder]
         if not self._more_encoders:
-            from assistant.onnx_encoder import OnnxQueryEncoder
+            from assistant.onnx_encoder import OnnxEncoder
 
             workers = max(1, min(_cores(), DOCUMENT_WORKERS))
-            self._more_encoders = [
-                OnnxQueryEncoder(self.encoder.directory, threads=1, documents=True) for _ in range(workers - 1)
-            ]
+            self._more_encoders = [OnnxEncoder(self.encoder.directory, threads=1) for _ in range(workers - 1)]
         return [self.encoder, *self._more_encoders]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._queries().encode(list(texts))
-
-    def _queries(self) -> OnnxQueryEncoder:
-        """Questions always go through the float model, as at search time."""
-        if not self.encoder.quantized:
-            return self.encoder
-        if self._query_encoder is None:
-            from assistant.onnx_encoder import OnnxQueryEncoder
-
-            self._query_encoder = OnnxQueryEncoder(self.encoder.directory)
-        return self._query_encoder
+        return self.encoder.encode(list(texts))
 
     def count_tokens(self, text: str) -> int:
         return self._counter(text)

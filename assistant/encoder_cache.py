@@ -24,11 +24,13 @@ import shutil
 from pathlib import Path
 
 from assistant import config
-from assistant.files import digest_text
+from assistant.files import VERIFIED, StoredFile, damaged_files, digest_text, record_files, write_json_durably
 from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
 
 SOURCE_FILE = "source.json"
 """Which model folder an entry was exported from, so a newer export of it replaces the old one."""
+RECORDS_FILE = "files.json"
+"""Each file of the entry as installed (size, sha256, mtime): checked before the entry is used."""
 
 
 def cache_root() -> Path:
@@ -56,12 +58,29 @@ def model_key(model_path: str) -> str | None:
 
 
 def cached_encoder(model_path: str) -> Path | None:
-    """The cached export of this model, if a complete one is there."""
+    """The cached export of this model, if a complete and undamaged one is there. A damaged entry
+    (a file truncated or changed since it was installed) is removed, so the build exports afresh
+    rather than spreading the damage into an index."""
     key = _safe_key(model_path)
     if key is None:
         return None
     entry = cache_root() / "encoders" / key
-    return entry if onnx_encoder_current(entry) else None
+    if not onnx_encoder_current(entry):
+        return None
+    records = entry_records(entry)
+    if records is None or damaged_files(entry, records):
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    return entry
+
+
+def entry_records(entry: Path) -> dict[str, StoredFile] | None:
+    """Each file of a cache entry as it was installed (size, sha256, mtime); None when unrecorded."""
+    try:
+        data = json.loads((entry / RECORDS_FILE).read_text(encoding="utf-8"))
+        return {name: StoredFile(int(r["size"]), str(r["sha256"]), int(r["mtime_ns"])) for name, r in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def store_encoder(model_path: str, export_dir: Path) -> Path | None:
@@ -77,8 +96,10 @@ def store_encoder(model_path: str, export_dir: Path) -> Path | None:
         if entry.exists() and not onnx_encoder_available(entry):
             shutil.rmtree(entry)  # damaged (a file deleted by hand): replace it
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(export_dir, staging)
+        shutil.copytree(export_dir, staging, ignore=shutil.ignore_patterns(VERIFIED, RECORDS_FILE))
         (staging / SOURCE_FILE).write_text(json.dumps({"model": str(Path(model_path).resolve())}), encoding="utf-8")
+        records = {name: vars(record) for name, record in record_files(staging).items()}
+        write_json_durably(staging / RECORDS_FILE, records)
         try:
             os.replace(staging, entry)
         except OSError:  # another build installed the same export first: theirs is as good

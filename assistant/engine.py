@@ -10,21 +10,22 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
-from assistant.errors import IndexCorrupt, IndexStale
-from assistant.freshness import Freshness, check_freshness
-from assistant.generation import current_generation
-from assistant.index import NO_HOOKS, BuildHooks, BuildReport, build_index, model_fingerprint
+from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
+from assistant.freshness import Freshness, check_freshness, mismatch
+from assistant.generation import current_generation, verify
+from assistant.index import ENCODER_DIRECTORY, NO_HOOKS, BuildHooks, BuildReport, build_index, model_fingerprint
 from assistant.ingest import require_corpus
 from assistant.manifest import read_manifest
 from assistant.reporting import Notify, Progress, no_notify, no_progress
 from assistant.search import Searcher
 
 if TYPE_CHECKING:
-    from assistant.embed import Embedder
+    from assistant.embed import Embedder, SentenceTransformerEmbedder
 
 
 def build(
@@ -69,27 +70,15 @@ def _remove_orphaned_exports(index_dir: Path) -> None:
 
 
 def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = no_progress) -> Embedder:
-    """The current index's ONNX export when it was made from this model (no torch import at all:
-    an incremental refresh takes seconds), else this machine's cached export of it
-    (`encoder_cache`), else a fresh export (cached for next time), else sentence-transformers."""
+    """This machine's cached export of the model (`encoder_cache`, checked before use), else one
+    restored from the current index's own copy, else a fresh export (cached for next time), else
+    sentence-transformers for a model that cannot be exported."""
     from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
     from assistant.encoder_cache import cached_encoder, store_encoder
-    from assistant.onnx_encoder import onnx_encoder_current
     from assistant.onnx_export import export_onnx_encoder
 
     embedder = SentenceTransformerEmbedder(settings.model)
-    try:
-        generation = current_generation(settings.index_dir)
-        manifest = read_manifest(generation) if generation is not None else None
-    except (IndexCorrupt, IndexStale):
-        generation, manifest = None, None
-    if generation is not None and manifest is not None and manifest.model == model_fingerprint(embedder):
-        if onnx_encoder_current(generation / "encoder"):
-            try:
-                return OnnxEmbedder(settings.model, generation / "encoder", embedder)
-            except (OSError, ValueError):
-                pass
-    cached = cached_encoder(embedder.path)
+    cached = cached_encoder(embedder.path) or _restore_cache(settings, embedder)
     if cached is not None:
         with contextlib.suppress(OSError, ValueError):
             return OnnxEmbedder(settings.model, cached, embedder)
@@ -97,10 +86,30 @@ def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = 
     try:
         export_onnx_encoder(embedder.path, scratch)
         onnx = OnnxEmbedder(settings.model, store_encoder(embedder.path, scratch) or scratch, embedder)
-    except Exception:  # noqa: BLE001 - a model that cannot be exported still indexes, just slower
+    except Exception as exc:  # noqa: BLE001 - a model that cannot be exported still indexes, just slower
+        embedder.export_error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         return embedder
     progress("loading model", 1, 1)
     return onnx
+
+
+def _restore_cache(settings: Settings, embedder: SentenceTransformerEmbedder) -> Path | None:
+    """Put the current index's copy of the export back in the cache (a cleared ~/.cache costs a
+    copy, not a 10 s export), when that copy is undamaged and made from this model by this code."""
+    from assistant.encoder_cache import store_encoder
+    from assistant.onnx_encoder import onnx_encoder_current
+
+    try:
+        generation = current_generation(settings.index_dir)
+        manifest = read_manifest(generation) if generation is not None else None
+    except (IndexCorrupt, IndexStale):
+        return None
+    if generation is None or manifest is None or manifest.model != model_fingerprint(embedder):
+        return None
+    copy = generation / ENCODER_DIRECTORY
+    if not onnx_encoder_current(copy) or verify(generation, manifest):
+        return None
+    return store_encoder(embedder.path, copy)
 
 
 def freshness(settings: Settings) -> Freshness:
@@ -113,26 +122,75 @@ def open_searcher(
     notify: Notify = no_notify,
     progress: Progress = no_progress,
     refresh: bool = True,
+    on_report: Callable[[BuildReport], None] | None = None,
 ) -> Searcher:
-    """A Searcher over a fresh index: builds a missing one, refreshes a stale one, saying so."""
+    """A Searcher over a fresh, undamaged index: builds a missing one, refreshes a stale one and
+    repairs a damaged one, saying so; refuses an index that belongs to another notes folder.
+    `on_report`: handed each build's report (the CLI lists the notes it skipped or repaired)."""
     require_corpus(settings.corpus_dir)
     state = freshness(settings)
+    if state.other_corpus:
+        raise mismatch(settings.index_dir, settings.corpus_dir, state.other_corpus)
+
+    def rebuild(why: str, everything: bool) -> None:
+        notify(why)
+        report = build(settings, rebuild=everything, progress=progress, notify=notify)
+        if on_report is not None:
+            on_report(report)
+        notify(summary_line(report))
+
     if not state.fresh and refresh:
         if state.missing:
-            notify(f"no index yet in {settings.index_dir}: building it from {settings.corpus_dir} …")
+            rebuild(f"no index yet in {settings.index_dir}: building it from {settings.corpus_dir} …", False)
         else:
-            notify(f"index is out of date ({state.describe()}): refreshing …")
-        report = build(settings, rebuild=bool(state.reason), progress=progress, notify=notify)
-        notify(summary_line(report))
+            rebuild(f"index is out of date ({state.describe()}): refreshing …", bool(state.reason))
     try:
-        return Searcher.load(settings.index_dir, model=settings.model)
+        searcher = Searcher.load(settings.index_dir, model=settings.model)
+    except IndexDamaged as exc:
+        if not refresh:
+            raise
+        if all(name.startswith(f"{ENCODER_DIRECTORY}/") for name in exc.files):
+            notify(f"{exc.message}: restoring the model export from this machine's cache …")
+            if not repair(settings, exc.files):
+                rebuild("the cache cannot restore it: writing the index again with a fresh export …", False)
+        else:
+            rebuild(f"{exc.message}: rebuilding the index …", True)
+        searcher = Searcher.load(settings.index_dir, model=settings.model)
     except (IndexCorrupt, IndexStale) as exc:
         if not refresh:
             raise
-        notify(f"{exc.message}: rebuilding the index …")
-        report = build(settings, rebuild=True, progress=progress, notify=notify)
-        notify(summary_line(report))
-        return Searcher.load(settings.index_dir, model=settings.model)
+        rebuild(f"{exc.message}: rebuilding the index …", True)
+        searcher = Searcher.load(settings.index_dir, model=settings.model)
+    if searcher.slow_path:
+        notify(searcher.slow_path)
+    return searcher
+
+
+def repair(settings: Settings, damaged: Sequence[str]) -> bool:
+    """Undo damage to the current index's copy of the model export from this machine's cache, in
+    place, when the cache holds exactly the recorded files; False when anything else is damaged or
+    the cache cannot restore it (the caller rebuilds)."""
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.encoder_cache import cached_encoder, entry_records
+    from assistant.files import copy_isolated
+
+    generation = current_generation(settings.index_dir)
+    if generation is None or not damaged or not all(name.startswith(f"{ENCODER_DIRECTORY}/") for name in damaged):
+        return False
+    manifest = read_manifest(generation)
+    entry = cached_encoder(SentenceTransformerEmbedder(settings.model).path)
+    records = entry_records(entry) if entry is not None else None
+    if entry is None or records is None:
+        return False
+    for name in damaged:
+        inside = name.removeprefix(f"{ENCODER_DIRECTORY}/")
+        if inside not in records or records[inside].sha256 != manifest.stored[name].sha256:
+            return False
+        target = generation / name
+        temporary = target.with_name(f".{target.name}.repair-{os.getpid()}")
+        copy_isolated(entry / inside, temporary)
+        os.replace(temporary, target)
+    return not verify(generation, manifest)
 
 
 def summary_line(report: BuildReport) -> str:

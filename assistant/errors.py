@@ -45,3 +45,15 @@ class IndexLocked(AssistantError):
 
 class EvalSetError(AssistantError):
     """The eval question file is malformed or disagrees with the corpus."""
+
+
+class IndexMismatch(AssistantError):
+    """The index belongs to another notes folder: refused, never silently rebuilt over."""
+
+
+class IndexDamaged(IndexCorrupt):
+    """Files of the index no longer hold what its manifest recorded (the engine repairs them)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, files: tuple[str, ...] = ()) -> None:
+        super().__init__(message, hint)
+        self.files = files

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import EvalSetError
+from assistant.machine import describe, summary
+from assistant.manifest import Manifest
 from assistant.metrics import HEADLINE, METRICS, Span, first_hit_rank, mean_metrics, question_metrics, relevance
 from assistant.search import Searcher
 
@@ -195,13 +197,14 @@ def format_misses(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def report_markdown(results: Sequence[RunResult], settings: dict[str, Any], manifest: dict[str, Any]) -> str:
+def report_markdown(results: Sequence[RunResult], settings: dict[str, Any], manifest: Manifest) -> str:
+    built_on = summary(manifest.machine) if manifest.machine else "?"
     parts = [
         "# Retrieval eval report",
         "",
         f"Set: `{settings.get('set')}`, {len(results[0].per_question)} questions; "
-        f"model `{manifest.get('model', {}).get('name')}`; "
-        f"{manifest.get('chunk_count')} chunks (chunker v{manifest.get('chunker_version')}).",
+        f"model `{manifest.model.name}`; {manifest.chunk_count} chunks (chunker v{manifest.chunker_version}).",
+        f"Notes embedded with {manifest.embedding.get('path', '?')} on {built_on}; evaluated on {summary()}.",
         "",
         format_table(results),
         "",
@@ -227,16 +230,18 @@ def result_record(result: RunResult) -> dict[str, Any]:
 def write_reports(
     results: Sequence[RunResult],
     run_settings: dict[str, Any],
-    manifest: dict[str, Any],
+    manifest: Manifest,
     report_dir: Path,
     baseline_path: Path | None = None,
 ) -> list[Path]:
-    """report.md and report.json (metrics, per-question ranks, settings, index manifest); the same
-    record becomes the baseline when baseline_path is given."""
+    """report.md and report.json (metrics, per-question ranks, settings, the index manifest and the
+    machine it ran on); the same record becomes the baseline when baseline_path is given."""
+    described = manifest.to_json()
     record = {
         "settings": run_settings,
-        "manifest": {key: value for key, value in manifest.items() if key != "files"},
-        "files": {name: info.get("hash") for name, info in manifest.get("files", {}).items()},
+        "machine": describe(),
+        "manifest": {key: value for key, value in described.items() if key not in ("files", "stored")},
+        "files": {name: note.hash for name, note in manifest.files.items()},
         "runs": {result.mode: result_record(result) for result in results},
     }
     text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"

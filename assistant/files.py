@@ -16,10 +16,24 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 _CHUNK = 1 << 20
+VERIFIED = "verified.json"
+"""Size and modification time of each file when its hash last matched its record (a copied folder
+moves every mtime: one full check, then checking is cheap again). Losing it costs one full check,
+never a wrong answer."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file as written: damage shows as a different size or hash."""
+
+    size: int
+    sha256: str
+    mtime_ns: int
 
 
 def digest_bytes(data: bytes) -> str:
@@ -94,3 +108,60 @@ def _clone(source: Path, target: Path) -> bool:
         with contextlib.suppress(OSError):
             target.unlink()
         return False
+
+
+def record_files(root: Path, known: dict[str, str] | None = None) -> dict[str, StoredFile]:
+    """Size, sha256 and modification time of every file under root, by relative path. `known`:
+    hashes already computed (a copy of files whose source was just checked)."""
+    records: dict[str, StoredFile] = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.name == VERIFIED:
+            continue
+        relative = path.relative_to(root).as_posix()
+        info = path.stat()
+        digest = (known or {}).get(relative) or digest_file(path)
+        records[relative] = StoredFile(info.st_size, digest, info.st_mtime_ns)
+    return records
+
+
+def damaged_files(root: Path, records: dict[str, StoredFile], *, full: bool = False) -> list[str]:
+    """The recorded files under root that are missing or no longer hold what was recorded.
+
+    Cheap by default: a stat per file, hashing only where the size or modification time moved
+    since it was recorded (or last confirmed, in `verified.json`); `full` hashes every file."""
+    seen = _verified(root)
+    damaged: list[str] = []
+    confirmed: dict[str, list[int]] = {}
+    for relative, record in records.items():
+        path = root / relative
+        try:
+            info = path.stat()
+        except OSError:
+            damaged.append(relative)
+            continue
+        if info.st_size != record.size:
+            damaged.append(relative)
+            continue
+        stat = [info.st_size, info.st_mtime_ns]
+        if not full and (info.st_mtime_ns == record.mtime_ns or seen.get(relative) == stat):
+            continue
+        try:
+            same = digest_file(path) == record.sha256
+        except OSError:
+            same = False
+        if not same:
+            damaged.append(relative)
+        elif info.st_mtime_ns != record.mtime_ns and seen.get(relative) != stat:
+            confirmed[relative] = stat
+    if confirmed:
+        with contextlib.suppress(OSError):  # a read-only folder is checked again next time: no harm
+            write_json_durably(root / VERIFIED, {**seen, **confirmed}, indent=None)
+    return damaged
+
+
+def _verified(root: Path) -> dict[str, list[int]]:
+    try:
+        data = json.loads((root / VERIFIED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.chunk import CHUNKER_VERSION
-from assistant.errors import IndexCorrupt, IndexStale, IndexTooNew
+from assistant.errors import IndexCorrupt, IndexMismatch, IndexStale, IndexTooNew
 from assistant.files import digest_bytes
 from assistant.generation import current_generation
 from assistant.ingest import discover, read_bytes
@@ -48,6 +48,19 @@ class Freshness:
         return "notes " + "; ".join(parts) if parts else "up to date"
 
 
+def belongs_elsewhere(manifest: Manifest, corpus_dir: Path) -> bool:
+    """Whether the index was built from another notes folder that still exists (one that is gone was
+    renamed or moved with the project: its index is adopted by the folder now asking)."""
+    return manifest.corpus != str(corpus_dir.resolve()) and Path(manifest.corpus).is_dir()
+
+
+def mismatch(index_dir: Path, corpus_dir: Path, other: str) -> IndexMismatch:
+    return IndexMismatch(
+        f"{index_dir} is the index of {other}, not of {corpus_dir.resolve()}",
+        "leave out --index (each notes folder gets its own), or run `notes index --rebuild` to replace it",
+    )
+
+
 def check_freshness(index_dir: Path, corpus_dir: Path, model: str) -> Freshness:
     """Compare the corpus with the manifest using size and mtime first, hashing only what moved."""
     try:
@@ -62,7 +75,7 @@ def check_freshness(index_dir: Path, corpus_dir: Path, model: str) -> Freshness:
         raise
     except (IndexCorrupt, IndexStale) as exc:
         return Freshness(reason=exc.message)
-    if manifest.corpus != str(corpus_dir.resolve()) and Path(manifest.corpus).is_dir():
+    if belongs_elsewhere(manifest, corpus_dir):
         return Freshness(other_corpus=manifest.corpus)
     if manifest.model.name != model:
         return Freshness(reason=f"index built with model {manifest.model.name!r}, not {model!r}")

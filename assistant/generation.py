@@ -10,7 +10,7 @@ a crash, Ctrl-C or kill -9 mid-build leaves the previous index in use. Nothing i
 written after it is published; `verify` says which of its files no longer match the manifest.
 Checking a file's bytes costs about 0.4 s for the shipped notes' index (most of it the model export),
 too much for every one-shot question, so opening compares each file's size and modification time
-with the manifest (or with the last full check, kept in `verified.json`) and hashes only what moved;
+with the manifest (or with the last check, kept in `verified.json`) and hashes only what moved;
 `notes status` hashes everything.
 """
 
@@ -26,14 +26,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from assistant.errors import IndexCorrupt, IndexLocked, IndexMissing
-from assistant.files import digest_file, fsync_dir, fsync_tree, write_json_durably
-from assistant.manifest import MANIFEST_FILE, REBUILD, Manifest, StoredFile
+from assistant.files import damaged_files, fsync_dir, fsync_tree, write_json_durably
+from assistant.manifest import MANIFEST_FILE, REBUILD, Manifest
 
 POINTER = "CURRENT"
-VERIFIED = "verified.json"
-"""Size and modification time of each file when its hash last matched (a copied index moves every
-mtime: one full check, then opening is cheap again). Not part of the manifest: losing it costs one
-full check, never a wrong answer."""
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -98,20 +94,6 @@ def new_staging(index_dir: Path) -> tuple[Path, Path]:
     return staging, generation
 
 
-def stored_files(staging: Path, known: dict[str, str] | None = None) -> dict[str, StoredFile]:
-    """Size, sha256 and modification time of every file written into a staging folder. `known`:
-    hashes already computed (a copied model export whose source was checked), by relative path."""
-    records: dict[str, StoredFile] = {}
-    for path in sorted(staging.rglob("*")):
-        if not path.is_file():
-            continue
-        relative = path.relative_to(staging).as_posix()
-        info = path.stat()
-        digest = (known or {}).get(relative) or digest_file(path)
-        records[relative] = StoredFile(info.st_size, digest, info.st_mtime_ns)
-    return records
-
-
 def publish(index_dir: Path, staging: Path, generation: Path, manifest: Manifest) -> None:
     """Write the manifest, make everything durable, then swap CURRENT to the new generation."""
     write_json_durably(staging / MANIFEST_FILE, manifest.to_json())
@@ -126,43 +108,6 @@ def publish(index_dir: Path, staging: Path, generation: Path, manifest: Manifest
 
 
 def verify(generation: Path, manifest: Manifest, *, full: bool = False) -> list[str]:
-    """The generation's files that are missing or no longer hold what the manifest recorded.
-
-    Cheap by default (a stat per file; a hash only where size or mtime moved); `full` hashes every
-    file. A file whose hash still matches is remembered in `verified.json` with its current stat."""
-    seen = _verified(generation)
-    damaged: list[str] = []
-    confirmed: dict[str, list[int]] = {}
-    for relative, record in manifest.stored.items():
-        path = generation / relative
-        try:
-            info = path.stat()
-        except OSError:
-            damaged.append(relative)
-            continue
-        if info.st_size != record.size:
-            damaged.append(relative)
-            continue
-        stat = [info.st_size, info.st_mtime_ns]
-        if not full and (info.st_mtime_ns == record.mtime_ns or seen.get(relative) == stat):
-            continue
-        try:
-            same = digest_file(path) == record.sha256
-        except OSError:
-            same = False
-        if not same:
-            damaged.append(relative)
-        elif info.st_mtime_ns != record.mtime_ns and seen.get(relative) != stat:
-            confirmed[relative] = stat
-    if confirmed and not damaged:
-        with contextlib.suppress(OSError):  # a read-only index is checked again next time: no harm
-            write_json_durably(generation / VERIFIED, {**seen, **confirmed}, indent=None)
-    return damaged
-
-
-def _verified(generation: Path) -> dict[str, list[int]]:
-    try:
-        data = json.loads((generation / VERIFIED).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    """The generation's files that are missing or no longer hold what the manifest recorded (see
+    `files.damaged_files`: a stat per file, a hash only where one moved; `full` hashes all)."""
+    return damaged_files(generation, manifest.stored, full=full)

@@ -24,10 +24,12 @@ from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text
 from assistant.chunk_store import ChunkStore, write_chunk_store
 from assistant.embed import Embedder, TokenEmbedder
 from assistant.errors import IndexCorrupt, IndexStale, IndexTooNew
-from assistant.files import digest_bytes
-from assistant.generation import build_lock, current_generation, new_staging, publish, stored_files
+from assistant.files import digest_bytes, record_files
+from assistant.freshness import belongs_elsewhere, mismatch
+from assistant.generation import build_lock, current_generation, new_staging, publish, verify
 from assistant.ingest import Document, FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
+from assistant.machine import describe
 from assistant.manifest import Manifest, ModelFingerprint, NoteRecord, SkippedNote, read_manifest
 from assistant.reporting import Progress, no_progress
 from assistant.spelling import WORDS_FILE, count_words, write_words
@@ -111,11 +113,11 @@ def build_index(
     with build_lock(index_dir, on_wait):
         started = time.perf_counter()
         report = BuildReport()
-        previous = _Previous.load(index_dir, embedder, rebuild)
+        previous = _Previous.load(index_dir, corpus_dir, embedder, rebuild)
         report.rebuilt_all = previous.manifest is None
         notes = _read_notes(corpus_dir, previous, embedder, hooks, progress, report)
         if previous.manifest is not None and not report.changed_files and not report.removed_files:
-            if set(notes.files) == set(previous.manifest.files):
+            if set(notes.files) == set(previous.manifest.files) and not previous.encoder_damaged:
                 report.up_to_date = True
                 report.seconds = time.perf_counter() - started
                 return report
@@ -137,9 +139,11 @@ class _Previous:
     tokens: dict[str, Quantized] = field(default_factory=dict)
     projection: np.ndarray | None = None
     same_model: bool = False
+    encoder_damaged: bool = False
+    """Its copy of the model export no longer matches its manifest: a new generation gets a fresh one."""
 
     @classmethod
-    def load(cls, index_dir: Path, embedder: Embedder, rebuild: bool) -> _Previous:
+    def load(cls, index_dir: Path, corpus_dir: Path, embedder: Embedder, rebuild: bool) -> _Previous:
         try:
             generation = current_generation(index_dir)
             if generation is None:
@@ -151,6 +155,10 @@ class _Previous:
             return cls(why_full=exc.message)
         except (IndexCorrupt, IndexStale) as exc:
             return cls(why_full=exc.message)
+        if belongs_elsewhere(manifest, corpus_dir):
+            if not rebuild:
+                raise mismatch(index_dir, corpus_dir, manifest.corpus)
+            return cls(why_full=f"replacing the index of {manifest.corpus}")
         same_model = manifest.model == model_fingerprint(embedder)
         if not same_model:
             return cls(generation, why_full="model changed")
@@ -158,7 +166,11 @@ class _Previous:
             return cls(generation, why_full="chunker changed", same_model=True)
         if rebuild:
             return cls(generation, why_full="--rebuild", same_model=True)
-        previous = cls(generation, manifest, same_model=True)
+        damaged = verify(generation, manifest)
+        data = [name for name in damaged if not name.startswith(f"{ENCODER_DIRECTORY}/")]
+        if data:
+            return cls(generation, why_full=f"damaged files ({', '.join(data[:3])})", same_model=True)
+        previous = cls(generation, manifest, same_model=True, encoder_damaged=bool(damaged))
         try:
             previous._read_vectors(generation, manifest, embedder.dimension)
         except IndexCorrupt as exc:
@@ -357,11 +369,13 @@ def _write(
             chunk_store=store,
             files=notes.files,
             skipped=notes.skipped,
-            stored=stored_files(staging),
+            stored=record_files(staging, _known_hashes(embedder)),
             index_type=index_type,
             line_vectors=len(embedded.line_texts),
             token_vectors=sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
             bm25=BM25_PARAMS,
+            embedding=_embedding_record(embedder),
+            machine=describe(),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             build_seconds=round(time.perf_counter() - started, 3),
             full_rebuild_reason=previous.why_full if previous.manifest is None else "",
@@ -382,11 +396,40 @@ def _place_encoder(target: Path, previous: _Previous, embedder: Embedder) -> Non
     back to sentence-transformers."""
     import shutil
 
-    from assistant.files import copy_isolated
+    from assistant.files import VERIFIED, copy_isolated
     from assistant.onnx_encoder import onnx_encoder_available
 
     source = embedder.export_dir
-    if source is None and previous.same_model and previous.generation is not None:
+    if source is None and previous.same_model and previous.generation is not None and not previous.encoder_damaged:
         source = previous.generation / ENCODER_DIRECTORY
     if source is not None and onnx_encoder_available(source):
-        shutil.copytree(source, target, copy_function=lambda src, dst: copy_isolated(Path(src), Path(dst)))
+        shutil.copytree(
+            source,
+            target,
+            copy_function=lambda src, dst: copy_isolated(Path(src), Path(dst)),
+            ignore=shutil.ignore_patterns(VERIFIED),
+        )
+
+
+def _known_hashes(embedder: Embedder) -> dict[str, str]:
+    """The hashes of the model export the build copies, from the cache entry's records (checked
+    when the entry was picked): the 90 MB export is not hashed again at every build."""
+    from assistant.encoder_cache import entry_records
+
+    if embedder.export_dir is None:
+        return {}
+    records = entry_records(embedder.export_dir) or {}
+    return {f"{ENCODER_DIRECTORY}/{name}": record.sha256 for name, record in records.items()}
+
+
+def _embedding_record(embedder: Embedder) -> dict[str, Any]:
+    """How the notes were embedded, for the manifest (and every report made from the index)."""
+    from importlib import metadata
+
+    record: dict[str, Any] = {"path": "onnx-float32" if embedder.kind == "onnx" else embedder.kind}
+    if embedder.kind == "onnx":
+        record["onnxruntime"] = metadata.version("onnxruntime")
+        record["projection"] = "model vocabulary"
+    if embedder.export_error:
+        record["export_error"] = embedder.export_error
+    return record

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assistant.errors import IndexCorrupt, IndexStale, IndexTooNew
+from assistant.files import StoredFile
 
 FORMAT_VERSION = 6
 """6: the model's float export embeds notes; token projection from the model; every stored file's
@@ -50,15 +51,6 @@ class NoteRecord:
 class SkippedNote:
     reason: str
     size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file of the generation, as written: damage shows as a different size or hash."""
-
-    size: int
-    sha256: str
     mtime_ns: int
 
 

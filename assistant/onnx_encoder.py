@@ -3,7 +3,7 @@
 Why: a one-shot `notes ask` only has to embed one short question, but a plain
 `import sentence_transformers` drags in torch and transformers and takes 5-9 s on a small
 machine. So at index-build time, where torch is loaded anyway, onnx_export.py writes the model's
-transformer to ONNX once per machine (encoder_cache.py); at query time `OnnxQueryEncoder` runs it
+transformer to ONNX once per machine (encoder_cache.py); at query time `OnnxEncoder` runs it
 with onnxruntime, the Rust `tokenizers` package and numpy only.
 
 Pooling (cls / max / mean / mean_sqrt_len_tokens / weightedmean / lasttoken, read from the model's
@@ -13,7 +13,7 @@ normalize_embeddings=True)`, because the index scores by inner product.
 
 An export folder holds:
 - `encoder.onnx`: the transformer;
-- `documents.onnx` (when it stays faithful): an int8 copy for embedding notes at index time;
+- `projection.npy`: the model's token projection for the rerank (token_vectors.model_projection);
 - `tokenizer.json`: the model's fast tokenizer as loaded by sentence-transformers (so any
   lower-casing it adds is baked in), set to truncate at `max_seq_length` and pad per batch;
 - `encoder.json`: pooling, dimension, max_seq_length, graph input names, source model.
@@ -24,7 +24,6 @@ onnxruntime: every heavy import sits inside the function that needs it).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,14 +37,17 @@ if TYPE_CHECKING:
     import tokenizers
 
 ONNX_FILE = "encoder.onnx"
-DOCUMENT_ONNX_FILE = "documents.onnx"
+PROJECTION_FILE = "projection.npy"
+LEGACY_DOCUMENT_FILE = "documents.onnx"
+"""An int8 copy that embedded notes until export revision 3: it computed different numbers on CPUs
+with and without AVX-512 VNNI, so the same notes ranked differently by machine (issue 18)."""
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "encoder.json"
 FORMAT_NAME = "notes-assistant-onnx-encoder"
 FORMAT_VERSION = 1
-EXPORT_REVISION = 2
-"""What an export holds beyond the format (2: the int8 document model, or a note of why not).
-Readers accept any revision; builds re-export an older one once to get what it lacks."""
+EXPORT_REVISION = 3
+"""What an export holds beyond the format (3: the float model embeds notes too, and the model's token
+projection is saved with it). Readers accept any revision; builds re-export an older one once."""
 
 # The graph inputs we know how to feed, in the order the export uses.
 KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -109,7 +111,8 @@ def onnx_encoder_available(directory: Path) -> bool:
 
 
 def onnx_encoder_current(directory: Path) -> bool:
-    """Available and made by this code's export (an older one lacks the int8 document model)."""
+    """Available and made by this code's export (an older one lacks the model's token projection,
+    and embedded notes with an int8 copy whose numbers depend on the CPU)."""
     if not onnx_encoder_available(directory):
         return False
     try:
@@ -153,42 +156,31 @@ def _pool(token_embeddings: numpy.ndarray, attention_mask: numpy.ndarray, modes:
     return pooled.astype(np.float32, copy=False)
 
 
-class OnnxQueryEncoder:
-    """Embeds queries with an exported ONNX encoder: onnxruntime + tokenizers + numpy, no torch.
+class OnnxEncoder:
+    """Embeds notes and questions with an exported ONNX encoder: onnxruntime + tokenizers + numpy, no torch.
 
     `encode` returns float32 rows, L2-normalised, that match
-    `SentenceTransformer(model).encode(texts, normalize_embeddings=True)` to within float noise.
+    `SentenceTransformer(model).encode(texts, normalize_embeddings=True)` to cosine >= 0.9999 (the
+    float model: the same numbers, to float rounding, on any CPU; tests/test_onnx_encoder.py).
     `threads` sets onnxruntime's intra-op threads (default: the CPU count, at most 2, which is
-    what a single short query can use). `documents=True` runs the export's int8 document model when
-    it has one (index time: about 1.8x faster, cosine >= 0.98 to the float model), else the float one.
+    what a single short query can use).
     """
 
     kind = "onnx"
     """Questions are embedded by the ONNX export: the fast path."""
 
-    def __init__(self, directory: Path, threads: int | None = None, *, documents: bool = False) -> None:
+    def __init__(self, directory: Path, threads: int | None = None) -> None:
         directory = Path(directory)
-        meta_path = directory / META_FILE
-        meta = _load_meta(meta_path)
         self.directory = directory
-        onnx_path = directory / ONNX_FILE
-        documents_bytes = meta.get("document_onnx_bytes")
-        if documents and isinstance(documents_bytes, int) and not isinstance(documents_bytes, bool):
-            candidate = directory / DOCUMENT_ONNX_FILE
-            with contextlib.suppress(OSError):
-                if candidate.stat().st_size == documents_bytes:
-                    onnx_path, meta = candidate, {**meta, "onnx_bytes": documents_bytes}
-        self.quantized = onnx_path.name == DOCUMENT_ONNX_FILE
-        self._setup(meta, onnx_path, directory / TOKENIZER_FILE, threads)
+        self._setup(_load_meta(directory / META_FILE), directory / ONNX_FILE, directory / TOKENIZER_FILE, threads)
 
     @classmethod
     def _from_files(
         cls, meta: dict[str, Any], onnx_path: Path, tokenizer_path: Path, threads: int | None
-    ) -> OnnxQueryEncoder:
+    ) -> OnnxEncoder:
         """An encoder over files not (yet) under their final names: the export's self-check."""
         encoder = cls.__new__(cls)
         encoder.directory = onnx_path.parent
-        encoder.quantized = False
         encoder._setup(meta, onnx_path, tokenizer_path, threads)
         return encoder
 
@@ -259,6 +251,22 @@ class OnnxQueryEncoder:
             return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own InvalidProtobuf / Fail / RuntimeException types
             raise ValueError(f"ONNX encoder model is corrupt: {path}: {exc}") from exc
+
+    def vocabulary(self) -> dict[str, int]:
+        return dict(self._tokenizer.get_vocab())
+
+    def token_count(self, text: str) -> int:
+        """Word pieces the model reads for `text` (special tokens included, after truncation)."""
+        return len(self._tokenizer.encode(self._prompt + text).ids)
+
+    def projection(self) -> numpy.ndarray:
+        """The model's token projection saved with the export (ValueError/OSError when absent or damaged)."""
+        import numpy as np
+
+        projection = np.load(self.directory / PROJECTION_FILE, allow_pickle=False)
+        if projection.ndim != 2 or projection.shape[0] != self._dimension or not np.all(np.isfinite(projection)):
+            raise ValueError(f"the model's token projection has shape {projection.shape}: {self.directory}")
+        return np.asarray(projection, dtype=np.float32)
 
     def knows_word(self, word: str) -> bool:
         """Whether `word` is one whole token of the model's vocabulary (the speller leaves it alone)."""

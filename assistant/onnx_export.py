@@ -6,9 +6,10 @@ embeddings out, dynamic batch and sequence axes), saves the fast tokenizer exact
 sentence-transformers configures it, checks the result against the model itself on probe texts and
 writes `encoder.json` last. The runtime that reads these files is onnx_encoder.py.
 
-Each file is written under a temporary name and moved into place with `os.replace`; `encoder.json`
-is removed first and written last, so a crash leaves either a complete export or none that
-`onnx_encoder_available` accepts.
+It also fits the model's token projection (token_vectors.model_projection), which depends on the
+model alone, never on anyone's notes. Each file is written under a temporary name and moved into
+place with `os.replace`; `encoder.json` is removed first and written last, so a crash leaves either a
+complete export or none that `onnx_encoder_available` accepts.
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from typing import TYPE_CHECKING, Any
 from assistant.files import fsync_file, write_json_durably
 from assistant.model_layout import ModelLayout, read_model_layout
 from assistant.onnx_encoder import (
-    DOCUMENT_ONNX_FILE,
     EXPORT_REVISION,
     FORMAT_NAME,
     FORMAT_VERSION,
     KNOWN_INPUTS,
+    LEGACY_DOCUMENT_FILE,
     META_FILE,
     ONNX_FILE,
+    PROJECTION_FILE,
     TOKENIZER_FILE,
-    OnnxQueryEncoder,
+    OnnxEncoder,
 )
 
 if TYPE_CHECKING:
@@ -47,10 +49,6 @@ _PROBE_TEXTS = (
     "Can a WAF sit in front of a network load balancer, or only an ALB? " * 40,
 )
 _MIN_PROBE_COSINE = 0.999
-DOCUMENT_QUANTIZATION = "dynamic-int8-per-channel"
-_MIN_DOCUMENT_COSINE = 0.98
-"""The int8 document model is kept only if every probe vector stays this close to the float one
-(measured on the shipped notes: mean 0.994, min 0.988 over 719 passages)."""
 
 
 def _temp_path(out_dir: Path, name: str) -> Path:
@@ -59,7 +57,7 @@ def _temp_path(out_dir: Path, name: str) -> Path:
 
 def _remove_stale_temp_files(out_dir: Path) -> None:
     """Delete temp files left by exports that crashed (their process is gone); keep live ones."""
-    for name in (ONNX_FILE, DOCUMENT_ONNX_FILE, TOKENIZER_FILE, META_FILE):
+    for name in (ONNX_FILE, PROJECTION_FILE, TOKENIZER_FILE, META_FILE):
         for leftover in out_dir.glob(f".{name}.tmp-*"):
             pid_text = leftover.name.rsplit("-", 1)[-1]
             if not pid_text.isdigit() or int(pid_text) == os.getpid():
@@ -120,30 +118,29 @@ def export_onnx_encoder(model_path: str | Path, out_dir: Path) -> Path:
     _remove_stale_temp_files(out_dir)
 
     onnx_tmp = _temp_path(out_dir, ONNX_FILE)
-    documents_tmp = _temp_path(out_dir, DOCUMENT_ONNX_FILE)
+    projection_tmp = _temp_path(out_dir, PROJECTION_FILE)
     tokenizer_tmp = _temp_path(out_dir, TOKENIZER_FILE)
     meta_tmp = _temp_path(out_dir, META_FILE)
-    with contextlib.suppress(FileNotFoundError):
-        (out_dir / DOCUMENT_ONNX_FILE).unlink()
+    for outdated in (LEGACY_DOCUMENT_FILE, PROJECTION_FILE):
+        with contextlib.suppress(FileNotFoundError):
+            (out_dir / outdated).unlink()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             meta, reference = _export_to(model_dir, layout, onnx_tmp, tokenizer_tmp)
         meta["onnx_bytes"] = onnx_tmp.stat().st_size
         meta["tokenizer_bytes"] = tokenizer_tmp.stat().st_size
-        _verify_export(model_dir, meta, onnx_tmp, tokenizer_tmp, reference)
-        meta.update(_quantize_for_documents(meta, onnx_tmp, documents_tmp, tokenizer_tmp))
-        fsync_file(onnx_tmp)
-        fsync_file(tokenizer_tmp)
+        encoder = _verify_export(model_dir, meta, onnx_tmp, tokenizer_tmp, reference)
+        meta["projection"] = _write_projection(encoder, projection_tmp)
+        for path in (onnx_tmp, tokenizer_tmp, projection_tmp):
+            fsync_file(path)
         write_json_durably(meta_tmp, meta, indent=2)
         os.replace(onnx_tmp, out_dir / ONNX_FILE)
-        if "document_onnx_bytes" in meta:
-            fsync_file(documents_tmp)
-            os.replace(documents_tmp, out_dir / DOCUMENT_ONNX_FILE)
+        os.replace(projection_tmp, out_dir / PROJECTION_FILE)
         os.replace(tokenizer_tmp, out_dir / TOKENIZER_FILE)
         os.replace(meta_tmp, meta_final)
     finally:
-        for leftover in (onnx_tmp, documents_tmp, tokenizer_tmp, meta_tmp):
+        for leftover in (onnx_tmp, projection_tmp, tokenizer_tmp, meta_tmp):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return out_dir
@@ -249,7 +246,7 @@ def _export_to(
     if st_dimension is not None and int(st_dimension) != dimension:
         raise ValueError(f"{model_dir}: sentence embedding dimension {st_dimension} != {dimension} from pooling")
 
-    # sentence-transformers applies the default prompt itself, as OnnxQueryEncoder.encode does.
+    # sentence-transformers applies the default prompt itself, as OnnxEncoder.encode does.
     reference = model.encode(
         list(_PROBE_TEXTS), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
@@ -287,11 +284,12 @@ def _export_to(
 
 def _verify_export(
     model_dir: Path, meta: dict[str, Any], onnx_path: Path, tokenizer_path: Path, reference: numpy.ndarray
-) -> None:
-    """Encode the probe texts with the new files and compare with the original model's vectors."""
+) -> OnnxEncoder:
+    """Encode the probe texts with the new files and compare with the original model's vectors;
+    returns the checked encoder."""
     import numpy as np
 
-    encoder = OnnxQueryEncoder._from_files(meta, onnx_path, tokenizer_path, threads=None)
+    encoder = OnnxEncoder._from_files(meta, onnx_path, tokenizer_path, threads=None)
     got = encoder.encode(list(_PROBE_TEXTS))
     reference = np.asarray(reference, dtype=np.float32)
     reference = reference / np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
@@ -301,60 +299,18 @@ def _verify_export(
             f"{model_dir}: the ONNX export does not reproduce the model's embeddings "
             f"(cosines {np.round(cosines, 4).tolist()}); not installing it"
         )
+    return encoder
 
 
-def _quantize_for_documents(
-    meta: dict[str, Any], onnx_path: Path, documents_path: Path, tokenizer_path: Path
-) -> dict[str, Any]:
-    """Write an int8 copy of the encoder for embedding notes at index time, if it stays faithful.
+def _write_projection(encoder: OnnxEncoder, path: Path) -> dict[str, Any]:
+    """The model's token projection (token_vectors.model_projection), saved as plain .npy; returns
+    what encoder.json records of it."""
+    import numpy as np
 
-    Why: indexing embeds every passage and every line of the notes, and that is most of a full
-    build; dynamic int8 quantization (weights per channel) makes it about 1.8x faster on a 2-core
-    CPU. Queries keep the float model, so a question is embedded exactly as sentence-transformers
-    would. Measured on the eval set, int8 passages and lines retrieve as well as float ones
-    (README, "What each change added"). The copy is checked on this machine (int8 kernels differ by
-    CPU) against the float encoder; any failure or a cosine below `_MIN_DOCUMENT_COSINE` leaves
-    documents on the float model. Returns the metadata keys to add (saying why, when skipped).
-    """
-    try:
-        import numpy as np
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    from assistant.token_vectors import model_projection, vocabulary_words
 
-        with _quiet_quantizer():
-            quantize_dynamic(str(onnx_path), str(documents_path), per_channel=True, weight_type=QuantType.QInt8)
-        size = documents_path.stat().st_size
-        float_encoder = OnnxQueryEncoder._from_files(meta, onnx_path, tokenizer_path, threads=None)
-        int8_encoder = OnnxQueryEncoder._from_files(
-            {**meta, "onnx_bytes": size}, documents_path, tokenizer_path, threads=None
-        )
-        probes = [text for text in _PROBE_TEXTS if text]
-        cosines = (float_encoder.encode(probes) * int8_encoder.encode(probes)).sum(axis=1)
-        if float(np.min(cosines)) < _MIN_DOCUMENT_COSINE:
-            raise ValueError(f"int8 copy drifts (cosines {np.round(cosines, 4).tolist()})")
-    except Exception as exc:  # noqa: BLE001 - an optional speed-up: documents fall back to the float model
-        with contextlib.suppress(FileNotFoundError):
-            documents_path.unlink()
-        return {"document_quantization": "none", "document_quantization_skipped": str(exc).splitlines()[0][:200]}
-    return {
-        "document_onnx_bytes": size,
-        "document_quantization": DOCUMENT_QUANTIZATION,
-        "document_probe_min_cosine": round(float(np.min(cosines)), 5),
-    }
-
-
-@contextlib.contextmanager
-def _quiet_quantizer() -> Iterator[None]:
-    """onnxruntime's quantizer logs a 'consider pre-processing' warning with `logging.warning`, which
-    would also install a stderr handler on the root logger for good: give it a silent one instead."""
-    import logging
-
-    root = logging.getLogger()
-    level = root.level
-    silent = logging.NullHandler()
-    root.addHandler(silent)
-    root.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        root.setLevel(level)
-        root.removeHandler(silent)
+    words = vocabulary_words(encoder.vocabulary())
+    projection = model_projection(encoder.encode_with_tokens, words, encoder.dimension)
+    with path.open("wb") as handle:
+        np.save(handle, projection, allow_pickle=False)
+    return {"words": len(words), "dimensions": int(projection.shape[1])}

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.chunk_store import ChunkStore
-from assistant.errors import IndexCorrupt
-from assistant.generation import current_generation, require_index
+from assistant.errors import IndexCorrupt, IndexDamaged
+from assistant.generation import current_generation, require_index, verify
 from assistant.lexical import LexicalIndex
 from assistant.manifest import REBUILD, Manifest, read_manifest
 from assistant.spelling import WORDS_FILE, Speller
@@ -46,6 +46,8 @@ class OpenedIndex:
     tokens: TokenVectors | None
     speller: Speller | None
     encoder: QueryEncoder
+    slow_path: str = ""
+    """Why questions take sentence-transformers' slow path ("" when they take the ONNX export)."""
 
 
 def open_index(index_dir: Path, encoder: QueryEncoder | None = None, *, model: str | None = None) -> OpenedIndex:
@@ -67,6 +69,12 @@ def _open(generation: Path, encoder: QueryEncoder | None, model: str | None) -> 
     # One question at a time: a single thread beats two for flat search (6.9 vs 9.7 ms at 100K).
     faiss.omp_set_num_threads(1)
     manifest = read_manifest(generation)
+    damaged = verify(generation, manifest)
+    if damaged:
+        listed = ", ".join(damaged[:3]) + (", …" if len(damaged) > 3 else "")
+        raise IndexDamaged(
+            f"the index in {generation} is damaged ({listed} changed since it was built)", REBUILD, files=tuple(damaged)
+        )
     chunks = ChunkStore.open(generation, manifest.chunk_count, manifest.chunk_store)
     dense_index = read_faiss(generation / DENSE_FILE, "dense index")
     try:
@@ -90,9 +98,19 @@ def _open(generation: Path, encoder: QueryEncoder | None, model: str | None) -> 
     if encoder is None:
         encoder = default_encoder(generation, model or manifest.model.name)
     speller = _load_speller(generation, encoder)
+    slow = slow_path(manifest) if encoder.kind == "sentence-transformers" else ""
     return OpenedIndex(
-        generation, manifest, chunks, dense_index, lexical, lines, line_vectors, tokens, speller, encoder
+        generation, manifest, chunks, dense_index, lexical, lines, line_vectors, tokens, speller, encoder, slow
     )
+
+
+def slow_path(manifest: Manifest) -> str:
+    """Why questions are embedded with sentence-transformers (a torch import: seconds, not a fraction)."""
+    start = "questions take the slow path (sentence-transformers, about 8 s to start instead of 1 s): "
+    error = manifest.embedding.get("export_error")
+    if manifest.embedding.get("path") == "sentence-transformers" and error:
+        return start + f"model {manifest.model.name} cannot be exported to ONNX ({error})"
+    return start + "this index's copy of the model export is missing or unreadable (run `notes index --rebuild`)"
 
 
 def _load_lines(
@@ -133,12 +151,12 @@ def _load_speller(generation: Path, encoder: QueryEncoder) -> Speller | None:
 
 
 def default_encoder(generation: Path, model: str) -> QueryEncoder:
-    from assistant.onnx_encoder import OnnxQueryEncoder, onnx_encoder_available
+    from assistant.onnx_encoder import OnnxEncoder, onnx_encoder_available
 
     if onnx_encoder_available(generation / ENCODER_DIRECTORY):
         try:
             # One short question: a single thread is about twice as fast as two (no hand-off cost).
-            return OnnxQueryEncoder(generation / ENCODER_DIRECTORY, threads=1)
+            return OnnxEncoder(generation / ENCODER_DIRECTORY, threads=1)
         except (OSError, ValueError):
             pass
     from assistant.embed import SentenceTransformerEmbedder

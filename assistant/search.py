@@ -143,6 +143,8 @@ class Searcher:
         self.encoder: QueryEncoder = opened.encoder
         self.manifest = opened.manifest
         self.files = opened.chunks.files
+        self.slow_path = opened.slow_path
+        """Why questions take sentence-transformers' slow path ("" when they take the ONNX export)."""
 
     @property
     def model_name(self) -> str:

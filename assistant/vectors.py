@@ -19,14 +19,14 @@ from assistant.errors import IndexCorrupt
 from assistant.files import digest_text
 from assistant.manifest import REBUILD
 from assistant.reporting import Progress
-from assistant.token_vectors import PROJECTION_SAMPLE, Quantized, fit_projection, project, quantize
+from assistant.token_vectors import Quantized, project, quantize
 
 if TYPE_CHECKING:
     import numpy as np
 
     from assistant.embed import Embedder, TokenEmbedder
 
-EMBED_BATCH = 128
+EMBED_BATCH = 1024
 """Texts handed to the embedder at a time (it batches further inside); progress is said per batch."""
 HNSW_THRESHOLD = 200_000
 """Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
@@ -191,51 +191,33 @@ def embed_with_tokens(
     texts: list[str],
     old_vectors: dict[str, np.ndarray],
     old_tokens: dict[str, Quantized],
-    projection: np.ndarray | None,
+    old_projection: np.ndarray | None,
     progress: Progress,
 ) -> tuple[np.ndarray, list[Quantized], np.ndarray, int]:
     """`embed_with_reuse` for passages, keeping each one's token vectors too (one forward pass),
-    projected with the previous generation's projection (so its codes are reused), or else with
-    one fitted on a sample of the passages (`projection_sample`), embedded first."""
+    projected with the model's projection. A passage's old token vectors are reused only when they
+    were projected with the same one (a new export of the model re-embeds them all)."""
     import numpy as np
 
+    projection = embedder.token_projection()
+    reusable = old_projection is not None and np.array_equal(old_projection, projection)
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     tokens: list[Quantized | None] = [None] * len(texts)
     todo: list[int] = []
-    keys = [text_key(text) for text in texts]
-    for row, key in enumerate(keys):
+    for row, text in enumerate(texts):
+        key = text_key(text)
         vector, passage = old_vectors.get(key), old_tokens.get(key)
-        if projection is not None and vector is not None and passage is not None and len(vector) == embedder.dimension:
+        if reusable and vector is not None and passage is not None and len(vector) == embedder.dimension:
             vectors[row], tokens[row] = vector, passage
         else:
             todo.append(row)
-    sample: list[int] = []
     progress("embedding", 0, len(todo))
-    if projection is None:
-        sample = projection_sample(keys, todo)
-        sample_vectors, sample_tokens = embedder.embed_documents_with_tokens([texts[row] for row in sample])
-        projection = fit_projection(sample_tokens, embedder.dimension)
-        vectors[sample] = sample_vectors
-        for row, rows in zip(sample, sample_tokens, strict=True):
-            tokens[row] = quantize(project(rows, projection))
-    progress("embedding", len(sample), len(todo))
-    fitted = projection
 
     def embed(picked: list[int]) -> None:
         batch_vectors, batch_tokens = embedder.embed_documents_with_tokens([texts[row] for row in picked])
         vectors[picked] = batch_vectors
         for row, rows in zip(picked, batch_tokens, strict=True):
-            tokens[row] = quantize(project(rows, fitted))
+            tokens[row] = quantize(project(rows, projection))
 
-    sampled = set(sample)
-    in_batches([row for row in todo if row not in sampled], texts, embed, progress, "embedding", len(sample))
+    in_batches(todo, texts, embed, progress, "embedding")
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
-
-
-def projection_sample(keys: Sequence[str], rows: Sequence[int], size: int = PROJECTION_SAMPLE) -> list[int]:
-    """The rows (ascending) whose token vectors fit the projection: those whose text keys are lowest.
-
-    Not a random draw by position: adding, removing or editing one passage changes the sample by
-    that passage at most, so a full rebuild after a small edit does not project every other note's
-    tokens onto different axes (which moved unrelated questions by a rank or two)."""
-    return sorted(sorted(rows, key=lambda row: keys[row])[:size])

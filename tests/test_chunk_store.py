@@ -15,6 +15,7 @@ from assistant.generation import current_generation
 from assistant.search import Searcher
 
 from .conftest import FakeEmbedder
+from .messy import reseal
 
 
 def _generation(index: Path) -> Path:
@@ -66,6 +67,7 @@ def test_a_same_length_edit_is_caught_at_load(small_index: Path, fake_embedder: 
     path = _generation(small_index) / RECORDS
     data = path.read_bytes()
     path.write_bytes(data.replace(b"Stateless", b"Statefull", 1))
+    reseal(path.parent)  # past the file records too: the store's own checksum catches it
     with pytest.raises(IndexCorrupt, match="checksum") as caught:
         Searcher.load(small_index, encoder=fake_embedder)
     assert caught.value.hint == "run `notes index --rebuild`"
@@ -74,6 +76,7 @@ def test_a_same_length_edit_is_caught_at_load(small_index: Path, fake_embedder: 
 @pytest.mark.parametrize("missing", ["chunk_offsets.npy", "chunk_files.npy", "chunk_files.json"])
 def test_a_missing_part_is_caught_at_load(small_index: Path, fake_embedder: FakeEmbedder, missing: str) -> None:
     (_generation(small_index) / missing).unlink()
+    reseal(_generation(small_index))
     with pytest.raises(IndexCorrupt, match="chunk store missing"):
         Searcher.load(small_index, encoder=fake_embedder)
 
@@ -92,6 +95,7 @@ def test_a_planted_record_fails_when_read_not_silently(small_index: Path, fake_e
     manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     manifest["chunk_store"]["crc32"] = zlib.crc32(path.read_bytes())
     (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    reseal(generation)
     searcher = Searcher.load(small_index, encoder=fake_embedder)
     with pytest.raises(IndexCorrupt, match="line 1 is not a chunk") as caught:
         searcher.chunks[0]

@@ -32,7 +32,7 @@ from assistant.manifest import read_manifest
 from assistant.search import Searcher
 from assistant.vectors import load_vectors
 
-from .messy import FakeEmbedder, InterruptingEmbedder, run_notes
+from .messy import FakeEmbedder, InterruptingEmbedder, reseal, run_notes
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "fake-hash-32"
@@ -124,6 +124,7 @@ def test_corrupt_faiss_file(built: tuple[Path, Path], fake_model: None, damage: 
     corpus, index = built
     path = generation_of(index) / "dense.faiss"
     path.write_bytes(FAISS_DAMAGE[damage](path.read_bytes()))
+    reseal(path.parent)  # a planted file: FAISS's own reader meets it
     with pytest.raises(IndexCorrupt) as caught:
         Searcher.load(index, encoder=FakeEmbedder())
     assert "dense.faiss" in caught.value.message and "truncated or corrupt" in caught.value.message
@@ -151,6 +152,7 @@ def test_chunk_store_that_disagrees_with_the_vectors(built: tuple[Path, Path], f
     path = generation_of(index) / "chunks.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(CHUNK_DAMAGE[damage](lines)), encoding="utf-8")
+    reseal(path.parent)
     with pytest.raises(IndexCorrupt) as caught:
         Searcher.load(index, encoder=FakeEmbedder())
     assert caught.value.hint == "run `notes index --rebuild`"
@@ -260,6 +262,7 @@ def test_damaged_bm25_arrays(built: tuple[Path, Path], fake_model: None, damage:
     corpus, index = built
     name, make = BM25_DAMAGE[damage]
     np.save(generation_of(index) / "bm25" / name, make(), allow_pickle=False)
+    reseal(generation_of(index))
     with pytest.raises(IndexCorrupt, match="BM25"):
         Searcher.load(index, encoder=FakeEmbedder())
     _, messages = open_and_collect(corpus, index)
@@ -270,6 +273,7 @@ def test_damaged_bm25_arrays(built: tuple[Path, Path], fake_model: None, damage:
 def test_bm25_vocabulary_not_an_object(built: tuple[Path, Path], fake_model: None) -> None:
     corpus, index = built
     (generation_of(index) / "bm25" / "vocab.index.json").write_text("[1, 2]", encoding="utf-8")
+    reseal(generation_of(index))
     with pytest.raises(IndexCorrupt, match="BM25"):
         Searcher.load(index, encoder=FakeEmbedder())
     _, messages = open_and_collect(corpus, index)

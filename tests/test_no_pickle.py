@@ -21,7 +21,7 @@ from assistant.index import build_index
 from assistant.search import Searcher
 from assistant.vectors import load_vectors
 
-from .messy import FakeEmbedder
+from .messy import FakeEmbedder, reseal
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "assistant"
@@ -169,6 +169,7 @@ def test_planted_vectors_npy_is_refused(built: tuple[Path, Path], tmp_path: Path
     corpus, index = built
     marker = tmp_path / "pwned"
     save_object_npy(generation_of(index) / "vectors.npy", marker)
+    reseal(generation_of(index))  # planted with matching records: np.load's own refusal is what meets it
     with pytest.raises(IndexCorrupt) as caught:
         load_vectors(generation_of(index))
     assert "vectors.npy" in caught.value.message and "rebuild" in (caught.value.hint or "")
@@ -199,6 +200,8 @@ def test_planted_raw_pickle_files_are_refused(built: tuple[Path, Path], tmp_path
                 path.write_bytes(pickle_bytes(marker))
             else:
                 save_object_npy(path, marker)
+            if path.name != "manifest.json":
+                reseal(generation)  # planted with matching records: each loader's own check meets it
             try:
                 Searcher.load(index, encoder=FakeEmbedder()).search("gibbons", mode="hybrid")
             except IndexCorrupt as exc:
@@ -206,6 +209,7 @@ def test_planted_raw_pickle_files_are_refused(built: tuple[Path, Path], tmp_path
                 assert exc.hint == "run `notes index --rebuild`", (path, exc)
             assert not marker.exists(), f"loading a planted {path.name} ran code"
             path.write_bytes(original)
+            reseal(generation)
     assert {"manifest.json", "chunks.jsonl", "dense.faiss", "data.csc.index.npy", "vocab.index.json"} <= set(refused)
     (index / "CURRENT").write_bytes(pickle_bytes(marker))
     with pytest.raises(IndexCorrupt):

@@ -24,11 +24,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from assistant.model_layout import read_model_layout  # noqa: E402
 from assistant.onnx_encoder import (  # noqa: E402
-    DOCUMENT_ONNX_FILE,
     META_FILE,
     ONNX_FILE,
+    PROJECTION_FILE,
     TOKENIZER_FILE,
-    OnnxQueryEncoder,
+    OnnxEncoder,
     onnx_encoder_available,
 )
 from assistant.onnx_export import export_onnx_encoder  # noqa: E402
@@ -101,8 +101,8 @@ def st_model() -> Any:
 
 
 @pytest.fixture(scope="module")
-def onnx_encoder(exported_dir: Path) -> OnnxQueryEncoder:
-    return OnnxQueryEncoder(exported_dir)
+def onnx_encoder(exported_dir: Path) -> OnnxEncoder:
+    return OnnxEncoder(exported_dir)
 
 
 TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b", "c", "d", "e"]
@@ -142,7 +142,7 @@ def _write_tiny_encoder(directory: Path, pooling: list[str], max_seq_length: int
     meta = {
         "format": "notes-assistant-onnx-encoder",
         "format_version": 1,
-        "export_revision": 2,
+        "export_revision": 3,
         "source_model": "tiny",
         "pooling_mode": pooling,
         "normalize": True,
@@ -161,6 +161,7 @@ def _write_tiny_encoder(directory: Path, pooling: list[str], max_seq_length: int
         "onnx_bytes": (directory / ONNX_FILE).stat().st_size,
         "tokenizer_bytes": (directory / TOKENIZER_FILE).stat().st_size,
     }
+    np.save(directory / PROJECTION_FILE, np.eye(TINY_HIDDEN * len(pooling), dtype=np.float32), allow_pickle=False)
     (directory / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     return directory
 
@@ -191,7 +192,7 @@ def _edit_meta(directory: Path, **changes: Any) -> None:
 
 
 @pytest.mark.slow
-def test_matches_sentence_transformers_on_study_questions(onnx_encoder: OnnxQueryEncoder, st_model: Any) -> None:
+def test_matches_sentence_transformers_on_study_questions(onnx_encoder: OnnxEncoder, st_model: Any) -> None:
     # The long question really is past the 256-token limit, so truncation is exercised.
     assert len(st_model.tokenizer(LONG_QUESTION)["input_ids"]) > 300
     expected = st_model.encode(STUDY_QUESTIONS, normalize_embeddings=True, show_progress_bar=False)
@@ -206,7 +207,7 @@ def test_matches_sentence_transformers_on_study_questions(onnx_encoder: OnnxQuer
 
 
 @pytest.mark.slow
-def test_one_at_a_time_equals_batched(onnx_encoder: OnnxQueryEncoder) -> None:
+def test_one_at_a_time_equals_batched(onnx_encoder: OnnxEncoder) -> None:
     batched = onnx_encoder.encode(STUDY_QUESTIONS)
     for question, row in zip(STUDY_QUESTIONS, batched, strict=True):
         single = onnx_encoder.encode([question])
@@ -215,13 +216,13 @@ def test_one_at_a_time_equals_batched(onnx_encoder: OnnxQueryEncoder) -> None:
 
 
 @pytest.mark.slow
-def test_properties_empty_input_and_files(onnx_encoder: OnnxQueryEncoder, exported_dir: Path) -> None:
+def test_properties_empty_input_and_files(onnx_encoder: OnnxEncoder, exported_dir: Path) -> None:
     assert onnx_encoder.dimension == 384
     assert onnx_encoder.max_seq_length == 256
     empty = onnx_encoder.encode([])
     assert empty.shape == (0, 384) and empty.dtype == np.float32
     assert sorted(p.name for p in exported_dir.iterdir()) == sorted(
-        [META_FILE, ONNX_FILE, DOCUMENT_ONNX_FILE, TOKENIZER_FILE]
+        [META_FILE, ONNX_FILE, PROJECTION_FILE, TOKENIZER_FILE]
     )
     meta = json.loads((exported_dir / META_FILE).read_text(encoding="utf-8"))
     assert meta["pooling_mode"] == ["mean"]
@@ -235,40 +236,60 @@ def test_properties_empty_input_and_files(onnx_encoder: OnnxQueryEncoder, export
 
 
 @pytest.mark.slow
-def test_int8_document_model_stays_close_and_queries_stay_float(exported_dir: Path, st_model: Any) -> None:
-    meta = json.loads((exported_dir / META_FILE).read_text(encoding="utf-8"))
-    assert meta["document_quantization"] == "dynamic-int8-per-channel"
-    assert meta["document_onnx_bytes"] == (exported_dir / DOCUMENT_ONNX_FILE).stat().st_size
-    assert meta["document_onnx_bytes"] < meta["onnx_bytes"] / 3  # int8 weights
-    documents = OnnxQueryEncoder(exported_dir, documents=True)
-    queries = OnnxQueryEncoder(exported_dir)
-    assert documents.quantized and not queries.quantized
-    passages = [
-        "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes\n- /tmp storage: 512 MB to 10 GB",
-        "Security groups are stateful: return traffic is allowed automatically. NACLs are stateless.",
-        *STUDY_QUESTIONS,
-    ]
-    expected = st_model.encode(passages, normalize_embeddings=True, show_progress_bar=False)
-    cosines = (documents.encode(passages) * expected).sum(axis=1)
-    assert float(cosines.min()) >= 0.97, np.round(cosines, 4).tolist()
-    # the float model is what questions go through: it is the one that matches sentence-transformers
-    assert float((queries.encode(passages) * expected).sum(axis=1).min()) >= 0.999
-
-
-def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_dir: Path) -> None:
-    """The int8 model scales activations per batch; notes are embedded one text per pass, by one
-    session per core, so a passage's vectors never depend on its neighbours, the order, or the rest
-    of the notes, and equal a pass of the text alone."""
+def test_notes_are_embedded_as_sentence_transformers_embeds_them(exported_dir: Path, st_model: Any) -> None:
+    """Notes go through the float export, as questions do: within cosine 0.999 of sentence-transformers
+    (the int8 copy used until issue 18 was 0.97-0.99, and its numbers depended on the CPU)."""
     from types import SimpleNamespace
 
     from assistant.embed import OnnxEmbedder
 
     like: Any = SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len)
     embedder = OnnxEmbedder("minilm", exported_dir, like)
-    alone = OnnxQueryEncoder(exported_dir, documents=True)
+    passages = [
+        "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes\n- /tmp storage: 512 MB to 10 GB",
+        "Security groups are stateful: return traffic is allowed automatically. NACLs are stateless.",
+        *STUDY_QUESTIONS,
+    ]
+    expected = st_model.encode(passages, normalize_embeddings=True, show_progress_bar=False)
+    cosines = (embedder.embed_documents(passages) * expected).sum(axis=1)
+    assert float(cosines.min()) >= 0.999, np.round(cosines, 5).tolist()
+    assert not (exported_dir / "documents.onnx").exists()
+
+
+@pytest.mark.slow
+def test_the_token_projection_is_the_models_own(exported_dir: Path) -> None:
+    """Fitted on the model's vocabulary at export, so it depends on the model alone (never on notes):
+    orthonormal axes, and made again from the same words it comes out the same."""
+    from assistant.token_vectors import PROJECTED_DIMENSION, model_projection, vocabulary_words
+
+    encoder = OnnxEncoder(exported_dir)
+    projection = encoder.projection()
+    assert projection.shape == (384, PROJECTED_DIMENSION)
+    np.testing.assert_allclose(projection.T @ projection, np.eye(PROJECTED_DIMENSION), atol=1e-4)
+    words = vocabulary_words(encoder.vocabulary())
+    assert len(words) == 12_000 and "lambda" in words
+    again = model_projection(encoder.encode_with_tokens, words, encoder.dimension)
+    assert np.array_equal(projection, again)
+    meta = json.loads((exported_dir / META_FILE).read_text(encoding="utf-8"))
+    assert meta["projection"] == {"words": 12_000, "dimensions": PROJECTED_DIMENSION}
+
+
+def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_dir: Path) -> None:
+    """Notes pass through the model in groups of one token length (no padding), by one session per
+    core, so a passage's vectors never depend on its neighbours, the order, or the rest of the
+    notes, and equal a pass of the text alone, to the bit."""
+    from types import SimpleNamespace
+
+    from assistant.embed import OnnxEmbedder
+
+    like: Any = SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len)
+    embedder = OnnxEmbedder("minilm", exported_dir, like)
+    alone = OnnxEncoder(exported_dir)
     passage = "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes"
+    twin = "Lambda > Limits\n- Memory: 128 MB to 10 GB\n- Timeout: 16 minutes"  # the same length: one pass
     loud = "S3 " * 200  # a long neighbour with large activations
-    many = [passage, *STUDY_QUESTIONS, *(f"note {i}: EBS volume {i} GiB" for i in range(40))]  # shared out
+    many = [passage, twin, *STUDY_QUESTIONS, *(f"note {i}: EBS volume {i} GiB" for i in range(40))]  # shared out
+    assert alone.token_count(passage) == alone.token_count(twin)
     first, first_tokens = embedder.embed_documents_with_tokens(many)
     again, again_tokens = embedder.embed_documents_with_tokens([loud, "x", passage])  # one session
     single, single_tokens = alone.encode_with_tokens([passage], batch_size=1)
@@ -276,12 +297,13 @@ def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_di
         assert np.array_equal(vectors[at], single[0])
         assert np.array_equal(rows[at], single_tokens[0])
     assert np.array_equal(embedder.embed_documents(["x", passage])[1], single[0])
+    assert np.array_equal(first[1], alone.encode([twin], batch_size=1)[0])
     for text, vector, rows in zip([loud, "x"], again, again_tokens, strict=False):  # each row is its own text
         assert np.array_equal(vector, alone.encode([text], batch_size=1)[0]) and len(rows) > 0
 
 
 @pytest.mark.slow
-def test_token_vectors_come_from_the_same_pass(onnx_encoder: OnnxQueryEncoder) -> None:
+def test_token_vectors_come_from_the_same_pass(onnx_encoder: OnnxEncoder) -> None:
     texts = ["what is a nacl", "Lambda > Limits\n- Memory: 128 MB to 10 GB", ""]
     vectors, tokens = onnx_encoder.encode_with_tokens(texts, batch_size=2)
     np.testing.assert_allclose(vectors, onnx_encoder.encode(texts), atol=1e-6)
@@ -295,21 +317,12 @@ def test_token_vectors_come_from_the_same_pass(onnx_encoder: OnnxQueryEncoder) -
 
 
 @pytest.mark.slow
-def test_document_model_falls_back_to_float_when_missing(exported_dir: Path, tmp_path: Path) -> None:
-    copy = _linked_copy(exported_dir, tmp_path / "copy")
-    (copy / DOCUMENT_ONNX_FILE).unlink()
-    documents = OnnxQueryEncoder(copy, documents=True)
-    assert not documents.quantized
-    assert documents.encode(["nacl"]).shape == (1, 384)
-
-
-@pytest.mark.slow
 def test_query_path_never_imports_torch(exported_dir: Path) -> None:
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from assistant.onnx_encoder import OnnxQueryEncoder\n"
-        f"encoder = OnnxQueryEncoder(Path({str(exported_dir)!r}))\n"
+        "from assistant.onnx_encoder import OnnxEncoder\n"
+        f"encoder = OnnxEncoder(Path({str(exported_dir)!r}))\n"
         "vectors = encoder.encode(['can WAF sit in front of an NLB?'])\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
         "print(json.dumps({'shape': list(vectors.shape), 'heavy': heavy}))\n"
@@ -342,7 +355,7 @@ def test_truncated_onnx_file_is_reported(exported_dir: Path, tmp_path: Path) -> 
     (broken / ONNX_FILE).write_bytes(head)
     assert not onnx_encoder_available(broken)
     with pytest.raises(ValueError, match=ONNX_FILE):
-        OnnxQueryEncoder(broken)
+        OnnxEncoder(broken)
 
 
 @pytest.mark.slow
@@ -373,7 +386,7 @@ def test_failed_export_leaves_no_encoder_and_no_temp_files(
 
 
 def test_tiny_mean_pooling_ignores_padding(tiny_dir: Path) -> None:
-    encoder = OnnxQueryEncoder(tiny_dir)
+    encoder = OnnxEncoder(tiny_dir)
     texts = ["a b c d e", "a", "b c", ""]
     got = encoder.encode(texts, batch_size=3)
     assert got.shape == (4, TINY_HIDDEN) and got.dtype == np.float32
@@ -397,7 +410,7 @@ def test_tiny_mean_pooling_ignores_padding(tiny_dir: Path) -> None:
     ],
 )
 def test_tiny_pooling_modes(tmp_path: Path, modes: list[str], expected: Any) -> None:
-    encoder = OnnxQueryEncoder(_write_tiny_encoder(tmp_path / "tiny", modes))
+    encoder = OnnxEncoder(_write_tiny_encoder(tmp_path / "tiny", modes))
     assert encoder.dimension == TINY_HIDDEN * len(modes)
     texts = ["a b c", "e", "d d a b"]
     got = encoder.encode(texts)
@@ -406,14 +419,14 @@ def test_tiny_pooling_modes(tmp_path: Path, modes: list[str], expected: Any) -> 
 
 
 def test_tiny_truncates_to_max_seq_length(tmp_path: Path) -> None:
-    encoder = OnnxQueryEncoder(_write_tiny_encoder(tmp_path / "tiny", ["mean"], max_seq_length=4))
+    encoder = OnnxEncoder(_write_tiny_encoder(tmp_path / "tiny", ["mean"], max_seq_length=4))
     assert encoder.max_seq_length == 4
     got = encoder.encode(["a b c d e"])[0]
     np.testing.assert_allclose(got, _unit(TINY_TABLE[[2, 4, 5, 3]].mean(axis=0)), rtol=1e-5, atol=1e-6)
 
 
 def test_tiny_empty_list_and_bad_arguments(tiny_dir: Path) -> None:
-    encoder = OnnxQueryEncoder(tiny_dir, threads=1)
+    encoder = OnnxEncoder(tiny_dir, threads=1)
     empty = encoder.encode([])
     assert empty.shape == (0, TINY_HIDDEN) and empty.dtype == np.float32
     with pytest.raises(TypeError):
@@ -436,14 +449,14 @@ def test_available_needs_all_three_files(tiny_dir: Path, tmp_path: Path) -> None
 def test_missing_file_is_named(tiny_dir: Path, name: str) -> None:
     (tiny_dir / name).unlink()
     with pytest.raises(FileNotFoundError, match=name):
-        OnnxQueryEncoder(tiny_dir)
+        OnnxEncoder(tiny_dir)
 
 
 def test_corrupt_metadata_is_named(tiny_dir: Path) -> None:
     (tiny_dir / META_FILE).write_text("{not json", encoding="utf-8")
     assert not onnx_encoder_available(tiny_dir)
     with pytest.raises(ValueError, match=META_FILE):
-        OnnxQueryEncoder(tiny_dir)
+        OnnxEncoder(tiny_dir)
 
 
 @pytest.mark.parametrize(
@@ -462,7 +475,7 @@ def test_inconsistent_metadata_is_named(tiny_dir: Path, changes: dict[str, Any])
     _edit_meta(tiny_dir, **changes)
     assert not onnx_encoder_available(tiny_dir)
     with pytest.raises(ValueError, match=META_FILE):
-        OnnxQueryEncoder(tiny_dir)
+        OnnxEncoder(tiny_dir)
 
 
 def test_corrupt_onnx_is_named(tiny_dir: Path) -> None:
@@ -470,7 +483,7 @@ def test_corrupt_onnx_is_named(tiny_dir: Path) -> None:
     (tiny_dir / ONNX_FILE).write_bytes(garbage)
     _edit_meta(tiny_dir, onnx_bytes=len(garbage))  # same size as recorded: only parsing can tell
     with pytest.raises(ValueError, match=ONNX_FILE):
-        OnnxQueryEncoder(tiny_dir)
+        OnnxEncoder(tiny_dir)
 
 
 def test_resized_onnx_is_named(tiny_dir: Path) -> None:
@@ -478,13 +491,13 @@ def test_resized_onnx_is_named(tiny_dir: Path) -> None:
         handle.write(b"\0" * 10)
     assert not onnx_encoder_available(tiny_dir)
     with pytest.raises(ValueError, match="truncated or replaced"):
-        OnnxQueryEncoder(tiny_dir)
+        OnnxEncoder(tiny_dir)
 
 
 def test_corrupt_tokenizer_is_named(tiny_dir: Path) -> None:
     (tiny_dir / TOKENIZER_FILE).write_text('{"version": "1.0", "model": 42}', encoding="utf-8")
     with pytest.raises(ValueError, match=TOKENIZER_FILE):
-        OnnxQueryEncoder(tiny_dir)
+        OnnxEncoder(tiny_dir)
 
 
 def test_importing_the_module_imports_no_torch() -> None:

@@ -13,6 +13,7 @@ from assistant.search import Searcher
 from assistant.spelling import Speller, count_words
 
 from .conftest import FakeEmbedder
+from .messy import reseal
 
 NOTES = (
     "Edge locations cache content close to users. Each region has several availability zones.",
@@ -87,5 +88,6 @@ def test_damaged_word_list_makes_the_index_corrupt(small_index: Path, fake_embed
     generation = current_generation(small_index)
     assert generation is not None
     (generation / "words.json").write_text(json.dumps(["not", "counts"]))
+    reseal(generation)
     with pytest.raises(IndexCorrupt, match="word list"):
         Searcher.load(small_index, encoder=fake_embedder)

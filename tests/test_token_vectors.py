@@ -15,18 +15,22 @@ from assistant.generation import current_generation
 from assistant.index import build_index
 from assistant.search import Searcher
 from assistant.token_vectors import TokenVectors, quantize, write_token_vectors
-from assistant.vectors import projection_sample as sample_by_keys
-from assistant.vectors import text_key as _key
 
 from .conftest import FakeEmbedder
 from .messy import FakeEmbedder as WideFakeEmbedderBase
+from .messy import reseal
 
 
 class WideFakeEmbedder(WideFakeEmbedderBase):
-    """Wider than the projection, so a build fits one."""
+    """Wider than the projection, with a projection of its own (as a real model's export has)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         super().__init__(name="fake-wide", dimension=256, max_tokens=256)
+        self.seed = seed
+
+    def token_projection(self) -> np.ndarray:
+        axes = np.linalg.qr(np.random.RandomState(self.seed).randn(256, 128))[0]
+        return np.ascontiguousarray(axes, dtype=np.float32)
 
 
 def _unit_rows(count: int, dimension: int = 8, seed: int = 0) -> np.ndarray:
@@ -131,6 +135,7 @@ def test_damaged_line_vectors_are_refused(small_index: Path, fake_embedder: Fake
     generation = current_generation(small_index)
     assert generation is not None
     np.save(generation / "line_vectors.npy", np.zeros((3, 2), dtype=np.float32), allow_pickle=False)
+    reseal(generation)
     with pytest.raises(IndexCorrupt, match="line vectors"):
         Searcher.load(small_index, encoder=fake_embedder)
 
@@ -202,52 +207,49 @@ def test_damaged_token_vectors_make_the_index_corrupt(small_index: Path, fake_em
     generation = current_generation(small_index)
     assert generation is not None
     np.save(generation / "tokens" / "offsets.npy", np.array([0], dtype=np.int64))
+    reseal(generation)
     with pytest.raises(IndexCorrupt, match="token vectors"):
         Searcher.load(small_index, encoder=fake_embedder)
 
 
-def test_incremental_builds_keep_the_fitted_projection(tmp_path: Path) -> None:
-    notes = tmp_path / "notes"
-    notes.mkdir()
+def _wide_notes(root: Path, count: int = 6) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
     words = [f"word{i}" for i in range(400)]
-    for number in range(6):
+    for number in range(count):
         body = "\n\n".join(f"## Part {part}\n\n" + " ".join(words[part * 20 : part * 20 + 60]) for part in range(6))
-        (notes / f"note{number}.md").write_text(f"# Note {number}\n\n{body}\n")
-    embedder = WideFakeEmbedder()
-    index = tmp_path / "index"
-    build_index(notes, index, embedder, export_encoder=False)
-    first = current_generation(index)
-    assert first is not None
-    fitted = np.load(first / "tokens" / "projection.npy")
-    assert fitted.shape == (256, 128)  # enough tokens to fit: projected, not the identity
-    (notes / "note0.md").write_text((notes / "note0.md").read_text() + "\nOne more line.\n")
-    report = build_index(notes, index, WideFakeEmbedder(), export_encoder=False)
-    assert report.embedded == 1
-    second = current_generation(index)
-    assert second is not None and second != first
-    assert np.array_equal(np.load(second / "tokens" / "projection.npy"), fitted)
-    searcher = Searcher.load(index, encoder=WideFakeEmbedder())
+        (root / f"note{number}.md").write_text(f"# Note {number}\n\n{body}\n")
+    return root
+
+
+def test_the_projection_is_the_models_whatever_the_notes(tmp_path: Path) -> None:
+    """Token vectors are projected on the model's own axes: an index of two notes and one of six,
+    grown one way or built at once, all keep the same projection (no history in an index)."""
+    expected = WideFakeEmbedder().token_projection()
+    small = _wide_notes(tmp_path / "small", count=2)
+    build_index(small, tmp_path / "small-index", WideFakeEmbedder(), export_encoder=False)
+    first = current_generation(tmp_path / "small-index")
+    assert first is not None and np.array_equal(np.load(first / "tokens" / "projection.npy"), expected)
+    _wide_notes(small, count=6)  # the folder grows
+    report = build_index(small, tmp_path / "small-index", WideFakeEmbedder(), export_encoder=False)
+    assert 0 < report.embedded < report.chunks  # the first two notes' passages are reused
+    grown = current_generation(tmp_path / "small-index")
+    build_index(_wide_notes(tmp_path / "big"), tmp_path / "big-index", WideFakeEmbedder(), export_encoder=False)
+    fresh = current_generation(tmp_path / "big-index")
+    assert grown is not None and fresh is not None
+    for name in ("projection.npy", "codes.npy", "scales.npy", "offsets.npy"):
+        assert np.array_equal(np.load(grown / "tokens" / name), np.load(fresh / "tokens" / name)), name
+    searcher = Searcher.load(tmp_path / "small-index", encoder=WideFakeEmbedder())
     assert searcher.search("word30 word31", k=1).hits[0].fused_rank is not None
 
 
-def test_the_projection_sample_follows_the_passages_not_their_positions() -> None:
-    def projection_sample(texts: list[str], rows: range, size: int) -> list[int]:
-        return sample_by_keys([_key(text) for text in texts], rows, size)
-
-    texts = [f"passage number {i}" for i in range(40)]
-    sample = projection_sample(texts, range(40), size=10)
-    assert len(sample) == 10 and sample == sorted(sample)
-    # A passage added in front shifts every position but moves at most one passage out of the sample.
-    shifted = ["a new first passage", *texts]
-    after = {shifted[row] for row in projection_sample(shifted, range(41), size=10)}
-    assert len({texts[row] for row in sample} - after) <= 1
-    # Editing one passage swaps at most that passage in or out.
-    for edited_row in (sample[0], next(row for row in range(40) if row not in sample)):
-        edited = [*texts]
-        edited[edited_row] = "an edited passage"
-        assert len(set(projection_sample(edited, range(40), size=10)) ^ set(sample)) <= 2
-    # Positions alone (as a random draw by position did) would have moved most of it.
-    assert len(set(projection_sample(texts[1:], range(39), size=10)) ^ {row - 1 for row in sample}) <= 2
+def test_a_new_projection_re_embeds_every_passage(tmp_path: Path) -> None:
+    """Token vectors projected on other axes cannot be reused: a model export whose projection
+    changed re-embeds them all, even with no note changed."""
+    notes = _wide_notes(tmp_path / "notes")
+    build_index(notes, tmp_path / "index", WideFakeEmbedder(), export_encoder=False)
+    (notes / "note0.md").write_text((notes / "note0.md").read_text() + "\nOne more line.\n")
+    report = build_index(notes, tmp_path / "index", WideFakeEmbedder(seed=1), export_encoder=False)
+    assert report.embedded == report.chunks
 
 
 def test_an_index_without_token_vectors_searches_in_fused_order(small_index: Path, fake_embedder: FakeEmbedder) -> None:
@@ -258,6 +260,7 @@ def test_an_index_without_token_vectors_searches_in_fused_order(small_index: Pat
     generation = current_generation(small_index)
     assert generation is not None
     shutil.rmtree(generation / "tokens")
+    reseal(generation)
     searcher = Searcher.load(small_index, encoder=fake_embedder)
     assert searcher.tokens is None and searcher.lines is not None
     hits = searcher.search("timeout minutes", k=3).hits

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.bench.build_child import child_build
+from assistant.bench.naive_build import child_naive_build
 from assistant.bench.tui_child import child_tui
 
 
@@ -20,6 +21,7 @@ def child_main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     tasks: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "build": child_build,
+        "naive_build": child_naive_build,
         "tui": child_tui,
     }
     result = tasks[spec["task"]](spec)

@@ -3,9 +3,10 @@
 - chat app time to interactive: a new process runs `assistant.tui.run_chat` headless and stops the
   clock when a focused, enabled Input or TextArea is there (then checks that a key press lands);
 - warm query latency p50/p95 per mode, in this process, over every eval question;
-- first build on a new machine (empty model cache: the ONNX export and its int8 copy are made first),
+- first build on a new machine (empty model cache: the ONNX export and its projection are made first),
   full build (`engine.build(rebuild=True)` into a fresh folder, export cached) and incremental
-  re-index after a one-line edit, each in its own process, with per-process peak RSS.
+  re-index after a one-line edit, each in its own process, with per-process peak RSS;
+- the naive build of the same notes (sentence-transformers on torch) in the same run, and the ratio.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from assistant.bench.children import MODEL_CACHE, ChildRun, python_child, requir
 from assistant.bench.cold import cold_asks, stand_in_name
 from assistant.bench.memory import rss_mb
 from assistant.bench.queries import components, latencies
-from assistant.bench.report import Out, Report
+from assistant.bench.report import Out, Report, summarize
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
@@ -109,7 +110,7 @@ def bench_corpus(
             _full_build(work, corpus, work / f"index-first-{number}", model, stand_in, work / f"fresh-cache-{number}")
             for number in _counted(range(build_runs), "first build on a new machine", note)
         ]
-        add_build(report, "build_first", "first build on a machine (export + int8 copy + embedding)", firsts)
+        add_build(report, "build_first", "first build on a machine (export + projection + embedding)", firsts)
         # What every later build finds: the first run's export, in the children's model cache.
         shutil.move(work / "fresh-cache-0", work / MODEL_CACHE)
         for number in range(build_runs):
@@ -124,6 +125,8 @@ def bench_corpus(
     add_build(report, "build_full", "full build (engine.build, rebuild; model export cached)", builds)
     chunks = int((builds[0].result or {})["chunks"])
     report.info["chunks"] = chunks
+    if not stand_in:
+        _naive_build(report, work, corpus, model, builds, build_runs, note)
 
     from assistant.generation import require_index
 
@@ -246,3 +249,28 @@ def _warm(report: Report, index: Path, model: str, questions: list[str], k: int,
     report.add("searcher_load", "  Searcher.load (in-process)", "s", "value", value=loaded)
     if before is not None and after is not None:
         report.add("searcher_rss", "  RSS growth: load + all queries", "MiB", "value", value=after - before)
+
+
+def _naive_build(
+    report: Report, work: Path, corpus: Path, model: str, ours: list[ChildRun], build_runs: int, note: Out
+) -> None:
+    """The same notes built the naive way (sentence-transformers on torch), in this run, and the ratio."""
+    naive = [
+        python_child(
+            {"task": "naive_build", "corpus": str(corpus), "index": str(work / f"naive-{n}"), "model": model}, work
+        )
+        for n in _counted(range(build_runs), "naive build (sentence-transformers)", note)
+    ]
+    seconds = [float(require_result(run, "naive build")["seconds"]) for run in naive]
+    report.add_sample(
+        "build_naive",
+        "naive build in the same run (sentence-transformers encode, batches of 32)",
+        seconds,
+        "s",
+        peak_rss_mb=max(run.peak_rss_mb for run in naive),
+        note="; ".join(f"{stage} {value:.1f} s" for stage, value in (naive[0].result or {})["stages"].items()),
+    )
+    ours_median = summarize([float((run.result or {})["seconds"]) for run in ours])["median"]
+    report.add(
+        "build_ratio", "  naive / ours (full build)", "×", "value", value=summarize(seconds)["median"] / ours_median
+    )

@@ -123,9 +123,14 @@ def machine_info() -> dict[str, Any]:
     load = None
     with contextlib.suppress(OSError, AttributeError):
         load = [round(value, 2) for value in os.getloadavg()]
+    from assistant.machine import describe, kernel_class
+
+    described = describe()
     return {
         "load_average": load,
         "cpu": cpu,
+        "kernels": kernel_class(described),
+        "simd": described["simd"],
         "cpus": os.cpu_count(),
         "memory_gib": round(memory, 1) if memory else None,
         "gpu": "none used",
@@ -143,7 +148,8 @@ def format_header(report: Report) -> list[str]:
         f"notes bench ({report.mode}): {what}, {report.info.get('chunks', '?'):,} chunks"
         if isinstance(report.info.get("chunks"), int)
         else f"notes bench ({report.mode}): {what}",
-        f"machine: {machine['cpus']} CPUs ({machine['cpu']}), {machine['memory_gib']} GiB RAM, no GPU; "
+        f"machine: {machine['cpus']} CPUs ({machine['cpu']}, {machine.get('kernels')}; SIMD "
+        f"{' '.join(machine.get('simd', []))}), {machine['memory_gib']} GiB RAM, no GPU; "
         f"Python {machine['python']}, " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()),
         f"embedder: {report.info.get('embedder')}",
     ]

@@ -347,6 +347,7 @@ class StandInEmbedder:
     max_tokens = 256
     kind = "bench stand-in"
     export_dir: Path | None = None
+    export_error = ""
 
     def __init__(self, dimension: int = 384, buckets: int = 1 << 15, seed: int = 0) -> None:
         import numpy as np

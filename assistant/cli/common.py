@@ -68,22 +68,11 @@ def report_problems(report: BuildReport) -> None:
 
 
 def open_for_questions(settings: Settings) -> Searcher:
-    """A searcher over a fresh index: a missing one is built and a stale one refreshed first, on
-    stderr, with the same per-file report as `notes index`."""
-    from assistant.engine import build, freshness, open_searcher, summary_line
-    from assistant.ingest import require_corpus
+    """A searcher over a fresh, undamaged index (engine.open_searcher): what it builds, refreshes or
+    repairs is said on stderr, with the same per-file report as `notes index`."""
+    from assistant.engine import open_searcher
 
-    require_corpus(settings.corpus_dir)
-    state = freshness(settings)
-    if not state.fresh:
-        if state.missing:
-            say(f"no index yet in {settings.index_dir}: building it from {settings.corpus_dir} …")
-        else:
-            say(f"index is out of date ({state.describe()}): refreshing …")
-        report = build(settings, rebuild=bool(state.reason), progress=stderr_progress(), notify=say)
-        report_problems(report)
-        say(summary_line(report))
-    return open_searcher(settings, notify=say, progress=stderr_progress())
+    return open_searcher(settings, notify=say, progress=stderr_progress(), on_report=report_problems)
 
 
 class Progress:

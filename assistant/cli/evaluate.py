@@ -105,7 +105,7 @@ def eval_command(
     run_settings = {"set": str(set_path), "corpus": str(settings.corpus_dir), "model": settings.model, "modes": modes}
     target = COMMITTED_REPORT_DIR if write_report else report_dir or RESULTS_DIR
     written = write_reports(
-        results, run_settings, searcher.manifest.to_json(), target, baseline_path if update_baseline else None
+        results, run_settings, searcher.manifest, target, baseline_path if update_baseline else None
     )
     say("wrote " + ", ".join(str(path) for path in written))
     if ceiling:
