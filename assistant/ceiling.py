@@ -26,7 +26,7 @@ import numpy as np
 
 from assistant.chunk import Chunk, continues
 from assistant.errors import UsageProblem
-from assistant.evaluate import DEPTH, Question
+from assistant.evaluate import DEPTH, EvalQuestion
 from assistant.fuse import LINE_WEIGHT, fuse_rrf, join_neighbours
 from assistant.metrics import METRICS, Span, question_metrics, relevance
 from assistant.search import CANDIDATES, Searcher
@@ -88,14 +88,14 @@ class Ceiling:
 
 def fusion_ceiling(
     searcher: Searcher,
-    questions: Sequence[Question],
+    questions: Sequence[EvalQuestion],
     grid: Sequence[float] = GRID,
     signals_of: Callable[[str], RerankSignals | None] | None = None,
 ) -> Ceiling:
     """Score every weighting on the grid over the eval set (the model runs once per question).
     `signals_of`: where a question's signals come from (default: `rerank_signals` on the searcher)."""
     gather = signals_of or partial(rerank_signals, searcher)
-    gathered: list[tuple[Question, RerankSignals]] = []
+    gathered: list[tuple[EvalQuestion, RerankSignals]] = []
     for question in questions:
         signals = gather(question.question)
         if signals is None:
@@ -154,7 +154,7 @@ def _deciding_length(head: Sequence[int], chunks: Sequence[Chunk]) -> int:
     return DEPTH + joinable
 
 
-def _fetched(span: _Spans, signals: RerankSignals, question: Question) -> bool:
+def _fetched(span: _Spans, signals: RerankSignals, question: EvalQuestion) -> bool:
     """Whether an answering passage is among the candidates the rerank reorders."""
     head = signals.ranked[: len(signals.signals[ANCHOR])]
     return any(span(row).overlaps(gold) for row, _score in head for gold in question.gold)

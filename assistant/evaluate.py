@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import EvalSetError
+from assistant.ingest import note_lines
 from assistant.machine import describe, summary
 from assistant.manifest import Manifest
 from assistant.metrics import HEADLINE, METRICS, Span, first_hit_rank, mean_metrics, question_metrics, relevance
@@ -28,7 +29,7 @@ TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
-class Question:
+class EvalQuestion:
     id: str
     question: str
     kind: str
@@ -40,14 +41,14 @@ class Question:
         return self.gold[0].file
 
 
-def load_questions(path: Path, corpus_dir: Path) -> list[Question]:
+def load_questions(path: Path, corpus_dir: Path) -> list[EvalQuestion]:
     """Read and validate an eval set: every gold span and evidence string must match the corpus."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise EvalSetError(f"cannot read eval set {path}: {exc.strerror or exc}") from exc
     file_lines: dict[str, list[str]] = {}
-    questions: list[Question] = []
+    questions: list[EvalQuestion] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -72,7 +73,7 @@ def load_questions(path: Path, corpus_dir: Path) -> list[Question]:
             _check_gold(where, span, str(entry.get("evidence", "")), corpus_dir, file_lines)
             spans.append(span)
             evidence.append(str(entry.get("evidence", "")))
-        questions.append(Question(str(qid), str(text), str(kind), tuple(spans), tuple(evidence)))
+        questions.append(EvalQuestion(str(qid), str(text), str(kind), tuple(spans), tuple(evidence)))
     if not questions:
         raise EvalSetError(f"{path} holds no questions")
     return questions
@@ -81,7 +82,7 @@ def load_questions(path: Path, corpus_dir: Path) -> list[Question]:
 def _check_gold(where: str, span: Span, evidence: str, corpus_dir: Path, cache: dict[str, list[str]]) -> None:
     if span.file not in cache:
         try:
-            cache[span.file] = (corpus_dir / span.file).read_text(encoding="utf-8", errors="replace").split("\n")
+            cache[span.file] = note_lines(corpus_dir / span.file)
         except OSError as exc:
             raise EvalSetError(f"{where}: gold file {span.file!r} not in {corpus_dir}") from exc
     lines = cache[span.file]
@@ -111,7 +112,7 @@ class RunResult:
     latency_ms_p50: float
 
 
-def run_eval(searcher: Searcher, questions: Sequence[Question], mode: str) -> RunResult:
+def run_eval(searcher: Searcher, questions: Sequence[EvalQuestion], mode: str) -> RunResult:
     """Search every question as a user would and score the top 10."""
     rows: list[dict[str, float]] = []
     per_question: list[dict[str, Any]] = []

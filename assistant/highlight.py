@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from assistant.lexical import STOP_WORDS
 
-Span = tuple[int, int]
+CharSpan = tuple[int, int]
 
 ASKING_WORDS = frozenset(
     """
@@ -72,7 +72,7 @@ def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w])(?:" + "|".join(parts) + ")", re.IGNORECASE)
 
 
-def term_spans(text: str, terms: Sequence[str]) -> list[Span]:
+def term_spans(text: str, terms: Sequence[str]) -> list[CharSpan]:
     """Where the terms (or words sharing their stem) occur in the text, as sorted (start, end) spans."""
     pattern = _term_pattern(tuple(terms))
     if pattern is None:
@@ -101,10 +101,10 @@ _LIST_MARK = re.compile(r"^\s*(?:[-*+•>]|\d+[.)]|#{1,6})\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
-def sentences(text: str) -> list[Span]:
+def sentences(text: str) -> list[CharSpan]:
     """Sentence-like units of a passage: each line (a list item, a table row) split at sentence ends,
     without list markers or surrounding blanks."""
-    units: list[Span] = []
+    units: list[CharSpan] = []
     offset = 0
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
@@ -123,13 +123,13 @@ def sentences(text: str) -> list[Span]:
     return units
 
 
-def best_sentence(text: str, terms: Sequence[str]) -> Span | None:
+def best_sentence(text: str, terms: Sequence[str]) -> CharSpan | None:
     """The unit of the passage that holds the most distinct terms (then the most mentions, then the
     earliest); None when no unit holds any term, or the passage is a single unit (nothing to single out)."""
     units = sentences(text)
     if len(units) < 2 or not terms:
         return None
-    best: Span | None = None
+    best: CharSpan | None = None
     best_key: tuple[int, int] = (0, 0)
     for start, end in units:
         piece = text[start:end]
@@ -141,7 +141,7 @@ def best_sentence(text: str, terms: Sequence[str]) -> Span | None:
     return best
 
 
-def locate(fragment: str, text: str) -> Span | None:
+def locate(fragment: str, text: str) -> CharSpan | None:
     """Where a fragment's words occur, in order, in a text that may have lost the fragment's markup
     (Markdown's `**`, backticks, list markers) or re-flowed its spaces; None if they don't."""
     found = [re.escape(word) for word in _plain_words(fragment)]

@@ -70,6 +70,25 @@ def require_corpus(corpus_dir: Path) -> None:
         raise CorpusError(f"not a folder: {corpus_dir}", "pass --corpus DIR with a folder of notes")
 
 
+def is_note_path(path: Path, root: Path) -> bool:
+    """Whether a path under root is one `discover` would index: a .md/.markdown/.txt file outside
+    hidden files and folders (.git, .obsidian, an editor's ".#note.md" lock)."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    return bool(parts) and path.suffix.lower() in NOTE_SUFFIXES and not any(part.startswith(".") for part in parts)
+
+
+def note_lines(path: Path) -> list[str]:
+    """A note's lines exactly as the index sees them: decoded and repaired as at indexing (so line
+    numbers and mojibake repair agree with every citation). Raises OSError when it cannot be read."""
+    raw = path.read_bytes()
+    document, _problem = decode_document(path.name, raw)
+    text = document.text if document is not None else raw.decode("utf-8", errors="replace")
+    return text.split("\n")
+
+
 def discover(corpus_dir: Path) -> tuple[list[SourceFile], list[FileProblem]]:
     """Find note files under corpus_dir, recursively, skipping hidden folders and following each
     folder at most once (so symlink loops end)."""

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from assistant.lexical import STOP_WORDS, deletion_neighbourhood, deletions
+from assistant.lexical import MAX_CORRECTED_CHARS, STOP_WORDS, deletion_neighbourhood, deletions
 
 WORDS_FILE = "words.json"
 MIN_LETTERS = 5
@@ -64,7 +64,7 @@ class Speller:
         return _QUESTION_WORD.sub(lambda match: self.correct_word(match.group(0)), question)
 
     def correct_word(self, word: str) -> str:
-        if len(word) < MIN_LETTERS or word in self.counts or word in STOP_WORDS:
+        if not MIN_LETTERS <= len(word) <= MAX_CORRECTED_CHARS or word in self.counts or word in STOP_WORDS:
             return word
         if self.model_knows is not None and self.model_knows(word):
             return word
@@ -81,7 +81,8 @@ class Speller:
     def _neighbours(self) -> dict[str, list[str]]:
         """Delete-neighbourhood table of the notes' words, built on the first unknown word."""
         if self._deletes is None:
-            candidates = (known for known in self.counts if len(known) >= MIN_LETTERS - 1)
+            # A note's 100,000-letter run (a blob, a dump) would be 100,000 deletions of 100,000 letters.
+            candidates = (known for known in self.counts if MIN_LETTERS - 1 <= len(known) <= MAX_CORRECTED_CHARS + 1)
             self._deletes = deletion_neighbourhood((known, known) for known in candidates)
         return self._deletes
 

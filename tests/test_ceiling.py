@@ -10,7 +10,7 @@ import pytest
 
 from assistant.ceiling import RerankSignals, fusion_ceiling
 from assistant.chunk import Chunk
-from assistant.evaluate import Question, load_questions, run_eval
+from assistant.evaluate import EvalQuestion, load_questions, run_eval
 from assistant.metrics import Span
 from assistant.search import Searcher
 from tests.conftest import FakeEmbedder
@@ -74,8 +74,8 @@ def test_the_fit_finds_the_signal_that_ranks_the_answer_first() -> None:
         "missed": RerankSignals(ranked, {"maxsim": [0.9, 0.5, 0.1], "bm25": [1.0, 2.0, 3.0]}),
     }
     questions = [
-        Question("q1", "fetched", "natural", (Span("n.md", 4, 5),)),
-        Question("q2", "missed", "natural", (Span("n.md", 10, 11),)),
+        EvalQuestion("q1", "fetched", "natural", (Span("n.md", 4, 5),)),
+        EvalQuestion("q2", "missed", "natural", (Span("n.md", 10, 11),)),
     ]
     fake = _SignalsOnly(chunks, signals)
     ceiling = fusion_ceiling(cast(Searcher, fake), questions, grid=(0.0, 0.4, 1.0), signals_of=fake.rerank_signals)
@@ -93,7 +93,7 @@ def test_an_index_without_token_vectors_has_no_ceiling() -> None:
         def rerank_signals(self, query: str) -> RerankSignals | None:
             return None
 
-    question = Question("q", "anything", "natural", (Span("n.md", 1, 1),))
+    question = EvalQuestion("q", "anything", "natural", (Span("n.md", 1, 1),))
     with pytest.raises(UsageProblem, match="no token vectors"):
         fake = NoRerank([], {})
         fusion_ceiling(cast(Searcher, fake), [question], signals_of=fake.rerank_signals)

@@ -44,13 +44,15 @@ def test_setup_narrates_each_step_and_then_does_nothing(tmp_path: Path) -> None:
     said = setup()
     assert said[0].startswith("setup: creating .venv with") and "(~5 s)" in said[0]
     assert said[1] == "setup: installing torch 2.13.0, CPU build (~1 min on a new machine) …"
-    assert said[2] == "setup: installing notes-assistant and its test tools (~2 min on a new machine) …"
+    assert (
+        said[2] == "setup: installing notes-assistant, its test tools and its guard rails (~2 min on a new machine) …"
+    )
     assert said[3].startswith("setup: done in ") and said[3].endswith(
-        "s: run .venv/bin/notes (the first run builds the index, ~25 s)"
+        "s: run .venv/bin/notes (the first run builds the index, about a minute)"
     )
     assert len(said) == 4
     installs = log.read_text().splitlines()
-    assert [line.split()[-1] for line in installs] == ["torch==2.13.0", ".[test]"]
+    assert [line.split()[-1] for line in installs] == ["torch==2.13.0", ".[test,dev]"]
     assert all("--quiet" in line for line in installs)
     assert setup() == ["setup: .venv is up to date (nothing to install)"]
     assert len(log.read_text().splitlines()) == 2, "a second run installs nothing"

@@ -17,6 +17,7 @@ import pytest
 from assistant.chunk import Chunk
 from assistant.errors import UsageProblem
 from assistant.index import build_index
+from assistant.lexical import MAX_CORRECTED_CHARS
 from assistant.present import format_response, inert, response_record, to_json
 from assistant.search import MAX_QUERY_CHARS, Hit, Searcher, SearchResponse, normalise_query
 
@@ -117,17 +118,23 @@ def test_normalise_query_cleans_and_caps() -> None:
 
 
 def test_spelling_correction_survives_a_huge_token(tmp_path: Path) -> None:
-    """A note holding one 100,000-character 'word' (a hex dump, a base64 image) must not make the
-    typo-tolerant BM25 lookup build n deletions of n characters (gigabytes) on the first typo."""
+    """A note holding one 100,000-character 'word' (a hex dump, a base64 image) must not make either
+    speller (the question's, BM25's) build n deletions of n characters (gigabytes) on the first typo:
+    both leave words longer than MAX_CORRECTED_CHARS out of their tables."""
+    import random
+
+    blob = "".join(random.Random(0).choice("abcdefghijklmnopqrstuvwxyz") for _ in range(100_000))
     corpus = tmp_path / "notes"
     corpus.mkdir()
-    (corpus / "blob.md").write_text("# Blob\n\n" + "A" * 100_000 + "\n\nlambda memory limits\n", encoding="utf-8")
+    (corpus / "blob.md").write_text("# Blob\n\n" + blob + "\n\nlambda memory limits\n", encoding="utf-8")
     build_index(corpus, tmp_path / "index", FakeEmbedder(), export_encoder=False)
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
-    started = time.perf_counter()
     response = searcher.search("lambdda memmory", mode="bm25")
-    assert time.perf_counter() - started < 5
     assert response.hits and response.hits[0].chunk.file == "blob.md"
+    searcher.lexical.correct("memmoryy")  # builds BM25's table too
+    assert searcher.speller is not None
+    for table in (searcher.speller._deletes, searcher.lexical._deletes):
+        assert table is not None and max(len(variant) for variant in table) <= MAX_CORRECTED_CHARS + 1
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\t\n"])

@@ -9,15 +9,14 @@ No import of the engine happens until a method runs, so the app paints before fa
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.config import NOTE_SUFFIXES, Settings
+from assistant.config import Settings
+from assistant.ingest import is_note_path
+from assistant.reporting import Notify, Progress
 from assistant.search import SearchResponse
-
-Progress = Callable[[str, int, int], None]
-Notify = Callable[[str], None]
 
 
 class SearcherLike(Protocol):
@@ -100,12 +99,9 @@ class EngineBackend:
         index = self.settings.index_dir.resolve()
 
         def is_note(change: watchfiles.Change, path: str) -> bool:
+            # What ingest would index (not hidden, a note suffix), and never the index's own files.
             candidate = Path(path)
-            return (
-                candidate.suffix.lower() in NOTE_SUFFIXES
-                and not candidate.name.startswith(".")  # editor lock and swap files (".#note.md")
-                and index not in candidate.parents
-            )
+            return is_note_path(candidate, root) and index not in candidate.parents
 
         for changes in watchfiles.watch(
             root, watch_filter=is_note, debounce=self.debounce_ms, stop_event=stop, yield_on_timeout=False

@@ -12,9 +12,10 @@ from assistant.chunk import Chunk
 from assistant.config import Settings
 from assistant.editor import choose_editor, editor_command, editor_family, open_in_editor
 from assistant.errors import UsageProblem
+from assistant.ingest import note_lines
 from assistant.present import inert
 from assistant.tui.clipboard import TOOL_NAMES, copy_with_tool, osc52_blocked
-from assistant.tui.screens.viewer import NoteViewer, read_note_lines
+from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.hit_card import HitCard
 
 
@@ -81,7 +82,7 @@ class PassageActions(App[None]):
         """The built-in viewer: the whole note, scrolled to the chunk's lines."""
         path = self.settings.corpus_dir / chunk.file
         try:
-            lines = read_note_lines(path)
+            lines = note_lines(path)
         except OSError as exc:
             self.notify(
                 f"Couldn't read {inert(chunk.file)}: {exc.strerror or exc}",

@@ -10,8 +10,9 @@ from textual.pilot import Pilot
 from assistant.tui.app import NotesApp
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until the condition holds (workers are threads: results arrive as messages)."""
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Let the app run until the condition holds (workers are threads: results arrive as messages).
+    Returns as soon as it holds; the timeout only tells a hang from a busy machine."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():

@@ -7,7 +7,6 @@ shown like every other note text: through `inert`, never as markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,18 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from assistant.chunk import Chunk
-from assistant.ingest import decode_document
 from assistant.present import inert
 from assistant.tui.widgets.note_view import NoteView
-
-
-def read_note_lines(path: Path) -> list[str]:
-    """The note's lines as the index saw them: decoded and repaired the way ingest does it (so
-    mojibake shows repaired, as in the answer cards), numbered as the chunker numbers them. Raises OSError."""
-    raw = path.read_bytes()
-    document, _problem = decode_document(path.name, raw)
-    text = document.text if document is not None else raw.decode("utf-8", errors="replace")
-    return text.split("\n")
 
 
 class NoteViewer(Screen[None]):

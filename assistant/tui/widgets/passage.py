@@ -17,7 +17,7 @@ from textual.content import Span as StyleSpan
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
 
-from assistant.highlight import Span, best_sentence, locate, term_spans
+from assistant.highlight import CharSpan, best_sentence, locate, term_spans
 from assistant.present import inert
 from assistant.tui.widgets.markdown_lines import markdown_lines
 
@@ -80,7 +80,7 @@ def preview(text: str, terms: Sequence[str], lines: int = 2, *, markdown: bool =
     return decorate(body, terms, safe[best[0] : best[1]] if best else None)
 
 
-def _markdown_preview(safe: str, best: Span | None, lines: int) -> Content | None:
+def _markdown_preview(safe: str, best: CharSpan | None, lines: int) -> Content | None:
     line_of_best = safe.count("\n", 0, best[0]) if best else 0
     rendered = [line for line in markdown_lines(safe) if line.content.plain.strip()]
     if not rendered:  # only raw HTML or rules: show the source instead of nothing
@@ -93,7 +93,7 @@ def _markdown_preview(safe: str, best: Span | None, lines: int) -> Content | Non
     return Content("… ") + body if first else body
 
 
-def _plain_preview(safe: str, best: Span | None, lines: int) -> Content:
+def _plain_preview(safe: str, best: CharSpan | None, lines: int) -> Content:
     start = safe.rfind("\n", 0, best[0]) + 1 if best else 0
     shown = [line.strip() for line in safe[start:].splitlines() if line.strip()][:lines]
     body = "\n".join(shown)
