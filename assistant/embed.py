@@ -62,6 +62,11 @@ class TokenEmbedder(Embedder, Protocol):
         """The model's projection of token vectors (token_vectors.model_projection): the same for any notes."""
         ...
 
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each text's tokens that `embed_documents_with_tokens` keeps, in order, as character offsets
+        into the text: which line each token vector is on (token_vectors.token_lines)."""
+        ...
+
 
 class QueryEncoder(Protocol):
     """What search needs to embed a question: every encoder has all of it (no optional parts)."""
@@ -168,6 +173,22 @@ class SentenceTransformerEmbedder:
             self._projection = model_projection(self.embed_documents_with_tokens, words, self.dimension)
         return self._projection
 
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """The kept tokens' character offsets, from the model's (fast) tokenizer as `_tokens` reads them."""
+        model = self.model
+        found = []
+        for text in texts:
+            encoded = model.tokenizer(
+                text,
+                truncation=True,
+                max_length=model.max_seq_length,
+                return_special_tokens_mask=True,
+                return_offsets_mapping=True,
+            )
+            pairs = zip(encoded["offset_mapping"], encoded["special_tokens_mask"], strict=True)
+            found.append([(int(start), int(end)) for (start, end), special in pairs if not special])
+        return found
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """As a query encoder (the slow path, when an index has no usable ONNX export)."""
         return self.embed_queries(texts)
@@ -264,6 +285,9 @@ class OnnxEmbedder:
     def token_projection(self) -> np.ndarray:
         """The model's token projection, saved with its export (token_vectors.model_projection)."""
         return self.encoder.projection()
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        return self.encoder.token_offsets(texts)
 
     def _embed(self, texts: Sequence[str], *, tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors (and token vectors, or none) of the texts, in passes of one token length each,
