@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer import NO_ANSWER, Answer, answer_for_passage, unscored
 from assistant.chunk import Chunk, join_pieces
 from assistant.config import MODES
 from assistant.errors import UsageProblem
 from assistant.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
+from assistant.lexical import tokenize
 from assistant.open_index import OpenedIndex, open_index
-from assistant.token_vectors import RERANK_DEPTH
+from assistant.token_vectors import RERANK_DEPTH, project
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,6 +55,14 @@ class Hit:
     pieces: int = 1
     """How many neighbouring pieces of one section this passage joins (ranks and scores are the
     best-ranked piece's)."""
+    answer: Answer = NO_ANSWER
+    """The lines of the passage that answer the question (answer.py). A hit made without one gets
+    the passage's first readable line, unscored."""
+
+    def __post_init__(self) -> None:
+        if self.answer is NO_ANSWER:
+            chunk = self.chunk
+            object.__setattr__(self, "answer", unscored(chunk.text, chunk.end_line, chunk.table_header))
 
 
 @dataclass(frozen=True)
@@ -178,7 +188,7 @@ class Searcher:
             raise UsageProblem(f"no notes match --file {file_glob!r}", f"files: {', '.join(self.files[:5])}")
         lists, vector, query_tokens = self.candidate_lists(searched, mode, max(CANDIDATES, k), allowed)
         ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
-        if vector is not None and query_tokens is not None and self.tokens is not None:
+        if mode == "hybrid" and vector is not None and query_tokens is not None and self.tokens is not None:
             final = self.rerank(ranked, vector, query_tokens)
         else:
             final = [(row, score, None) for row, score in ranked]
@@ -186,8 +196,14 @@ class Searcher:
         own = {name: dict(items) for name, items in lists.items()}
         placed = {row: (place, score, fused_rank) for place, (row, score, fused_rank) in enumerate(final)}
         hits = []
+        asked = _Asked(
+            searched,
+            vector,
+            None if query_tokens is None or self.tokens is None else project(query_tokens, self.tokens.projection),
+        )
         for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
-            row = min(group, key=lambda member: placed[member][0])  # the best-ranked piece leads
+            # The best-ranked piece leads (a piece between two that rank may not be in the ranking at all).
+            row = min(group, key=lambda member: placed[member][0] if member in placed else len(placed))
             _place, score, fused_rank = placed[row]
             chunk = self.chunks[row] if len(group) == 1 else join_pieces([self.chunks[m] for m in group])
             hits.append(
@@ -199,6 +215,7 @@ class Searcher:
                     {name: own[name].get(row) for name in lists},
                     fused_rank,
                     len(group),
+                    self.answer_for(group, chunk, asked),
                 )
             )
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
@@ -232,7 +249,8 @@ class Searcher:
             lists["bm25"] = bm25_candidates(bm25_scores, depth, allowed)
         vector = query_tokens = None
         if mode in ("hybrid", "dense"):
-            if mode == "hybrid" and self.tokens is not None:
+            if self.tokens is not None:
+                # Token vectors from the same pass: the hybrid rerank, and any mode's answer lines.
                 vector, query_tokens = self.embed_query_with_tokens(searched)
             else:
                 vector = self.embed_query(searched)
@@ -264,6 +282,35 @@ class Searcher:
         fill = sum(known) / len(known) if known else 0.0
         return [fill if score is None else score for score in best]
 
+    def answer_for(self, group: Sequence[int], chunk: Chunk, asked: _Asked) -> Answer:
+        """The answer lines of a result joining chunk-store rows `group`, from the question's vector
+        and tokens and the rows' stored line and token vectors; with no question vector (BM25 mode)
+        or an index without line or token vectors, from the question's BM25 terms."""
+        import numpy as np
+
+        pieces = [(self.chunks[row].text, self.chunks[row].end_line) for row in group]
+        line_vectors = None
+        if asked.vector is not None and self.line_vectors is not None:
+            vectors, starts = self.line_vectors
+            line_vectors = np.concatenate([vectors[int(starts[row]) : int(starts[row + 1])] for row in group])
+        piece_tokens = None
+        if asked.tokens is not None and self.tokens is not None:
+            stored = [self.tokens.passage(row) for row in group]
+            piece_tokens = [(passage.vectors(), np.asarray(passage.lines)) for passage in stored]
+        weights = None
+        if line_vectors is None and piece_tokens is None:
+            weights = self.lexical.idf(tokenize(asked.searched))
+        return answer_for_passage(
+            pieces,
+            asked.vector,
+            line_vectors,
+            query_tokens=asked.tokens,
+            piece_tokens=piece_tokens,
+            terms_of=tokenize,
+            term_weights=weights,
+            table_header_row=chunk.table_header,
+        )
+
     def embed_query(self, query: str) -> np.ndarray:
         vector: np.ndarray = self.encoder.encode([query])[0]
         return vector
@@ -272,6 +319,16 @@ class Searcher:
         """The question's vector and, when the encoder can give them, its token vectors (one pass)."""
         vectors, tokens = self.encoder.encode_with_tokens([query])
         return vectors[0], tokens[0]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What the answer lines of every result of one search are chosen with."""
+
+    searched: str
+    vector: np.ndarray | None
+    tokens: np.ndarray | None
+    """The question's token vectors, projected like the stored ones (None: no token vectors)."""
 
 
 def normalise_query(query: str) -> str:
