@@ -90,24 +90,31 @@ JOIN_GAP = 1
 """Blank lines two pieces of one section may have between them and still read as one passage."""
 
 
-def continues(first: Chunk, second: Chunk) -> bool:
-    """Whether `second` is the piece of `first`'s section right after it: same file and heading path,
-    starting after `first` ends with at most a blank line between (pieces of one over-long line
-    share that line, so they never join)."""
-    return (
-        first.file == second.file
-        and first.heading_path == second.heading_path
-        and 0 <= second.start_line - first.end_line - 1 <= JOIN_GAP
+def touches(first: Chunk, second: Chunk) -> bool:
+    """Whether two chunks are pieces of one section (same file and heading path) whose spans touch,
+    at most `JOIN_GAP` blank lines apart, or overlap (the cuts of one over-long line share its span)."""
+    return same_section(first, second) and spans_touch(
+        (first.start_line, first.end_line), (second.start_line, second.end_line)
     )
 
 
+def same_section(first: Chunk, second: Chunk) -> bool:
+    return first.file == second.file and first.heading_path == second.heading_path
+
+
+def spans_touch(first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """Whether two line spans (start, end) overlap or are at most `JOIN_GAP` blank lines apart."""
+    return second[0] - first[1] - 1 <= JOIN_GAP and first[0] - second[1] - 1 <= JOIN_GAP
+
+
 def join_pieces(pieces: Sequence[Chunk]) -> Chunk:
-    """Consecutive pieces of one section (each `continues` the one before) as one passage: their
-    lines in order, the gaps between them blank again, cited as one range."""
+    """Consecutive pieces of one section as one passage: their lines in order, the gaps between
+    them blank again (cuts of one over-long line joined by a space), cited as one range."""
     first = pieces[0]
     text = first.text
     for before, piece in zip(pieces, pieces[1:], strict=False):
-        text += "\n" * (piece.start_line - before.end_line) + piece.text
+        gap = piece.start_line - before.end_line
+        text += (" " if gap <= 0 else "\n" * gap) + piece.text
     return Chunk(
         first.file, first.heading_path, first.start_line, pieces[-1].end_line, text, first.lead, first.table_header
     )
