@@ -126,11 +126,20 @@ def _link(text: str, target: Path, look: Look) -> str:
 def citation(hit: Hit, look: Look = Look()) -> str:
     """`path:START-END`, inert; with a notes folder, the path opens from here and `path:START` is a link."""
     chunk = hit.chunk
+    return _sgr(_cite(chunk.file, chunk.start_line, chunk.end_line, look), "1", look)
+
+
+def answer_citation(hit: Hit, look: Look = Look()) -> str:
+    """The answer's own `path:LINE` (`path:START-END` for a few lines), as `citation` writes it."""
+    return _cite(hit.chunk.file, hit.answer.start_line, hit.answer.end_line, look)
+
+
+def _cite(file: str, start: int, end: int, look: Look) -> str:
+    tail = f"-{end}" if end != start else ""
     if look.notes_dir is None:
-        return _sgr(inert(chunk.citation), "1", look)
-    where = inert(f"{openable_path(look.notes_dir, chunk.file)}:{chunk.start_line}")
-    text = _link(where, note_path(look.notes_dir, chunk.file), look) + f"-{chunk.end_line}"
-    return _sgr(text, "1", look)
+        return inert(f"{file}:{start}{tail}")
+    where = inert(f"{openable_path(look.notes_dir, file)}:{start}")
+    return _link(where, note_path(look.notes_dir, file), look) + tail
 
 
 # ---------------------------------------------------------------- JSON
@@ -148,6 +157,7 @@ def hit_record(hit: Hit, notes_dir: Path | None = None) -> dict[str, Any]:
         "end_line": chunk.end_line,
         "text": chunk.text,
         "table_header": chunk.table_header,
+        "answer": {"start_line": hit.answer.start_line, "end_line": hit.answer.end_line, "text": hit.answer.text},
     }
     if notes_dir is not None:
         record["path"] = openable_path(notes_dir, chunk.file)
@@ -185,9 +195,14 @@ def to_json(data: Any) -> str:
 # ---------------------------------------------------------------- plain text
 
 
+ANSWER_GUTTER = " › "
+"""What marks an answer line of a passage in plain output (other lines are indented as wide)."""
+
+
 def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
-    """One result: `RANK. [SCORE] CITATION  HEADING PATH`, then the passage indented. Everything a note
-    supplies goes through `inert` before any decoration is added."""
+    """One result: `RANK. [SCORE] CITATION › ANSWER CITATION  HEADING PATH`, then the passage indented,
+    its answer lines marked with `›` (and bold, in colour). Everything a note supplies goes through
+    `inert` before any decoration is added."""
     chunk = hit.chunk
     path = " > ".join(chunk.heading_path) or "(top of file)"
     head = (
@@ -196,6 +211,8 @@ def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
         + _sgr(f"[{hit.score:.3f}]", "2", look)
         + " "
         + citation(hit, look)
+        + ANSWER_GUTTER
+        + answer_citation(hit, look)
         + "  "
         + _sgr(inert(path), "36", look)
     )
@@ -206,9 +223,25 @@ def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
         if hit.pieces > 1:
             ranks += f"; {hit.pieces} neighbouring pieces of this section, shown as one"
         head += "  " + _sgr(inert(f"({ranks})"), "2", look)
-    # A piece cut from inside a table is shown under that table's header row, as in the chat app.
-    body = "\n".join("   " + line for line in chunk.display_text.splitlines() if line.strip())
-    return head + "\n" + inert(body)
+    return head + "\n" + "\n".join(_body(hit, look))
+
+
+def _body(hit: Hit, look: Look) -> list[str]:
+    """The passage's non-blank lines, indented, the answer's behind the gutter. A piece cut from
+    inside a table is shown under that table's header row, as in the chat app."""
+    chunk, answer = hit.chunk, hit.answer
+    shown = chunk.text.split("\n")
+    above = chunk.display_text.split("\n")[: -len(shown)]  # the table header display_text adds
+    first = chunk.end_line - len(shown) + 1
+    lines = [" " * len(ANSWER_GUTTER) + inert(line) for line in above if line.strip()]
+    for number, line in enumerate(shown, first):
+        if not line.strip():
+            continue
+        if answer.start_line <= number <= answer.end_line:
+            lines.append(_sgr(ANSWER_GUTTER, "36", look) + _sgr(inert(line), "1", look))
+        else:
+            lines.append(" " * len(ANSWER_GUTTER) + inert(line))
+    return lines
 
 
 def searched_line(response: SearchResponse, look: Look = Look()) -> str | None:
