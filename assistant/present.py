@@ -226,18 +226,38 @@ def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
     return head + "\n" + "\n".join(_body(hit, look))
 
 
+@dataclass(frozen=True)
+class ShownPassage:
+    """A hit's passage as it is shown, and where its answer is in it."""
+
+    lines: list[str]
+    """`Chunk.display_text`'s lines: the passage, under its table's header row for a piece cut from
+    inside a table."""
+    answer: range
+    """Which of those lines are the answer lines."""
+
+
+def shown_passage(hit: Hit) -> ShownPassage:
+    """The lines every front end shows for a hit, with its answer lines among them: text line i of a
+    passage is file line end_line - n + 1 + i, below the header lines display_text may add."""
+    chunk, answer = hit.chunk, hit.answer
+    lines = chunk.display_text.split("\n")
+    own = chunk.text.count("\n") + 1
+    above = len(lines) - own  # the table header lines display_text adds
+    first = chunk.end_line - own + 1
+    start = max(0, answer.start_line - first) + above
+    return ShownPassage(lines, range(start, min(own, answer.end_line - first + 1) + above))
+
+
 def _body(hit: Hit, look: Look) -> list[str]:
     """The passage's non-blank lines, indented, the answer's behind the gutter. A piece cut from
     inside a table is shown under that table's header row, as in the chat app."""
-    chunk, answer = hit.chunk, hit.answer
-    shown = chunk.text.split("\n")
-    above = chunk.display_text.split("\n")[: -len(shown)]  # the table header display_text adds
-    first = chunk.end_line - len(shown) + 1
-    lines = [" " * len(ANSWER_GUTTER) + inert(line) for line in above if line.strip()]
-    for number, line in enumerate(shown, first):
+    shown = shown_passage(hit)
+    lines = []
+    for index, line in enumerate(shown.lines):
         if not line.strip():
             continue
-        if answer.start_line <= number <= answer.end_line:
+        if index in shown.answer:
             lines.append(_sgr(ANSWER_GUTTER, "36", look) + _sgr(inert(line), "1", look))
         else:
             lines.append(" " * len(ANSWER_GUTTER) + inert(line))

@@ -58,6 +58,9 @@ class Hit:
     answer: Answer = NO_ANSWER
     """The lines of the passage that answer the question (answer.py). A hit made without one gets
     the passage's first readable line, unscored."""
+    similarity: float | None = None
+    """How close in meaning the passage is to the question: the cosine of the question's vector to
+    the passage's or its best line's, whichever is higher (None without a question vector)."""
 
     def __post_init__(self) -> None:
         if self.answer is NO_ANSWER:
@@ -216,6 +219,7 @@ class Searcher:
                     fused_rank,
                     len(group),
                     self.answer_for(group, chunk, asked),
+                    self.similarity(group, vector, own),
                 )
             )
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
@@ -310,6 +314,22 @@ class Searcher:
             term_weights=weights,
             table_header_row=chunk.table_header,
         )
+
+    def similarity(
+        self, group: Sequence[int], vector: np.ndarray | None, own: dict[str, dict[int, float]]
+    ) -> float | None:
+        """The best cosine of the question to a passage of rows `group`: its passage vector's (where
+        the dense list has it) or any of its lines'."""
+        if vector is None:
+            return None
+        known = [own[name][row] for name in ("dense", "lines") if name in own for row in group if row in own[name]]
+        if self.line_vectors is not None:
+            vectors, starts = self.line_vectors
+            for row in group:
+                start, end = int(starts[row]), int(starts[row + 1])
+                if end > start:
+                    known.append(float((vectors[start:end] @ vector).max()))
+        return max(known) if known else None
 
     def embed_query(self, query: str) -> np.ndarray:
         vector: np.ndarray = self.encoder.encode([query])[0]
