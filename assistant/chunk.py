@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.files import digest_text
-from assistant.outline import TABLE_RULE, Heading, has_text, outline, units
+from assistant.outline import TABLE_RULE, Heading, has_text, has_words, outline, readable, units
 from assistant.pieces import SectionPacker, TokenCounter, compact_table_rules
 
 if TYPE_CHECKING:
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 22
-"""Bump when chunk boundaries or chunk text change, or what is indexed of them (22: table rules are
+CHUNKER_VERSION = 23
+"""Bump when chunk boundaries or chunk text change, or what is indexed of them (23: no passage
+without readable text, an empty section's heading joins the next passage; 22: table rules are
 embedded short): every index is then rebuilt."""
 
 
@@ -214,42 +215,59 @@ def chunk_with_skips(
         path = tuple(h.title for h in stack if h.title)
         section = units(boundaries, body_start, end, lines)
         skipped.extend((unit.start + 1, unit.end) for unit in section if unit.skip)
-        if not any(not unit.skip for unit in section):
-            has_skipped = any(unit.skip for unit in section)
+        body = [unit for unit in section if not unit.skip]
+        if not any(has_words(lines, unit) for unit in body):
+            # Nothing to read here (no body, or only images, HTML, rules or bare links): never a
+            # passage of its own, which would be an empty card.
+            has_skipped = len(body) < len(section)
             next_heading = sections[index + 1][0] if index + 1 < len(sections) else None
             if has_skipped:
                 # A table of contents (or a page's script) answers nothing: its heading is skipped with it.
+                skipped.extend((unit.start + 1, unit.end) for unit in body)
                 if heading is not None:
                     skipped.append((heading.line + 1, heading.end))
                 elif front_matter_end and has_text(lines, 0, front_matter_end):
                     pending_start = 0
                 continue
             if heading is None:
-                # Only front matter or blank lines before the first heading: hand the span on.
-                if front_matter_end and has_text(lines, 0, front_matter_end):
+                # Only front matter, blank lines or images before the first heading: hand the span on.
+                if body or (front_matter_end and has_text(lines, 0, front_matter_end)):
                     pending_start = 0
                 continue
-            if next_heading is not None and next_heading.level > heading.level:
-                # An empty parent heading belongs to its first child's chunk, not a chunk of its own.
+            if next_heading is not None:
+                # The heading joins the next passage's span: a parent's first child's passage, which
+                # keeps it in its heading path ("NAT Gateway > What is a NAT Gateway"), or the next
+                # section's ("## TODO 3" before "## Useful AWS Resources").
                 pending_start = start if pending_start is None else pending_start
                 continue
-            span_start = pending_start if pending_start is not None else start
-            title = "\n".join(lines[heading.line : heading.end]).strip()
-            chunks.append(Chunk(document.path, path, span_start + 1, heading.end, title))
+            # The note ends on it: nothing a question could be answered by.
+            skipped.append((start + 1 if pending_start is None else pending_start + 1, _last_text(lines, end)))
             pending_start = None
             continue
         span_start = pending_start if pending_start is not None else (0 if heading is None else start)
         pending_start = None
         for piece in packer.pack(path, span_start, section):
+            if not any(readable(line) for line in piece.text.split("\n")):
+                # Left alone by the packer (between a skipped block and a cut line): nothing to show.
+                skipped.append((piece.start_line, piece.end_line))
+                continue
             chunks.append(
                 Chunk(document.path, path, piece.start_line, piece.end_line, piece.text, piece.lead, piece.table_header)
             )
     if pending_start is not None:
-        # Lines still waiting for a chunk at the end (front matter with nothing after it): their own chunk.
-        end = len(lines)
-        while end > pending_start and not lines[end - 1].strip():
-            end -= 1
-        if end > pending_start:
+        # Lines still waiting for a chunk at the end (front matter with nothing after it): their own
+        # chunk, unless there is nothing to read in them.
+        end = _last_text(lines, len(lines))
+        if any(readable(line) for line in lines[pending_start:end]):
             text = "\n".join(lines[pending_start:end]).strip("\n")
             chunks.append(Chunk(document.path, tuple(h.title for h in stack if h.title), pending_start + 1, end, text))
+        elif end > pending_start:
+            skipped.append((pending_start + 1, end))
     return chunks, skipped
+
+
+def _last_text(lines: list[str], end: int) -> int:
+    """`end` moved back past blank lines."""
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    return end

@@ -240,13 +240,6 @@ def without_markup(line: str) -> str:
     return LINK.sub(r"\1", _TAG.sub(" ", line))
 
 
-def markup_only(line: str) -> bool:
-    """A line of nothing but markup to read past: an image's tag, a bare link or address, an
-    anchor (and no readable words once those are gone)."""
-    has_markup = _TAG.search(line) is not None or _ADDRESS.search(line) is not None or LINK.search(line) is not None
-    return has_markup and not readable(line)
-
-
 def readable(line: str) -> bool:
     """Whether a line has words a reader can read once HTML tags, link addresses and bare URLs are
     gone: an `<img …>` line, `[https://…](https://…)`, `</details>` or an ASCII-art rule has none.
