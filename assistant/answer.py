@@ -100,31 +100,29 @@ def line_cosines(
     return [None if line.unit is None else float(cosines[line.unit]) for line in lines]
 
 
-def line_maxsims(
-    query_tokens: np.ndarray, passage_tokens: np.ndarray, token_lines: np.ndarray, line_count: int
-) -> list[float | None]:
+def line_maxsims(similarity: np.ndarray, token_lines: np.ndarray, line_count: int) -> list[float | None]:
     """Per text line of one chunk: the mean over the question's tokens of the best cosine to a token
-    of that line only (None: no token of it was kept, e.g. past the model's window). Both token sets
-    L2-normalised in the same space (the index's projection); `token_lines[t]` is token t's line
+    of that line only (None: no token of it was kept, e.g. past the model's window).
+    `similarity`: the question's tokens against the chunk's, [question tokens, chunk tokens], both
+    in the index's projection (`TokenVectors.similarities`); `token_lines[t]`: chunk token t's line
     (-1: the heading context, or not known)."""
     import numpy as np
 
-    if len(passage_tokens) != len(token_lines):
-        raise ValueError(f"{len(passage_tokens)} token vectors for {len(token_lines)} token lines")
+    if similarity.shape[1] != len(token_lines):
+        raise ValueError(f"{similarity.shape[1]} token similarities for {len(token_lines)} token lines")
     result: list[float | None] = [None] * line_count
     owners = np.asarray(token_lines)
     keep = (owners >= 0) & (owners < line_count)
-    if not len(query_tokens) or not keep.any():
+    if not len(similarity) or not keep.any():
         return result
     owners = owners[keep]
-    similarity = np.asarray(query_tokens, dtype=np.float32) @ np.asarray(passage_tokens, dtype=np.float32)[keep].T
+    kept = np.asarray(similarity, dtype=np.float32)[:, keep]
     # Tokens of one line are contiguous and in line order: reduce each run's columns at once.
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-    best = np.maximum.reduceat(similarity, starts, axis=1).mean(axis=0)
-    for start, value in zip(starts, best, strict=True):
-        line = int(owners[start])
+    starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
+    best = np.maximum.reduceat(kept, starts, axis=1).mean(axis=0)
+    for line, value in zip(owners[starts].tolist(), best.tolist(), strict=True):
         previous = result[line]
-        result[line] = float(value) if previous is None else max(previous, float(value))
+        result[line] = value if previous is None else max(previous, value)
     return result
 
 
@@ -228,7 +226,6 @@ def answer_for_passage(
     query_vector: np.ndarray | None,
     line_vectors: np.ndarray | None,
     *,
-    query_tokens: np.ndarray | None = None,
     piece_tokens: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     terms_of: Callable[[str], Collection[str]] | None = None,
     term_weights: Mapping[str, float] | None = None,
@@ -238,8 +235,8 @@ def answer_for_passage(
 
     pieces: (text, end_line) of each chunk-store row the result joins, in line order; query_vector /
     line_vectors: the question's vector and those rows' stored line vectors, concatenated (None
-    without); query_tokens: the question's token vectors projected like the stored ones;
-    piece_tokens: each row's (dequantised token vectors, each token's line); terms_of /
+    without); piece_tokens: for each row, the question's tokens against its tokens (a similarity
+    matrix, `TokenVectors.similarities`) and each of its tokens' line (None without); terms_of /
     term_weights: a line's BM25 terms and the question's terms' IDFs (used only when neither vector
     signal is given)."""
     lines = passage_lines(pieces)
@@ -247,10 +244,10 @@ def answer_for_passage(
     if query_vector is not None and line_vectors is not None:
         cosines = line_cosines(lines, query_vector, line_vectors)
     maxsims = None
-    if query_tokens is not None and piece_tokens is not None:
+    if piece_tokens is not None:
         per_piece = [
-            line_maxsims(query_tokens, tokens, owners, text.count("\n") + 1)
-            for (text, _end), (tokens, owners) in zip(pieces, piece_tokens, strict=True)
+            line_maxsims(similarity, owners, text.count("\n") + 1)
+            for (text, _end), (similarity, owners) in zip(pieces, piece_tokens, strict=True)
         ]
         maxsims = gather(lines, per_piece)
     lexical: list[float | None] | None = None

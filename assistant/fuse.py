@@ -50,6 +50,7 @@ def rerank_by_tokens(
     tokens: TokenVectors,
     depth: int = RERANK_DEPTH,
     line_scores: Sequence[float] | None = None,
+    maxsims: Sequence[float] | None = None,
 ) -> list[tuple[int, float, int | None]]:
     """The top `depth` of a fused ranking reordered by MaxSim, ties keeping fused order; then the
     rest: (row, score, rank before the rerank or None for the tail).
@@ -57,9 +58,10 @@ def rerank_by_tokens(
     With `line_scores` (each head candidate's best line cosine), a candidate's score is its MaxSim
     moved by LINE_WEIGHT times its line's z-score, in standard deviations of the head's MaxSim: the
     order of z(MaxSim) + LINE_WEIGHT * z(line), on MaxSim's own scale (held within [-1, 1]), so the
-    shown scores still read as similarities and still fall with the rank."""
+    shown scores still read as similarities and still fall with the rank. `maxsims`: the head's MaxSim
+    when the caller has them already."""
     head = list(ranked[:depth])
-    scores = tokens.maxsim(query_tokens, [row for row, _score in head])
+    scores = list(maxsims) if maxsims is not None else tokens.maxsim(query_tokens, [row for row, _score in head])
     if line_scores is not None and len(line_scores) == len(head):
         spread = _spread(scores)
         mean_line, spread_line = sum(line_scores) / max(len(line_scores), 1), _spread(line_scores)

@@ -25,7 +25,7 @@ from assistant.errors import UsageProblem
 from assistant.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
 from assistant.lexical import tokenize
 from assistant.open_index import OpenedIndex, open_index
-from assistant.token_vectors import RERANK_DEPTH, project
+from assistant.token_vectors import RERANK_DEPTH, maxsim_of, project
 
 if TYPE_CHECKING:
     import numpy as np
@@ -191,19 +191,19 @@ class Searcher:
             raise UsageProblem(f"no notes match --file {file_glob!r}", f"files: {', '.join(self.files[:5])}")
         lists, vector, query_tokens = self.candidate_lists(searched, mode, max(CANDIDATES, k), allowed)
         ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
-        if mode == "hybrid" and vector is not None and query_tokens is not None and self.tokens is not None:
-            final = self.rerank(ranked, vector, query_tokens)
+        projected = (
+            None if query_tokens is None or self.tokens is None else project(query_tokens, self.tokens.projection)
+        )
+        similarities: dict[int, np.ndarray] = {}
+        if mode == "hybrid" and vector is not None and projected is not None and self.tokens is not None:
+            final, similarities = self.rerank_with_similarities(ranked, vector, projected)
         else:
             final = [(row, score, None) for row, score in ranked]
         positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
         own = {name: dict(items) for name, items in lists.items()}
         placed = {row: (place, score, fused_rank) for place, (row, score, fused_rank) in enumerate(final)}
         hits = []
-        asked = _Asked(
-            searched,
-            vector,
-            None if query_tokens is None or self.tokens is None else project(query_tokens, self.tokens.projection),
-        )
+        asked = _Asked(searched, vector, projected, similarities)
         for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
             # The best-ranked piece leads (a piece between two that rank may not be in the ranking at all).
             row = min(group, key=lambda member: placed[member][0] if member in placed else len(placed))
@@ -270,7 +270,24 @@ class Searcher:
         line vectors (the fused order itself when it has no token vectors)."""
         if self.tokens is None:
             return [(row, score, None) for row, score in ranked]
-        return rerank_by_tokens(ranked, query_tokens, self.tokens, line_scores=self.best_line_scores(ranked, vector))
+        return self.rerank_with_similarities(ranked, vector, project(query_tokens, self.tokens.projection))[0]
+
+    def rerank_with_similarities(
+        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, projected: np.ndarray
+    ) -> tuple[list[tuple[int, float, int | None]], dict[int, np.ndarray]]:
+        """`rerank`, given the projected question tokens, and the head's token similarity matrices,
+        which the answer lines read again (answer_for)."""
+        assert self.tokens is not None
+        head = [row for row, _score in ranked[:RERANK_DEPTH]]
+        matrices = self.tokens.similarities(projected, head)
+        final = rerank_by_tokens(
+            ranked,
+            projected,
+            self.tokens,
+            line_scores=self.best_line_scores(ranked, vector),
+            maxsims=[maxsim_of(matrix) for matrix in matrices],
+        )
+        return final, dict(zip(head, matrices, strict=True))
 
     def best_line_scores(self, ranked: Sequence[tuple[int, float]], vector: np.ndarray) -> list[float] | None:
         """For each of the top `RERANK_DEPTH` rows, the cosine of its best-matching line (a passage
@@ -299,8 +316,12 @@ class Searcher:
             line_vectors = np.concatenate([vectors[int(starts[row]) : int(starts[row + 1])] for row in group])
         piece_tokens = None
         if asked.tokens is not None and self.tokens is not None:
-            stored = [self.tokens.passage(row) for row in group]
-            piece_tokens = [(passage.vectors(), np.asarray(passage.lines)) for passage in stored]
+            missing = [row for row in group if row not in asked.similarities]
+            # The rerank compared the question with these rows already, unless they ranked below its head.
+            matrices = asked.similarities | dict(
+                zip(missing, self.tokens.similarities(asked.tokens, missing), strict=True)
+            )
+            piece_tokens = [(matrices[row], np.asarray(self.tokens.passage(row).lines)) for row in group]
         weights = None
         if line_vectors is None and piece_tokens is None:
             weights = self.lexical.idf(tokenize(asked.searched))
@@ -308,7 +329,6 @@ class Searcher:
             pieces,
             asked.vector,
             line_vectors,
-            query_tokens=asked.tokens,
             piece_tokens=piece_tokens,
             terms_of=tokenize,
             term_weights=weights,
@@ -349,6 +369,8 @@ class _Asked:
     vector: np.ndarray | None
     tokens: np.ndarray | None
     """The question's token vectors, projected like the stored ones (None: no token vectors)."""
+    similarities: dict[int, np.ndarray]
+    """The rerank's token similarity matrices, by row (the answer lines read them again)."""
 
 
 def normalise_query(query: str) -> str:

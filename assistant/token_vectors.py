@@ -203,13 +203,23 @@ class TokenVectors:
 
     def maxsim(self, query_tokens: np.ndarray, rows: Sequence[int]) -> list[float]:
         """For each passage row: the mean, over query tokens, of the best cosine to a passage token."""
+        return [maxsim_of(matrix) for matrix in self.similarities(project(query_tokens, self.projection), rows)]
 
-        query = project(query_tokens, self.projection)
-        scores = []
+    def similarities(self, query: np.ndarray, rows: Sequence[int]) -> list[np.ndarray]:
+        """For each passage row, the cosines of the (projected) question tokens to its tokens:
+        [question tokens, passage tokens]. The rerank's MaxSim and the answer lines' both read them."""
+        import numpy as np
+
+        matrices = []
         for row in rows:
             passage = self.passage(row)
             if len(passage.codes) == 0 or len(query) == 0:
-                scores.append(0.0)
-                continue
-            scores.append(float((query @ passage.vectors().T).max(axis=1).mean()))
-        return scores
+                matrices.append(np.zeros((len(query), 0), dtype=np.float32))
+            else:
+                matrices.append(query @ passage.vectors().T)
+        return matrices
+
+
+def maxsim_of(similarity: np.ndarray) -> float:
+    """MaxSim from a question × passage token similarity matrix (0 when either side is empty)."""
+    return float(similarity.max(axis=1).mean()) if similarity.size else 0.0

@@ -107,8 +107,8 @@ def test_line_maxsim_uses_only_the_lines_own_tokens() -> None:
     e1, e2, e3 = np.eye(3, dtype=np.float32)
     query = np.stack([e1, e2])
     tokens = np.stack([e3, e1, e1, e2])  # context token, line 0: e1, line 1: e1 e2
-    owners = [-1, 0, 1, 1]
-    result = answer.line_maxsims(query, tokens, owners, 3)
+    owners = np.array([-1, 0, 1, 1])
+    result = answer.line_maxsims(query @ tokens.T, owners, 3)
     assert result[0] == pytest.approx(0.5)
     assert result[1] == pytest.approx(1.0)
     assert result[2] is None  # no token kept for it
@@ -315,11 +315,7 @@ def test_answer_for_passage_wires_the_signals_together() -> None:
     assert owners == [-1, 0, 1, 2]
     tokens = np.stack([e1, e3, e2, e1])
     span = answer.answer_for_passage(
-        [(text, 30)],
-        query_vector,
-        line_vectors,
-        query_tokens=np.stack([e1]),
-        piece_tokens=[(tokens, np.array(owners))],
+        [(text, 30)], query_vector, line_vectors, piece_tokens=[(np.stack([e1]) @ tokens.T, np.array(owners))]
     )
     assert (span.start_line, span.end_line) == (30, 30)
     # Without token vectors the cosine alone picks the label, which brings the line it introduces.
