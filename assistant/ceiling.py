@@ -24,7 +24,7 @@ from typing import cast
 
 import numpy as np
 
-from assistant.chunk import Chunk, continues
+from assistant.chunk import Chunk, touches
 from assistant.errors import UsageProblem
 from assistant.evaluate import DEPTH, EvalQuestion
 from assistant.fuse import LINE_WEIGHT, fuse_rrf, join_neighbours
@@ -142,14 +142,14 @@ def fusion_ceiling(
 
 def _deciding_length(head: Sequence[int], chunks: Sequence[Chunk]) -> int:
     """How much of an order of the head decides the top `DEPTH` passages: `join_neighbours` stops at
-    `DEPTH` passages, and each row it reads either opens one or joins the passage of a neighbouring
-    piece of its section, which only a row with such a piece among the candidates can do."""
+    `DEPTH` passages, and each row it reads either opens one or joins (or is folded into) the passage
+    of a touching piece of its section, which only a row with such a piece among the candidates can do."""
     present = set(head)
     joinable = sum(
         1
         for row in head
-        if (row - 1 in present and continues(chunks[row - 1], chunks[row]))
-        or (row + 1 in present and continues(chunks[row], chunks[row + 1]))
+        if (row - 1 in present and touches(chunks[row - 1], chunks[row]))
+        or (row + 1 in present and touches(chunks[row], chunks[row + 1]))
     )
     return DEPTH + joinable
 

@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.files import digest_text
-from assistant.outline import TABLE_RULE, Heading, has_text, outline, units
+from assistant.outline import TABLE_RULE, Heading, has_text, has_words, outline, readable, units
 from assistant.pieces import SectionPacker, TokenCounter, compact_table_rules
 
 if TYPE_CHECKING:
     from assistant.ingest import Document
 
-CHUNKER_VERSION = 22
-"""Bump when chunk boundaries or chunk text change, or what is indexed of them (22: table rules are
+CHUNKER_VERSION = 23
+"""Bump when chunk boundaries or chunk text change, or what is indexed of them (23: no passage
+without readable text, an empty section's heading joins the next passage; 22: table rules are
 embedded short): every index is then rebuilt."""
 
 
@@ -90,24 +91,31 @@ JOIN_GAP = 1
 """Blank lines two pieces of one section may have between them and still read as one passage."""
 
 
-def continues(first: Chunk, second: Chunk) -> bool:
-    """Whether `second` is the piece of `first`'s section right after it: same file and heading path,
-    starting after `first` ends with at most a blank line between (pieces of one over-long line
-    share that line, so they never join)."""
-    return (
-        first.file == second.file
-        and first.heading_path == second.heading_path
-        and 0 <= second.start_line - first.end_line - 1 <= JOIN_GAP
+def touches(first: Chunk, second: Chunk) -> bool:
+    """Whether two chunks are pieces of one section (same file and heading path) whose spans touch,
+    at most `JOIN_GAP` blank lines apart, or overlap (the cuts of one over-long line share its span)."""
+    return same_section(first, second) and spans_touch(
+        (first.start_line, first.end_line), (second.start_line, second.end_line)
     )
 
 
+def same_section(first: Chunk, second: Chunk) -> bool:
+    return first.file == second.file and first.heading_path == second.heading_path
+
+
+def spans_touch(first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """Whether two line spans (start, end) overlap or are at most `JOIN_GAP` blank lines apart."""
+    return second[0] - first[1] - 1 <= JOIN_GAP and first[0] - second[1] - 1 <= JOIN_GAP
+
+
 def join_pieces(pieces: Sequence[Chunk]) -> Chunk:
-    """Consecutive pieces of one section (each `continues` the one before) as one passage: their
-    lines in order, the gaps between them blank again, cited as one range."""
+    """Consecutive pieces of one section as one passage: their lines in order, the gaps between
+    them blank again (cuts of one over-long line joined by a space), cited as one range."""
     first = pieces[0]
     text = first.text
     for before, piece in zip(pieces, pieces[1:], strict=False):
-        text += "\n" * (piece.start_line - before.end_line) + piece.text
+        gap = piece.start_line - before.end_line
+        text += (" " if gap <= 0 else "\n" * gap) + piece.text
     return Chunk(
         first.file, first.heading_path, first.start_line, pieces[-1].end_line, text, first.lead, first.table_header
     )
@@ -122,6 +130,12 @@ def lexical_text(chunk: Chunk) -> str:
 _TRIVIAL_LINE = re.compile(r"^[\s|:\-=*_`>#~+.]*$")
 
 
+def embeds_line(line: str) -> bool:
+    """Whether `line_units` gives this line of a passage a unit (so the index a line vector): not
+    blank, longer than three characters, and more than markup (a table rule, `***`, a fence)."""
+    return len(line.strip()) > 3 and not _TRIVIAL_LINE.match(line)
+
+
 def line_units(chunk: Chunk) -> list[str]:
     """One short text per line of the passage, for fine-grained dense matching.
 
@@ -133,7 +147,7 @@ def line_units(chunk: Chunk) -> list[str]:
     0.690, MRR@10 0.766 → 0.783, and 29% fewer tokens to embed (README, "What each change added").
     """
     context = chunk.heading_path[-1] if chunk.heading_path else _file_title(chunk.file)
-    lines = [line for line in chunk.text.split("\n") if len(line.strip()) > 3 and not _TRIVIAL_LINE.match(line)]
+    lines = [line for line in chunk.text.split("\n") if embeds_line(line)]
     units = []
     for i, line in enumerate(lines):
         depth = len(line) - len(line.lstrip())
@@ -201,42 +215,59 @@ def chunk_with_skips(
         path = tuple(h.title for h in stack if h.title)
         section = units(boundaries, body_start, end, lines)
         skipped.extend((unit.start + 1, unit.end) for unit in section if unit.skip)
-        if not any(not unit.skip for unit in section):
-            has_skipped = any(unit.skip for unit in section)
+        body = [unit for unit in section if not unit.skip]
+        if not any(has_words(lines, unit) for unit in body):
+            # Nothing to read here (no body, or only images, HTML, rules or bare links): never a
+            # passage of its own, which would be an empty card.
+            has_skipped = len(body) < len(section)
             next_heading = sections[index + 1][0] if index + 1 < len(sections) else None
             if has_skipped:
                 # A table of contents (or a page's script) answers nothing: its heading is skipped with it.
+                skipped.extend((unit.start + 1, unit.end) for unit in body)
                 if heading is not None:
                     skipped.append((heading.line + 1, heading.end))
                 elif front_matter_end and has_text(lines, 0, front_matter_end):
                     pending_start = 0
                 continue
             if heading is None:
-                # Only front matter or blank lines before the first heading: hand the span on.
-                if front_matter_end and has_text(lines, 0, front_matter_end):
+                # Only front matter, blank lines or images before the first heading: hand the span on.
+                if body or (front_matter_end and has_text(lines, 0, front_matter_end)):
                     pending_start = 0
                 continue
-            if next_heading is not None and next_heading.level > heading.level:
-                # An empty parent heading belongs to its first child's chunk, not a chunk of its own.
+            if next_heading is not None:
+                # The heading joins the next passage's span: a parent's first child's passage, which
+                # keeps it in its heading path ("NAT Gateway > What is a NAT Gateway"), or the next
+                # section's ("## TODO 3" before "## Useful AWS Resources").
                 pending_start = start if pending_start is None else pending_start
                 continue
-            span_start = pending_start if pending_start is not None else start
-            title = "\n".join(lines[heading.line : heading.end]).strip()
-            chunks.append(Chunk(document.path, path, span_start + 1, heading.end, title))
+            # The note ends on it: nothing a question could be answered by.
+            skipped.append((start + 1 if pending_start is None else pending_start + 1, _last_text(lines, end)))
             pending_start = None
             continue
         span_start = pending_start if pending_start is not None else (0 if heading is None else start)
         pending_start = None
         for piece in packer.pack(path, span_start, section):
+            if not any(readable(line) for line in piece.text.split("\n")):
+                # Left alone by the packer (between a skipped block and a cut line): nothing to show.
+                skipped.append((piece.start_line, piece.end_line))
+                continue
             chunks.append(
                 Chunk(document.path, path, piece.start_line, piece.end_line, piece.text, piece.lead, piece.table_header)
             )
     if pending_start is not None:
-        # Lines still waiting for a chunk at the end (front matter with nothing after it): their own chunk.
-        end = len(lines)
-        while end > pending_start and not lines[end - 1].strip():
-            end -= 1
-        if end > pending_start:
+        # Lines still waiting for a chunk at the end (front matter with nothing after it): their own
+        # chunk, unless there is nothing to read in them.
+        end = _last_text(lines, len(lines))
+        if any(readable(line) for line in lines[pending_start:end]):
             text = "\n".join(lines[pending_start:end]).strip("\n")
             chunks.append(Chunk(document.path, tuple(h.title for h in stack if h.title), pending_start + 1, end, text))
+        elif end > pending_start:
+            skipped.append((pending_start + 1, end))
     return chunks, skipped
+
+
+def _last_text(lines: list[str], end: int) -> int:
+    """`end` moved back past blank lines."""
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    return end

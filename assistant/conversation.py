@@ -13,10 +13,11 @@ The previous query is split into its topic (what it is about: "lambda") and its 
 own aspect; "and for X" or a name-shaped word ("S3", "EC2", "DynamoDB") swaps the topic and keeps the
 aspect. A self-contained question ("what is a nacl") starts afresh.
 
-Strength. Hybrid scores are reciprocal-rank sums, so they say how well the retrievers agree, not how
-good a passage is; the verdict uses the per-list ranks: the keyword list ("bm25") against the best of
-the meaning lists ("dense", and "lines" where the index has line vectors). Dense mode uses the cosine,
-BM25 mode the share of the question's words the passage holds. All thresholds are in `STRONG` below.
+Strength. Ranking scores say how well the retrievers agree, not how good a passage is; the verdict
+uses the passages' similarity (`similarity`: the cosine of the question to a passage or its best
+line, the one number the chat app's cards show) and the per-list ranks: the keyword list ("bm25")
+against the best of the meaning lists ("dense", and "lines" where the index has line vectors). BM25
+mode uses the share of the question's words the passage holds. All thresholds are in `STRONG` below.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 
 from assistant.fuse import RRF_K
 from assistant.highlight import STOPWORDS, WORD, query_terms, term_coverage
-from assistant.search import SearchResponse
+from assistant.search import Hit, SearchResponse
 
 ATTRIBUTE_WORDS = frozenset(
     """
@@ -207,9 +208,10 @@ def match_strength(response: SearchResponse, thresholds: Thresholds = STRONG) ->
     # shown passage fusion ranked highest. Eval questions called weak: 31 before the rerank, 77 judging
     # the reranked first, 42 this way (the rest: fusion's first was reranked out of the top k).
     top = min(response.hits, key=lambda hit: hit.fused_rank or hit.rank)
-    cosines = [score for name, score in top.scores.items() if name != "bm25" and score is not None]
-    cosine = max(cosines) if cosines else (top.score if response.mode == "dense" else None)
+    similar = [value for hit in response.hits if (value := similarity(hit)) is not None]
+    cosine = max(similar) if similar else (top.score if response.mode == "dense" else None)
     if cosine is not None and cosine < thresholds.min_cosine:
+        # The same number as the closest passage's card shows.
         return Strength(False, f"the closest passage is only {cosine:.2f} similar")
     if response.mode == "dense":
         return Strength(True)
@@ -231,6 +233,16 @@ def match_strength(response: SearchResponse, thresholds: Thresholds = STRONG) ->
     if max(lexical, semantic) > thresholds.agree_rank:
         return Strength(False, "the keyword and meaning searches disagree about it")
     return Strength(True)
+
+
+def similarity(hit: Hit) -> float | None:
+    """How close in meaning a passage is to the question, as cards show it: `Hit.similarity` (the
+    cosine of the question to the passage or its best line), else the best cosine among its lists'
+    own scores; None when nothing measured it (a BM25-only search)."""
+    if hit.similarity is not None:
+        return hit.similarity
+    cosines = [score for name, score in hit.scores.items() if name != "bm25" and score is not None]
+    return max(cosines) if cosines else None
 
 
 def score_fraction(score: float, mode: str, top_score: float, lists: int = 2, reranked: bool = False) -> float:

@@ -7,15 +7,14 @@ answers in well under a second), and fall back to sentence-transformers otherwis
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from assistant.config import resolve_model_path
 from assistant.errors import AssistantError
+from assistant.model_layout import model_dimension, model_max_tokens, token_counter, vocabulary_check
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,6 +59,11 @@ class TokenEmbedder(Embedder, Protocol):
 
     def token_projection(self) -> np.ndarray:
         """The model's projection of token vectors (token_vectors.model_projection): the same for any notes."""
+        ...
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each text's tokens that `embed_documents_with_tokens` keeps, in order, as character offsets
+        into the text: which line each token vector is on (token_vectors.token_lines)."""
         ...
 
 
@@ -168,6 +172,22 @@ class SentenceTransformerEmbedder:
             self._projection = model_projection(self.embed_documents_with_tokens, words, self.dimension)
         return self._projection
 
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """The kept tokens' character offsets, from the model's (fast) tokenizer as `_tokens` reads them."""
+        model = self.model
+        found = []
+        for text in texts:
+            encoded = model.tokenizer(
+                text,
+                truncation=True,
+                max_length=model.max_seq_length,
+                return_special_tokens_mask=True,
+                return_offsets_mapping=True,
+            )
+            pairs = zip(encoded["offset_mapping"], encoded["special_tokens_mask"], strict=True)
+            found.append([(int(start), int(end)) for (start, end), special in pairs if not special])
+        return found
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """As a query encoder (the slow path, when an index has no usable ONNX export)."""
         return self.embed_queries(texts)
@@ -265,6 +285,9 @@ class OnnxEmbedder:
         """The model's token projection, saved with its export (token_vectors.model_projection)."""
         return self.encoder.projection()
 
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        return self.encoder.token_offsets(texts)
+
     def _embed(self, texts: Sequence[str], *, tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors (and token vectors, or none) of the texts, in passes of one token length each,
         dealt out to the sessions, the most work first, each to the least busy."""
@@ -335,61 +358,3 @@ def _cores() -> int:
     """Cores this process may run on (the affinity mask where the system has one)."""
     affinity = getattr(os, "sched_getaffinity", None)
     return len(affinity(0)) if affinity else os.cpu_count() or 1
-
-
-def _model_file(path: str, name: str) -> Path | None:
-    candidate = Path(path) / name
-    return candidate if candidate.is_file() else None
-
-
-def model_max_tokens(path: str) -> int:
-    config = _model_file(path, "sentence_bert_config.json")
-    if config:
-        try:
-            return int(json.loads(config.read_text())["max_seq_length"])
-        except (ValueError, KeyError, OSError):
-            pass
-    return 256
-
-
-def model_dimension(path: str) -> int:
-    for name in ("1_Pooling/config.json",):
-        config = _model_file(path, name)
-        if config:
-            try:
-                return int(json.loads(config.read_text())["word_embedding_dimension"])
-            except (ValueError, KeyError, OSError):
-                pass
-    return 0
-
-
-@lru_cache(maxsize=4)
-def token_counter(path: str) -> Callable[[str], int]:
-    """Count word pieces with the model's own fast tokenizer, so chunks are sized to its real window."""
-    from assistant.chunk import approximate_token_count
-
-    tokenizer_file = _model_file(path, "tokenizer.json")
-    if tokenizer_file is None:
-        return approximate_token_count
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(tokenizer_file))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-
-    def count(text: str) -> int:
-        return len(tokenizer.encode(text, add_special_tokens=False).ids)
-
-    return count
-
-
-@lru_cache(maxsize=4)
-def vocabulary_check(path: str) -> Callable[[str], bool]:
-    """Whether a word is one whole token of the model's vocabulary (False when it has no tokenizer.json)."""
-    tokenizer_file = _model_file(path, "tokenizer.json")
-    if tokenizer_file is None:
-        return lambda word: False
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(tokenizer_file))
-    return lambda word: tokenizer.token_to_id(word) is not None

@@ -27,6 +27,8 @@ from assistant import config
 from assistant.files import VERIFIED, StoredFile, damaged_files, digest_text, record_files, write_json_durably
 from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
 
+ENCODER_DIRECTORY = "encoder"
+"""Where an index generation keeps its own copy of the export (never a link into the cache)."""
 SOURCE_FILE = "source.json"
 """Which model folder an entry was exported from, so a newer export of it replaces the old one."""
 RECORDS_FILE = "files.json"
@@ -126,3 +128,32 @@ def _remove_older_exports(encoders: Path, keep: str, model: str) -> None:
             source = json.loads((entry / SOURCE_FILE).read_text(encoding="utf-8"))
             if source.get("model") == model:
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def place_encoder(target: Path, sources: list[Path]) -> None:
+    """Copy the first usable export of `sources` into an index generation.
+
+    Exporting is the engine's job (`engine._embedder_for_build`); no usable source means a model that
+    could not be exported, and trying again would only fail again: queries then fall back to
+    sentence-transformers, and say so. Copies, never links, so damage to one index or to the cache
+    never reaches another."""
+    from assistant.files import copy_isolated
+
+    for source in sources:
+        if onnx_encoder_available(source):
+            shutil.copytree(
+                source,
+                target,
+                copy_function=lambda src, dst: copy_isolated(Path(src), Path(dst)),
+                ignore=shutil.ignore_patterns(VERIFIED),
+            )
+            return
+
+
+def known_hashes(export_dir: Path | None) -> dict[str, str]:
+    """The hashes of the export a build copies, from the cache entry's records (checked when the
+    entry was picked): the 90 MB export is not hashed again at every build."""
+    if export_dir is None:
+        return {}
+    records = entry_records(export_dir) or {}
+    return {f"{ENCODER_DIRECTORY}/{name}": record.sha256 for name, record in records.items()}

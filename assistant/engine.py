@@ -14,11 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.build_report import NO_HOOKS, BuildHooks, BuildReport
 from assistant.config import Settings
+from assistant.encoder_cache import ENCODER_DIRECTORY
 from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
 from assistant.freshness import Freshness, check_freshness, mismatch
 from assistant.generation import current_generation, verify
-from assistant.index import ENCODER_DIRECTORY, NO_HOOKS, BuildHooks, BuildReport, build_index, model_fingerprint
+from assistant.index import build_index, model_fingerprint
 from assistant.ingest import require_corpus
 from assistant.manifest import read_manifest
 from assistant.reporting import Notify, Progress, no_notify, no_progress

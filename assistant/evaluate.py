@@ -2,8 +2,9 @@
 
 `evals/questions.jsonl` holds hand-written questions with gold line spans (validated against the
 corpus on load); `evals/baseline.json` the committed figures that `--check` refuses to fall below
-(by more than 0.01 on Hit@1, Hit@5 or MRR@10). Each run records its settings and the index manifest,
-so every number traces back to the configuration that produced it.
+(by more than 0.01 on Hit@1, Hit@5, MRR@10 or answer-line accuracy, answer_eval.py). Each run
+records its settings and the index manifest, so every number traces back to the configuration that
+produced it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.answer_eval import answer_row, format_answers, summarise
 from assistant.errors import EvalSetError
 from assistant.ingest import note_lines
 from assistant.machine import describe, summary
@@ -110,6 +112,8 @@ class RunResult:
     avg_passage_lines: float
     avg_passage_chars: float
     latency_ms_p50: float
+    answers: dict[str, Any] = field(default_factory=dict)
+    """Answer-line accuracy beside its baselines, overall and per kind (answer_eval.summarise)."""
 
 
 def run_eval(searcher: Searcher, questions: Sequence[EvalQuestion], mode: str) -> RunResult:
@@ -120,6 +124,7 @@ def run_eval(searcher: Searcher, questions: Sequence[EvalQuestion], mode: str) -
     grouped_file: dict[str, list[dict[str, float]]] = defaultdict(list)
     lines = chars = shown = 0
     latencies: list[float] = []
+    answered: list[tuple[str, dict[str, Any]]] = []
     for question in questions:
         started = time.perf_counter()
         response = searcher.search(question.question, k=DEPTH, mode=mode)
@@ -134,16 +139,19 @@ def run_eval(searcher: Searcher, questions: Sequence[EvalQuestion], mode: str) -
             lines += hit.chunk.end_line - hit.chunk.start_line + 1
             chars += len(hit.chunk.text)
             shown += 1
-        per_question.append(
-            {
-                "id": question.id,
-                "question": question.question,
-                "kind": question.kind,
-                "rank": first_hit_rank(matched),
-                "returned": [f"{s.file}:{s.start_line}-{s.end_line}" for s in returned[:5]],
-                "gold": [f"{s.file}:{s.start_line}-{s.end_line}" for s in question.gold],
-            }
-        )
+        record: dict[str, Any] = {
+            "id": question.id,
+            "question": question.question,
+            "kind": question.kind,
+            "rank": first_hit_rank(matched),
+            "returned": [f"{s.file}:{s.start_line}-{s.end_line}" for s in returned[:5]],
+            "gold": [f"{s.file}:{s.start_line}-{s.end_line}" for s in question.gold],
+        }
+        if matched and matched[0] >= 0:
+            row = answer_row(response.hits[0], question.gold, response.searched)
+            answered.append((question.kind, row))
+            record["answer"], record["answer_hits"] = row["cited"], row["answer"]
+        per_question.append(record)
     latencies.sort()
     return RunResult(
         mode=mode,
@@ -154,6 +162,7 @@ def run_eval(searcher: Searcher, questions: Sequence[EvalQuestion], mode: str) -
         avg_passage_lines=lines / shown if shown else 0.0,
         avg_passage_chars=chars / shown if shown else 0.0,
         latency_ms_p50=latencies[len(latencies) // 2] * 1000 if latencies else 0.0,
+        answers=summarise(answered),
     )
 
 
@@ -211,7 +220,14 @@ def report_markdown(results: Sequence[RunResult], settings: dict[str, Any], mani
         "",
     ]
     for result in results:
-        parts += [format_breakdown(result), "", format_misses(result), ""]
+        parts += [
+            format_answers(result.mode, result.answers),
+            "",
+            format_breakdown(result),
+            "",
+            format_misses(result),
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -224,6 +240,7 @@ def result_record(result: RunResult) -> dict[str, Any]:
         "avg_passage_lines": result.avg_passage_lines,
         "avg_passage_chars": result.avg_passage_chars,
         "latency_ms_p50": result.latency_ms_p50,
+        "answers": result.answers,
         "per_question": result.per_question,
     }
 
@@ -296,4 +313,10 @@ def check_against_baseline(result: RunResult, baseline: dict[str, Any]) -> list[
                 and (q["rank"] is None or q["rank"] > cutoff)
             )
             failures.append(GateFailure(metric, old, new, newly))
+    if "answers" in base and float(base["answers"].get("n", 0)):
+        old, new = float(base["answers"]["answer"]), float(result.answers.get("answer", 0.0))
+        if new < old - TOLERANCE:
+            right_before = {q["id"] for q in base.get("per_question", []) if q.get("answer_hits")}
+            newly = tuple(q["id"] for q in result.per_question if q["id"] in right_before and not q.get("answer_hits"))
+            failures.append(GateFailure("answer lines", old, new, newly))
     return failures

@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.abbreviations import Expander, find_abbreviations
+from assistant.build_report import NO_HOOKS, BuildHooks, BuildReport
 from assistant.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text, line_units
 from assistant.chunk_store import ChunkStore, write_chunk_store
 from assistant.embed import Embedder, TokenEmbedder
+from assistant.encoder_cache import ENCODER_DIRECTORY, known_hashes, place_encoder
 from assistant.errors import IndexCorrupt, IndexStale, IndexTooNew
 from assistant.files import digest_bytes, record_files
 from assistant.freshness import belongs_elsewhere, mismatch
 from assistant.generation import build_lock, current_generation, new_staging, publish, verify
-from assistant.ingest import Document, FileProblem, decode_document, discover, read_bytes
+from assistant.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
 from assistant.machine import describe
 from assistant.manifest import Manifest, ModelFingerprint, NoteRecord, SkippedNote, read_manifest
@@ -50,48 +52,6 @@ from assistant.vectors import (
 
 if TYPE_CHECKING:
     import numpy as np
-
-ENCODER_DIRECTORY = "encoder"
-
-
-@dataclass
-class BuildReport:
-    files: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    reused: int = 0
-    lines_embedded: int = 0
-    seconds: float = 0.0
-    changed_files: list[str] = field(default_factory=list)
-    removed_files: list[str] = field(default_factory=list)
-    problems: list[FileProblem] = field(default_factory=list)
-    rebuilt_all: bool = False
-    up_to_date: bool = False
-
-
-def _no_step(name: str) -> None:
-    return None
-
-
-def _no_timing(name: str, seconds: float, detail: str) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class BuildHooks:
-    """What a caller may hand a build to watch it or feed it, instead of patching this module.
-
-    `chunk_note` replaces decoding and chunking of a note's bytes (the bench's synthetic notes at a
-    million chunks, whose chunks it already knows); `writing(name)` is called before each index file
-    is written, `written(name, seconds, detail)` after it (the bench's per-file timings; tests
-    interrupt a build there)."""
-
-    chunk_note: Callable[[str, bytes], tuple[Document | None, FileProblem | None, list[Chunk]]] | None = None
-    writing: Callable[[str], None] = _no_step
-    written: Callable[[str, float, str], None] = _no_timing
-
-
-NO_HOOKS = BuildHooks()
 
 
 def model_fingerprint(embedder: Embedder) -> ModelFingerprint:
@@ -360,7 +320,7 @@ def _write(
         step("bm25", lambda: build_bm25([expand(lexical_text(chunk)) for chunk in chunks], staging / "bm25"))
         step("words", lambda: write_words(staging / WORDS_FILE, count_words(f"{c.context}\n{c.text}" for c in chunks)))
         if export_encoder:
-            step("encoder", lambda: _place_encoder(staging / ENCODER_DIRECTORY, previous, embedder))
+            step("encoder", lambda: place_encoder(staging / ENCODER_DIRECTORY, _encoder_sources(previous, embedder)))
         manifest = Manifest(
             model=model_fingerprint(embedder),
             chunker_version=CHUNKER_VERSION,
@@ -369,7 +329,7 @@ def _write(
             chunk_store=store,
             files=notes.files,
             skipped=notes.skipped,
-            stored=record_files(staging, _known_hashes(embedder)),
+            stored=record_files(staging, known_hashes(embedder.export_dir)),
             index_type=index_type,
             line_vectors=len(embedded.line_texts),
             token_vectors=sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
@@ -388,38 +348,12 @@ def _write(
     progress("writing index", 1, 1)
 
 
-def _place_encoder(target: Path, previous: _Previous, embedder: Embedder) -> None:
-    """Keep the ONNX export the embedder ran on, or else the previous one for the same model.
-
-    Exporting is the engine's job (`engine._embedder_for_build`); an embedder without an export here is
-    one whose model could not be exported, and trying again would only fail again. Queries then fall
-    back to sentence-transformers."""
-    import shutil
-
-    from assistant.files import VERIFIED, copy_isolated
-    from assistant.onnx_encoder import onnx_encoder_available
-
-    source = embedder.export_dir
-    if source is None and previous.same_model and previous.generation is not None and not previous.encoder_damaged:
-        source = previous.generation / ENCODER_DIRECTORY
-    if source is not None and onnx_encoder_available(source):
-        shutil.copytree(
-            source,
-            target,
-            copy_function=lambda src, dst: copy_isolated(Path(src), Path(dst)),
-            ignore=shutil.ignore_patterns(VERIFIED),
-        )
-
-
-def _known_hashes(embedder: Embedder) -> dict[str, str]:
-    """The hashes of the model export the build copies, from the cache entry's records (checked
-    when the entry was picked): the 90 MB export is not hashed again at every build."""
-    from assistant.encoder_cache import entry_records
-
-    if embedder.export_dir is None:
-        return {}
-    records = entry_records(embedder.export_dir) or {}
-    return {f"{ENCODER_DIRECTORY}/{name}": record.sha256 for name, record in records.items()}
+def _encoder_sources(previous: _Previous, embedder: Embedder) -> list[Path]:
+    """The export the embedder ran on, else the previous generation's for the same model (unless damaged)."""
+    sources = [embedder.export_dir] if embedder.export_dir is not None else []
+    if previous.same_model and previous.generation is not None and not previous.encoder_damaged:
+        sources.append(previous.generation / ENCODER_DIRECTORY)
+    return sources
 
 
 def _embedding_record(embedder: Embedder) -> dict[str, Any]:

@@ -124,6 +124,20 @@ class LexicalIndex:
             np.add.at(scores, self.indices[start:end], self.data[start:end])
         return scores
 
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """Each known term's inverse document frequency, as Lucene's BM25 weighs it:
+        ln(1 + (N - df + 0.5) / (df + 0.5)). Unknown terms are left out."""
+        import math
+
+        weights: dict[str, float] = {}
+        for term in terms:
+            column = self.vocab.get(term)
+            if column is None or column + 1 >= len(self.indptr):
+                continue
+            df = int(self.indptr[column + 1] - self.indptr[column])
+            weights[term] = math.log(1 + (self.num_docs - df + 0.5) / (df + 0.5))
+        return weights
+
     def correct(self, term: str) -> int | None:
         """The column of the most common indexed term one edit (or one swap of neighbouring letters)
         away from an unknown term ("lamda", "regoin", "storge", "memroy"), found through a

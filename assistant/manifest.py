@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from assistant.errors import IndexCorrupt, IndexStale, IndexTooNew
 from assistant.files import StoredFile
 
-FORMAT_VERSION = 6
-"""6: the model's float export embeds notes; token projection from the model; every stored file's
-size and hash; the machine that built it."""
+FORMAT_VERSION = 7
+"""7: each token vector's text line (`tokens/lines.npy`), for the answer lines. 6: the model's float
+export embeds notes; token projection from the model; every stored file's size and hash; the
+machine that built it."""
 MANIFEST_FILE = "manifest.json"
 REBUILD = "run `notes index --rebuild`"
 

@@ -9,7 +9,9 @@ pipeline of BERT-like models; anything else is refused with a ValueError naming 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +141,63 @@ def read_model_layout(model_path: str | Path) -> ModelLayout:
         max_seq_length=max_seq_length,
         do_lower_case=do_lower_case,
     )
+
+
+# Read by the sentence-transformers embedder too: the window, the width and the tokenizer of a model
+# folder, each with a safe default when the file is missing.
+def _model_file(path: str, name: str) -> Path | None:
+    candidate = Path(path) / name
+    return candidate if candidate.is_file() else None
+
+
+def model_max_tokens(path: str) -> int:
+    config = _model_file(path, "sentence_bert_config.json")
+    if config:
+        try:
+            return int(json.loads(config.read_text())["max_seq_length"])
+        except (ValueError, KeyError, OSError):
+            pass
+    return 256
+
+
+def model_dimension(path: str) -> int:
+    for name in ("1_Pooling/config.json",):
+        config = _model_file(path, name)
+        if config:
+            try:
+                return int(json.loads(config.read_text())["word_embedding_dimension"])
+            except (ValueError, KeyError, OSError):
+                pass
+    return 0
+
+
+@lru_cache(maxsize=4)
+def token_counter(path: str) -> Callable[[str], int]:
+    """Count word pieces with the model's own fast tokenizer, so chunks are sized to its real window."""
+    from assistant.chunk import approximate_token_count
+
+    tokenizer_file = _model_file(path, "tokenizer.json")
+    if tokenizer_file is None:
+        return approximate_token_count
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    return count
+
+
+@lru_cache(maxsize=4)
+def vocabulary_check(path: str) -> Callable[[str], bool]:
+    """Whether a word is one whole token of the model's vocabulary (False when it has no tokenizer.json)."""
+    tokenizer_file = _model_file(path, "tokenizer.json")
+    if tokenizer_file is None:
+        return lambda word: False
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    return lambda word: tokenizer.token_to_id(word) is not None

@@ -259,6 +259,16 @@ class OnnxEncoder:
         """Word pieces the model reads for `text` (special tokens included, after truncation)."""
         return len(self._tokenizer.encode(self._prompt + text).ids)
 
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each text's kept tokens (those `encode_with_tokens` gives vectors for, in order) as
+        character offsets into the text; a token of the model's prompt starts before 0."""
+        shift = len(self._prompt)
+        found = []
+        for encoding in self._tokenizer.encode_batch([self._prompt + text for text in texts]):
+            kept = zip(encoding.offsets, encoding.attention_mask, encoding.special_tokens_mask, strict=True)
+            found.append([(start - shift, end - shift) for (start, end), mask, special in kept if mask and not special])
+        return found
+
     def projection(self) -> numpy.ndarray:
         """The model's token projection saved with the export (ValueError/OSError when absent or damaged)."""
         import numpy as np

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.chunk_store import ChunkStore
+from assistant.encoder_cache import ENCODER_DIRECTORY
 from assistant.errors import IndexCorrupt, IndexDamaged
 from assistant.generation import current_generation, require_index, verify
 from assistant.lexical import LexicalIndex
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.embed import QueryEncoder
-
-ENCODER_DIRECTORY = "encoder"
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,37 @@ def _is_script_or_style(first_line: str) -> bool:
 
 def has_text(lines: list[str], start: int, end: int) -> bool:
     return any(line.strip() for line in lines[start:end])
+
+
+def has_words(lines: list[str], unit: Unit) -> bool:
+    """Whether any line of the unit has words to read (`readable`)."""
+    return any(readable(line) for line in lines[unit.start : unit.end])
+
+
+LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+"""A Markdown link or image: its text stays, its address goes."""
+_TAG = re.compile(r"<[^>]*>")
+_ADDRESS = re.compile(r"\b\w+://\S+")
+_WORD = re.compile(r"[^\W\d_][^\W_]|[^\W_][^\W\d_]")
+"""Two letters or digits in a row, one a letter: a word of two or more with a letter in it ("S3",
+"t2", "TB"; not "42", nor the "a" of "| a |")."""
+_MARKUP_SIGNS = ("<", "](", "://", "`")
+_ALNUM = re.compile(r"[^\W_]")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def without_markup(line: str) -> str:
+    """The line with HTML tags gone and links reduced to their text."""
+    return LINK.sub(r"\1", _TAG.sub(" ", line))
+
+
+def readable(line: str) -> bool:
+    """Whether a line has words a reader can read once HTML tags, link addresses and bare URLs are
+    gone: an `<img …>` line, `[https://…](https://…)`, `</details>` or an ASCII-art rule has none.
+    Inline code counts whatever it holds (`http://169.254.169.254/latest/meta-data/` answers a question)."""
+    if not any(sign in line for sign in _MARKUP_SIGNS):
+        return _WORD.search(line) is not None  # the common case, without the substitutions
+    text = without_markup(line)
+    if any(_ALNUM.search(code) for code in _CODE.findall(text)):
+        return True
+    return _WORD.search(_ADDRESS.sub(" ", text)) is not None

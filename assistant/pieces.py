@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from assistant.outline import TABLE_RULE, Unit
+from assistant.outline import LINK, TABLE_RULE, Unit, has_words, readable
 
 TokenCounter = Callable[[str], int]
 
@@ -81,14 +81,21 @@ class SectionPacker:
                 code_edge = (
                     bool(current) and split and _code_block(part, code_blocks) != _code_block(current[-1], code_blocks)
                 )
-                if current and (used + size > target or code_edge):
+                if (
+                    current
+                    and (used + size > target or code_edge)
+                    and (self._readable(current) or used + size > budget)
+                ):
                     # Code packed with prose blurs both vectors: a split section keeps code on its own.
+                    # A piece with nothing to read yet (an image) stays open for the text after it,
+                    # while both fit the window.
                     pieces.append(current)
                     current, used = [], 0
                 current.append(part)
                 used += size
         if current:
             pieces.append(current)
+        pieces = self._no_unreadable_pieces(pieces, units, budget)
         packed: list[Piece] = []
         line_span_start: dict[int, int] = {}
         for number, piece in enumerate(pieces):
@@ -104,6 +111,34 @@ class SectionPacker:
             header = headers[table.start] if table is not None else ""
             packed.append(Piece(start + 1, piece[-1].end, text, lead if number else "", header))
         return packed
+
+    def _readable(self, piece: list[Unit]) -> bool:
+        """Whether any line of the piece has words to read (`outline.readable`)."""
+        return any(
+            readable(part.text) if isinstance(part, _LinePart) else has_words(self.lines, part) for part in piece
+        )
+
+    def _no_unreadable_pieces(self, pieces: list[list[Unit]], units: list[Unit], budget: int) -> list[list[Unit]]:
+        """The pieces, each one with nothing to read (an image after the section's text, a bare link)
+        joined to the piece before it when both fit the window: such a passage answers nothing and
+        shows nothing. Not across a skipped block, nor into the cuts of an over-long line; one left
+        alone is not a chunk (`chunk.chunk_with_skips` counts its lines as skipped)."""
+        skips = [unit for unit in units if unit.skip]
+        kept: list[list[Unit]] = []
+        for piece in pieces:
+            before = kept[-1] if kept else None
+            if (
+                before is not None
+                and sum(self._size(u) for u in before + piece) <= budget
+                and not isinstance(piece[0], _LinePart)
+                and not isinstance(before[0], _LinePart)
+                and not self._readable(piece)
+                and not any(before[-1].end <= skip.start < piece[0].start for skip in skips)
+            ):
+                before.extend(piece)
+            else:
+                kept.append(piece)
+        return kept
 
     def _is_code(self, unit: Unit) -> bool:
         return self.lines[unit.start].lstrip().startswith(("```", "~~~"))
@@ -228,14 +263,10 @@ def lead_of(lines: Iterable[str]) -> str:
     for line in lines:
         if line.lstrip().startswith(("```", "~~~", "|", "<")):
             continue
-        words = [word for word in _MARKUP.sub("", _LINK.sub(r"\1", line)).split() if "://" not in word]
+        words = [word for word in _MARKUP.sub("", LINK.sub(r"\1", line)).split() if "://" not in word]
         if words:
             return " ".join(words[:12])
     return ""
-
-
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-"""A Markdown link or image: its text stays, its address goes."""
 
 
 @dataclass

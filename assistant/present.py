@@ -126,11 +126,20 @@ def _link(text: str, target: Path, look: Look) -> str:
 def citation(hit: Hit, look: Look = Look()) -> str:
     """`path:START-END`, inert; with a notes folder, the path opens from here and `path:START` is a link."""
     chunk = hit.chunk
+    return _sgr(_cite(chunk.file, chunk.start_line, chunk.end_line, look), "1", look)
+
+
+def answer_citation(hit: Hit, look: Look = Look()) -> str:
+    """The answer's own `path:LINE` (`path:START-END` for a few lines), as `citation` writes it."""
+    return _cite(hit.chunk.file, hit.answer.start_line, hit.answer.end_line, look)
+
+
+def _cite(file: str, start: int, end: int, look: Look) -> str:
+    tail = f"-{end}" if end != start else ""
     if look.notes_dir is None:
-        return _sgr(inert(chunk.citation), "1", look)
-    where = inert(f"{openable_path(look.notes_dir, chunk.file)}:{chunk.start_line}")
-    text = _link(where, note_path(look.notes_dir, chunk.file), look) + f"-{chunk.end_line}"
-    return _sgr(text, "1", look)
+        return inert(f"{file}:{start}{tail}")
+    where = inert(f"{openable_path(look.notes_dir, file)}:{start}")
+    return _link(where, note_path(look.notes_dir, file), look) + tail
 
 
 # ---------------------------------------------------------------- JSON
@@ -148,6 +157,7 @@ def hit_record(hit: Hit, notes_dir: Path | None = None) -> dict[str, Any]:
         "end_line": chunk.end_line,
         "text": chunk.text,
         "table_header": chunk.table_header,
+        "answer": {"start_line": hit.answer.start_line, "end_line": hit.answer.end_line, "text": hit.answer.text},
     }
     if notes_dir is not None:
         record["path"] = openable_path(notes_dir, chunk.file)
@@ -185,9 +195,14 @@ def to_json(data: Any) -> str:
 # ---------------------------------------------------------------- plain text
 
 
+ANSWER_GUTTER = " › "
+"""What marks an answer line of a passage in plain output (other lines are indented as wide)."""
+
+
 def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
-    """One result: `RANK. [SCORE] CITATION  HEADING PATH`, then the passage indented. Everything a note
-    supplies goes through `inert` before any decoration is added."""
+    """One result: `RANK. [SCORE] CITATION › ANSWER CITATION  HEADING PATH`, then the passage indented,
+    its answer lines marked with `›` (and bold, in colour). Everything a note supplies goes through
+    `inert` before any decoration is added."""
     chunk = hit.chunk
     path = " > ".join(chunk.heading_path) or "(top of file)"
     head = (
@@ -196,6 +211,8 @@ def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
         + _sgr(f"[{hit.score:.3f}]", "2", look)
         + " "
         + citation(hit, look)
+        + ANSWER_GUTTER
+        + answer_citation(hit, look)
         + "  "
         + _sgr(inert(path), "36", look)
     )
@@ -206,9 +223,45 @@ def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
         if hit.pieces > 1:
             ranks += f"; {hit.pieces} neighbouring pieces of this section, shown as one"
         head += "  " + _sgr(inert(f"({ranks})"), "2", look)
-    # A piece cut from inside a table is shown under that table's header row, as in the chat app.
-    body = "\n".join("   " + line for line in chunk.display_text.splitlines() if line.strip())
-    return head + "\n" + inert(body)
+    return head + "\n" + "\n".join(_body(hit, look))
+
+
+@dataclass(frozen=True)
+class ShownPassage:
+    """A hit's passage as it is shown, and where its answer is in it."""
+
+    lines: list[str]
+    """`Chunk.display_text`'s lines: the passage, under its table's header row for a piece cut from
+    inside a table."""
+    answer: range
+    """Which of those lines are the answer lines."""
+
+
+def shown_passage(hit: Hit) -> ShownPassage:
+    """The lines every front end shows for a hit, with its answer lines among them: text line i of a
+    passage is file line end_line - n + 1 + i, below the header lines display_text may add."""
+    chunk, answer = hit.chunk, hit.answer
+    lines = chunk.display_text.split("\n")
+    own = chunk.text.count("\n") + 1
+    above = len(lines) - own  # the table header lines display_text adds
+    first = chunk.end_line - own + 1
+    start = max(0, answer.start_line - first) + above
+    return ShownPassage(lines, range(start, min(own, answer.end_line - first + 1) + above))
+
+
+def _body(hit: Hit, look: Look) -> list[str]:
+    """The passage's non-blank lines, indented, the answer's behind the gutter. A piece cut from
+    inside a table is shown under that table's header row, as in the chat app."""
+    shown = shown_passage(hit)
+    lines = []
+    for index, line in enumerate(shown.lines):
+        if not line.strip():
+            continue
+        if index in shown.answer:
+            lines.append(_sgr(ANSWER_GUTTER, "36", look) + _sgr(inert(line), "1", look))
+        else:
+            lines.append(" " * len(ANSWER_GUTTER) + inert(line))
+    return lines
 
 
 def searched_line(response: SearchResponse, look: Look = Look()) -> str | None:

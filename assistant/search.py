@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer import NO_ANSWER, Answer, answer_for_passage, unscored
 from assistant.chunk import Chunk, join_pieces
 from assistant.config import MODES
 from assistant.errors import UsageProblem
 from assistant.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
+from assistant.lexical import tokenize
 from assistant.open_index import OpenedIndex, open_index
-from assistant.token_vectors import RERANK_DEPTH
+from assistant.token_vectors import RERANK_DEPTH, maxsim_of, project
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,6 +55,17 @@ class Hit:
     pieces: int = 1
     """How many neighbouring pieces of one section this passage joins (ranks and scores are the
     best-ranked piece's)."""
+    answer: Answer = NO_ANSWER
+    """The lines of the passage that answer the question (answer.py). A hit made without one gets
+    the passage's first readable line, unscored."""
+    similarity: float | None = None
+    """How close in meaning the passage is to the question: the cosine of the question's vector to
+    the passage's or its best line's, whichever is higher (None without a question vector)."""
+
+    def __post_init__(self) -> None:
+        if self.answer is NO_ANSWER:
+            chunk = self.chunk
+            object.__setattr__(self, "answer", unscored(chunk.text, chunk.end_line, chunk.table_header))
 
 
 @dataclass(frozen=True)
@@ -178,16 +191,22 @@ class Searcher:
             raise UsageProblem(f"no notes match --file {file_glob!r}", f"files: {', '.join(self.files[:5])}")
         lists, vector, query_tokens = self.candidate_lists(searched, mode, max(CANDIDATES, k), allowed)
         ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
-        if vector is not None and query_tokens is not None and self.tokens is not None:
-            final = self.rerank(ranked, vector, query_tokens)
+        projected = (
+            None if query_tokens is None or self.tokens is None else project(query_tokens, self.tokens.projection)
+        )
+        similarities: dict[int, np.ndarray] = {}
+        if mode == "hybrid" and vector is not None and projected is not None and self.tokens is not None:
+            final, similarities = self.rerank_with_similarities(ranked, vector, projected)
         else:
             final = [(row, score, None) for row, score in ranked]
         positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
         own = {name: dict(items) for name, items in lists.items()}
         placed = {row: (place, score, fused_rank) for place, (row, score, fused_rank) in enumerate(final)}
         hits = []
+        asked = _Asked(searched, vector, projected, similarities)
         for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
-            row = min(group, key=lambda member: placed[member][0])  # the best-ranked piece leads
+            # The best-ranked piece leads (a piece between two that rank may not be in the ranking at all).
+            row = min(group, key=lambda member: placed[member][0] if member in placed else len(placed))
             _place, score, fused_rank = placed[row]
             chunk = self.chunks[row] if len(group) == 1 else join_pieces([self.chunks[m] for m in group])
             hits.append(
@@ -199,6 +218,8 @@ class Searcher:
                     {name: own[name].get(row) for name in lists},
                     fused_rank,
                     len(group),
+                    self.answer_for(group, chunk, asked),
+                    self.similarity(group, vector, own),
                 )
             )
         return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
@@ -232,7 +253,8 @@ class Searcher:
             lists["bm25"] = bm25_candidates(bm25_scores, depth, allowed)
         vector = query_tokens = None
         if mode in ("hybrid", "dense"):
-            if mode == "hybrid" and self.tokens is not None:
+            if self.tokens is not None:
+                # Token vectors from the same pass: the hybrid rerank, and any mode's answer lines.
                 vector, query_tokens = self.embed_query_with_tokens(searched)
             else:
                 vector = self.embed_query(searched)
@@ -248,7 +270,24 @@ class Searcher:
         line vectors (the fused order itself when it has no token vectors)."""
         if self.tokens is None:
             return [(row, score, None) for row, score in ranked]
-        return rerank_by_tokens(ranked, query_tokens, self.tokens, line_scores=self.best_line_scores(ranked, vector))
+        return self.rerank_with_similarities(ranked, vector, project(query_tokens, self.tokens.projection))[0]
+
+    def rerank_with_similarities(
+        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, projected: np.ndarray
+    ) -> tuple[list[tuple[int, float, int | None]], dict[int, np.ndarray]]:
+        """`rerank`, given the projected question tokens, and the head's token similarity matrices,
+        which the answer lines read again (answer_for)."""
+        assert self.tokens is not None
+        head = [row for row, _score in ranked[:RERANK_DEPTH]]
+        matrices = self.tokens.similarities(projected, head)
+        final = rerank_by_tokens(
+            ranked,
+            projected,
+            self.tokens,
+            line_scores=self.best_line_scores(ranked, vector),
+            maxsims=[maxsim_of(matrix) for matrix in matrices],
+        )
+        return final, dict(zip(head, matrices, strict=True))
 
     def best_line_scores(self, ranked: Sequence[tuple[int, float]], vector: np.ndarray) -> list[float] | None:
         """For each of the top `RERANK_DEPTH` rows, the cosine of its best-matching line (a passage
@@ -264,6 +303,54 @@ class Searcher:
         fill = sum(known) / len(known) if known else 0.0
         return [fill if score is None else score for score in best]
 
+    def answer_for(self, group: Sequence[int], chunk: Chunk, asked: _Asked) -> Answer:
+        """The answer lines of a result joining chunk-store rows `group`, from the question's vector
+        and tokens and the rows' stored line and token vectors; with no question vector (BM25 mode)
+        or an index without line or token vectors, from the question's BM25 terms."""
+        import numpy as np
+
+        pieces = [(self.chunks[row].text, self.chunks[row].end_line) for row in group]
+        line_vectors = None
+        if asked.vector is not None and self.line_vectors is not None:
+            vectors, starts = self.line_vectors
+            line_vectors = np.concatenate([vectors[int(starts[row]) : int(starts[row + 1])] for row in group])
+        piece_tokens = None
+        if asked.tokens is not None and self.tokens is not None:
+            missing = [row for row in group if row not in asked.similarities]
+            # The rerank compared the question with these rows already, unless they ranked below its head.
+            matrices = asked.similarities | dict(
+                zip(missing, self.tokens.similarities(asked.tokens, missing), strict=True)
+            )
+            piece_tokens = [(matrices[row], np.asarray(self.tokens.passage(row).lines)) for row in group]
+        weights = None
+        if line_vectors is None and piece_tokens is None:
+            weights = self.lexical.idf(tokenize(asked.searched))
+        return answer_for_passage(
+            pieces,
+            asked.vector,
+            line_vectors,
+            piece_tokens=piece_tokens,
+            terms_of=tokenize,
+            term_weights=weights,
+            table_header_row=chunk.table_header,
+        )
+
+    def similarity(
+        self, group: Sequence[int], vector: np.ndarray | None, own: dict[str, dict[int, float]]
+    ) -> float | None:
+        """The best cosine of the question to a passage of rows `group`: its passage vector's (where
+        the dense list has it) or any of its lines'."""
+        if vector is None:
+            return None
+        known = [own[name][row] for name in ("dense", "lines") if name in own for row in group if row in own[name]]
+        if self.line_vectors is not None:
+            vectors, starts = self.line_vectors
+            for row in group:
+                start, end = int(starts[row]), int(starts[row + 1])
+                if end > start:
+                    known.append(float((vectors[start:end] @ vector).max()))
+        return max(known) if known else None
+
     def embed_query(self, query: str) -> np.ndarray:
         vector: np.ndarray = self.encoder.encode([query])[0]
         return vector
@@ -272,6 +359,18 @@ class Searcher:
         """The question's vector and, when the encoder can give them, its token vectors (one pass)."""
         vectors, tokens = self.encoder.encode_with_tokens([query])
         return vectors[0], tokens[0]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What the answer lines of every result of one search are chosen with."""
+
+    searched: str
+    vector: np.ndarray | None
+    tokens: np.ndarray | None
+    """The question's token vectors, projected like the stored ones (None: no token vectors)."""
+    similarities: dict[int, np.ndarray]
+    """The rerank's token similarity matrices, by row (the answer lines read them again)."""
 
 
 def normalise_query(query: str) -> str:

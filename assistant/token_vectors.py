@@ -14,7 +14,11 @@ Storage (`tokens/` in a generation, plain `.npy`, read memory-mapped):
   export); token vectors are projected onto it and L2-normalised again;
 - `codes.npy`: int8 [tokens, projected dimension], each vector scaled by its own largest magnitude
   to ±127; `scales.npy`: float32 [tokens], that scale;
-- `offsets.npy`: int64 [chunks + 1], passage i owns rows offsets[i]:offsets[i+1].
+- `offsets.npy`: int64 [chunks + 1], passage i owns rows offsets[i]:offsets[i+1];
+- `lines.npy`: int16 [tokens], the line of the passage's text each token is on (-1: the heading
+  context its embedded text starts with), for the answer lines' MaxSim per line (answer.py). Kept
+  at index time from the tokenizer's offsets: finding it at query time meant tokenizing every
+  shown passage again, half the answer's cost (docs/answer-lines.md).
 Measured on the eval set, 128 projected int8 dimensions rerank as well as 384 float16 ones (Hit@1
 0.766 vs 0.764) in a sixth of the bytes: about 130 bytes a token, 16 KB a passage (11 MB for the
 shipped notes, 120 MB for the 7,769 passages of the 408 external notes). Indexes of more than
@@ -23,6 +27,7 @@ shipped notes, 120 MB for the 7,769 passages of the 408 external notes). Indexes
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,21 +48,42 @@ DIRECTORY = "tokens"
 
 @dataclass(frozen=True)
 class Quantized:
-    """One passage's token vectors as int8 codes and per-row scales."""
+    """One passage's token vectors as int8 codes and per-row scales, and each token's text line."""
 
     codes: np.ndarray
     scales: np.ndarray
+    lines: np.ndarray
+    """int16: the line of the passage's text each token is on (-1: its context, or not known)."""
+
+    def vectors(self) -> np.ndarray:
+        """The token vectors as float32 again."""
+        import numpy as np
+
+        return np.asarray(self.codes, dtype=np.float32) * np.asarray(self.scales, dtype=np.float32)[:, None]
 
 
-def quantize(tokens: np.ndarray) -> Quantized:
-    """L2-normalised float token vectors [n, d] → int8 codes and per-row scales."""
+def quantize(tokens: np.ndarray, lines: Sequence[int] | None = None) -> Quantized:
+    """L2-normalised float token vectors [n, d] → int8 codes and per-row scales (`lines`: each
+    token's text line, from `token_lines`; all -1 when not given)."""
     import numpy as np
 
     tokens = np.asarray(tokens, dtype=np.float32)
     peak = np.abs(tokens).max(axis=1) if len(tokens) else np.zeros(0, dtype=np.float32)
     scales = np.maximum(peak, 1e-12) / 127.0
     codes = np.clip(np.rint(tokens / scales[:, None]), -127, 127).astype(np.int8)
-    return Quantized(codes, scales.astype(np.float32))
+    if lines is None or len(lines) != len(tokens):
+        owners = np.full(len(tokens), -1, dtype=np.int16)
+    else:
+        owners = np.clip(np.asarray(lines, dtype=np.int64), -1, np.iinfo(np.int16).max).astype(np.int16)
+    return Quantized(codes, scales.astype(np.float32), owners)
+
+
+def token_lines(embedded: str, offsets: Sequence[tuple[int, int]]) -> list[int]:
+    """For each token of a passage's embedded text (`Chunk.embedding_text`: its context line, then
+    its text), given its character offsets into that text: the line of the passage's text it is on,
+    -1 for the context line."""
+    starts = [0] + [i + 1 for i, char in enumerate(embedded) if char == "\n"]
+    return [max(-1, bisect.bisect_right(starts, start) - 2) for start, _end in offsets]
 
 
 def fit_projection(samples: Sequence[np.ndarray], dimension: int) -> np.ndarray:
@@ -128,7 +154,9 @@ def write_token_vectors(directory: Path, passages: Sequence[Quantized], projecti
     offsets[1:] = np.cumsum(lengths)
     codes = np.concatenate([p.codes for p in passages]) if passages else np.zeros((0, dimension), dtype=np.int8)
     scales = np.concatenate([p.scales for p in passages]) if passages else np.zeros(0, dtype=np.float32)
+    lines = np.concatenate([p.lines for p in passages]) if passages else np.zeros(0, dtype=np.int16)
     np.save(directory / "codes.npy", codes.astype(np.int8, copy=False), allow_pickle=False)
+    np.save(directory / "lines.npy", lines.astype(np.int16, copy=False), allow_pickle=False)
     np.save(directory / "scales.npy", scales.astype(np.float32, copy=False), allow_pickle=False)
     np.save(directory / "offsets.npy", offsets, allow_pickle=False)
 
@@ -136,11 +164,14 @@ def write_token_vectors(directory: Path, passages: Sequence[Quantized], projecti
 class TokenVectors:
     """A generation's token vectors, memory-mapped: a query touches only its candidates' rows."""
 
-    def __init__(self, codes: np.ndarray, scales: np.ndarray, offsets: np.ndarray, projection: np.ndarray) -> None:
+    def __init__(
+        self, codes: np.ndarray, scales: np.ndarray, offsets: np.ndarray, projection: np.ndarray, lines: np.ndarray
+    ) -> None:
         self.codes = codes
         self.scales = scales
         self.offsets = offsets
         self.projection = projection
+        self.lines = lines
 
     @classmethod
     def load(cls, directory: Path, chunk_count: int, dimension: int) -> TokenVectors:
@@ -151,33 +182,44 @@ class TokenVectors:
         codes = np.load(directory / "codes.npy", allow_pickle=False, mmap_mode="r")
         scales = np.load(directory / "scales.npy", allow_pickle=False, mmap_mode="r")
         offsets = np.asarray(np.load(directory / "offsets.npy", allow_pickle=False))
+        lines = np.load(directory / "lines.npy", allow_pickle=False, mmap_mode="r")
         if projection.ndim != 2 or projection.shape[0] != dimension or not np.all(np.isfinite(projection)):
             raise ValueError(f"token projection has shape {projection.shape}, not ({dimension}, …)")
         if codes.dtype != np.int8 or codes.ndim != 2 or codes.shape[1] != projection.shape[1]:
             raise ValueError(f"token vectors have shape {codes.shape} and type {codes.dtype}")
         if scales.ndim != 1 or len(scales) != len(codes) or scales.dtype.kind != "f":
             raise ValueError("token scales disagree with the token vectors")
+        if lines.ndim != 1 or len(lines) != len(codes) or lines.dtype.kind != "i":
+            raise ValueError("token lines disagree with the token vectors")
         if offsets.ndim != 1 or len(offsets) != chunk_count + 1 or offsets.dtype.kind not in "iu":
             raise ValueError("token offsets disagree with the passages")
         if int(offsets[0]) != 0 or int(offsets[-1]) != len(codes) or bool(np.any(np.diff(offsets) < 0)):
             raise ValueError("token offsets are inconsistent")
-        return cls(codes, scales, offsets, projection)
+        return cls(codes, scales, offsets, projection, lines)
 
     def passage(self, row: int) -> Quantized:
         start, end = int(self.offsets[row]), int(self.offsets[row + 1])
-        return Quantized(self.codes[start:end], self.scales[start:end])
+        return Quantized(self.codes[start:end], self.scales[start:end], self.lines[start:end])
 
     def maxsim(self, query_tokens: np.ndarray, rows: Sequence[int]) -> list[float]:
         """For each passage row: the mean, over query tokens, of the best cosine to a passage token."""
+        return [maxsim_of(matrix) for matrix in self.similarities(project(query_tokens, self.projection), rows)]
+
+    def similarities(self, query: np.ndarray, rows: Sequence[int]) -> list[np.ndarray]:
+        """For each passage row, the cosines of the (projected) question tokens to its tokens:
+        [question tokens, passage tokens]. The rerank's MaxSim and the answer lines' both read them."""
         import numpy as np
 
-        query = project(query_tokens, self.projection)
-        scores = []
+        matrices = []
         for row in rows:
             passage = self.passage(row)
-            if len(passage.codes) == 0 or len(query) == 0:
-                scores.append(0.0)
-                continue
-            vectors = np.asarray(passage.codes, dtype=np.float32) * np.asarray(passage.scales)[:, None]
-            scores.append(float((query @ vectors.T).max(axis=1).mean()))
-        return scores
+            if len(passage.codes) == 0 or len(query) == 0:  # one column per passage token, always
+                matrices.append(np.zeros((len(query), len(passage.codes)), dtype=np.float32))
+            else:
+                matrices.append(query @ passage.vectors().T)
+        return matrices
+
+
+def maxsim_of(similarity: np.ndarray) -> float:
+    """MaxSim from a question × passage token similarity matrix (0 when either side is empty)."""
+    return float(similarity.max(axis=1).mean()) if similarity.size else 0.0

@@ -19,7 +19,7 @@ from assistant.errors import IndexCorrupt
 from assistant.files import digest_text
 from assistant.manifest import REBUILD
 from assistant.reporting import Progress
-from assistant.token_vectors import Quantized, project, quantize
+from assistant.token_vectors import Quantized, project, quantize, token_lines
 
 if TYPE_CHECKING:
     import numpy as np
@@ -214,10 +214,12 @@ def embed_with_tokens(
     progress("embedding", 0, len(todo))
 
     def embed(picked: list[int]) -> None:
-        batch_vectors, batch_tokens = embedder.embed_documents_with_tokens([texts[row] for row in picked])
+        batch = [texts[row] for row in picked]
+        batch_vectors, batch_tokens = embedder.embed_documents_with_tokens(batch)
         vectors[picked] = batch_vectors
-        for row, rows in zip(picked, batch_tokens, strict=True):
-            tokens[row] = quantize(project(rows, projection))
+        offsets = embedder.token_offsets(batch)
+        for row, rows, found in zip(picked, batch_tokens, offsets, strict=True):
+            tokens[row] = quantize(project(rows, projection), token_lines(texts[row], found))
 
     in_batches(todo, texts, embed, progress, "embedding")
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)

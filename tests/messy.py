@@ -81,6 +81,10 @@ class FakeEmbedder:
     def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         return self.encode(texts), [self._tokens(text) for text in texts]
 
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Where each word `_tokens` makes a vector of lies in the text."""
+        return [[match.span() for match in _WORD.finditer(text)] for text in texts]
+
     def token_projection(self) -> np.ndarray:
         """No projection (as for a real model no wider than the projected dimension)."""
         return np.eye(self.dimension, dtype=np.float32)

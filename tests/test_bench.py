@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from assistant.bench import format_table, load_questions, run_bench, run_child, summarize
-from assistant.bench.synthetic import StandInEmbedder, harvest, synthetic_chunks, write_synthetic_corpus
+from assistant.bench.stand_in import StandInEmbedder
+from assistant.bench.synthetic import harvest, synthetic_chunks, write_synthetic_corpus
 from assistant.chunk import chunk_document
 from assistant.config import Settings
 from assistant.ingest import decode_document, discover, read_bytes

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from assistant.chunk import Chunk, chunk_document, chunk_with_skips, line_units
 from assistant.ingest import Document, decode_document
-from assistant.outline import clean_heading
+from assistant.outline import clean_heading, readable
 from assistant.pieces import compact_table_rules
 
 from .conftest import CORPUS
@@ -113,13 +113,17 @@ def test_over_long_single_line_is_cut_into_pieces_sharing_its_span() -> None:
 
 
 def test_a_single_word_over_the_window_is_cut_too() -> None:
-    blob = "=+/" * 700
+    blob = "Ab+/" * 525  # a key's base64: one "word" of 2,100 characters
     text = f"# Key\n\nthe key:\n{blob}\nend\n"
     document = doc(text)
     chunks, skipped = chunk_with_skips(document, max_tokens=64)
     assert all(len(c.embedding_text.split("\n", 1)[1]) < 2000 for c in chunks)
     assert "".join(c.text for c in chunks if c.start_line == c.end_line == 4) == blob
     assert not coverage_problems(document, chunks, skipped)
+    # One of nothing to read (a rule of 2,100 characters) is no passage at all.
+    rule = "=+/" * 700
+    chunks, skipped = chunk_with_skips(doc(f"# Key\n\nthe key:\n{rule}\nend\n"), max_tokens=64)
+    assert all(rule[:30] not in c.text for c in chunks) and any(s <= 4 <= e for s, e in skipped)
 
 
 def test_a_wide_table_rule_is_embedded_short_and_shown_as_written() -> None:
@@ -288,6 +292,7 @@ def test_invariant_on_the_real_corpus(name: str) -> None:
     assert chunks
     assert coverage_problems(document, chunks, skipped) == []
     assert all(count(c.embedding_text) <= 254 for c in chunks), "every chunk fits the model window"
+    assert all(any(map(readable, c.text.split("\n"))) for c in chunks), "no passage without words"
 
 
 def test_architect_notes_table_of_contents_is_not_indexed() -> None:
@@ -338,6 +343,7 @@ def test_invariant_on_generated_markdown(lines: list[str], front_matter: bool) -
     document = Document("gen.md", text.replace("\r\n", "\n").replace("\r", "\n"), "h")
     chunks, skipped = chunk_with_skips(document, max_tokens=64)
     assert coverage_problems(document, chunks, skipped) == []
+    assert all(any(map(readable, chunk.text.split("\n"))) for chunk in chunks), "no passage without words"
 
 
 def test_spans_never_cross_files(tmp_path: Path) -> None:
@@ -406,3 +412,40 @@ def test_script_and_style_blocks_are_skipped_but_the_notes_around_them_kept() ->
     assert any("<script>alert(1)</script>" in c.text for c in chunks)  # fenced code stays
     assert (3, 5) in skipped and (9, 9) in skipped
     assert not coverage_problems(doc(text), chunks, skipped)
+
+
+IMAGE = (
+    '<img width="316" alt="Screenshot 2024-11-15 at 18 40 01" src="https://github.com/user-attachments/assets/c0a7">'
+)
+
+
+def test_a_section_of_only_an_image_joins_its_first_childs_passage() -> None:
+    """The "nat gateway" card was empty: its section held only an image."""
+    text = f"# VPC\n\n## NAT Gateway\n\n{IMAGE}\n\n### What is it\n\nLets private instances reach the internet.\n"
+    chunks, skipped = chunk_with_skips(Document("vpc.md", text, "h"))
+    # The empty "# VPC" and the image-only "## NAT Gateway" both join their first child's passage.
+    assert [(c.heading_path, c.start_line, c.end_line) for c in chunks] == [
+        (("VPC", "NAT Gateway", "What is it"), 1, 9)
+    ]
+    assert IMAGE not in chunks[0].text and skipped == []
+
+
+def test_an_empty_heading_joins_the_next_sections_span_and_one_at_the_end_is_skipped() -> None:
+    text = "# Notes\n\nIntro words.\n\n## TODO 1\n\n## TODO 2\n\n## Resources\n\nThe useful links.\n\n## TODO 3\n"
+    chunks, skipped = chunk_with_skips(Document("n.md", text, "h"))
+    assert [(c.heading_path, c.start_line, c.end_line) for c in chunks] == [
+        (("Notes",), 1, 3),
+        (("Notes", "Resources"), 5, 11),
+    ]
+    assert skipped == [(13, 13)]
+
+
+def test_a_bare_link_or_an_image_is_never_a_passage_alone() -> None:
+    items = "\n".join(f"- point {i} about gateways and the words that make it long enough" for i in range(30))
+    link = "[https://aws.example/regions](https://aws.example/regions)"
+    text = f"# Net\n\n## Region table\n\n{link}\n\n## Gateways\n\n{IMAGE}\n\n{items}\n\n{IMAGE}\n"
+    chunks, _skipped = chunk_with_skips(Document("net.md", text, "h"), max_tokens=128)
+    assert len(chunks) > 2
+    assert all(any(map(readable, chunk.text.split("\n"))) for chunk in chunks)
+    assert chunks[0].start_line == 1 and chunks[0].heading_path == ("Net", "Gateways")  # the link section joined it
+    assert chunks[0].text.startswith(IMAGE) and chunks[-1].text.endswith(IMAGE)

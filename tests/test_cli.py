@@ -51,8 +51,13 @@ def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path
             "text",
             "table_header",
             "path",
+            "answer",
         }
         assert result["rank"] == rank
+        answer = result["answer"]
+        assert set(answer) == {"start_line", "end_line", "text"}
+        assert result["start_line"] <= answer["start_line"] <= answer["end_line"] <= result["end_line"]
+        assert answer["text"] and answer["text"] in result["text"]
         assert result["path"] == str(small_corpus / result["file"])  # the notes are not under the cwd
         assert isinstance(result["score"], float) and isinstance(result["heading_path"], list)
         assert isinstance(result["start_line"], int) and result["start_line"] <= result["end_line"]

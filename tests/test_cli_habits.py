@@ -79,7 +79,7 @@ def test_citations_are_paths_that_open_from_here(fake_engine: FakeEmbedder, here
     code, out, _ = run(["ask", "-k", "1", "nacl"])
     assert code == 0
     first = out.splitlines()[0]
-    assert first.startswith("1. [") and " notes/network/vpc.md:1-5  VPC > NACL" in first
+    assert first.startswith("1. [") and " notes/network/vpc.md:1-5 › notes/network/vpc.md:5  VPC > NACL" in first
     assert "\x1b" not in out, "no colour or links when stdout is not a terminal"
     path = first.split()[2].rsplit(":", 1)[0]
     assert (here / path).is_file()
@@ -149,10 +149,12 @@ def test_open_starts_the_editor_at_the_line(
     second = json.loads(run(["ask", "--json", "nacl"])[1])["results"][1]
     code, out, _ = run(["ask", "nacl", "--open", "2"])
     assert code == 0 and out == ""
-    assert editor_runs == [["vim", f"+{second['start_line']}", str(here / "notes" / second["file"])]]
+    # At the answer line, as the chat app's `o` opens it.
+    assert editor_runs == [["vim", f"+{second['answer']['start_line']}", str(here / "notes" / second["file"])]]
+    first = json.loads(run(["ask", "--json", "nacl"])[1])["results"][0]
     note = here / "notes" / "network" / "vpc.md"
     run(["ask", "nacl", "--open", "1", "--editor", "code -w"])
-    assert editor_runs[-1] == ["code", "-w", "-g", f"{note}:1"]
+    assert editor_runs[-1] == ["code", "-w", "-g", f"{note}:{first['answer']['start_line']}"]
 
 
 def test_open_with_an_editor_that_takes_no_line_says_so(
@@ -161,7 +163,7 @@ def test_open_with_an_editor_that_takes_no_line_says_so(
     write_config(tmp_path, 'editor = "ed"\n')
     code, _, err = run(["ask", "nacl", "--open", "1"])
     assert code == 0 and editor_runs == [["ed", str(here / "notes" / "network" / "vpc.md")]]
-    assert "ed cannot be told a line: opening the note; the passage starts at notes/network/vpc.md:1" in err
+    assert "ed cannot be told a line: opening the note; the answer is at notes/network/vpc.md:5" in err
 
 
 @pytest.mark.parametrize(

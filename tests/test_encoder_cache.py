@@ -129,17 +129,11 @@ def test_an_export_from_before_the_document_model_is_made_again(cache: Path, mod
 def test_an_index_holds_its_own_copy_of_the_export(export: Path, tmp_path: Path) -> None:
     """Every generation holds the export as its own copy (a clone where the file system can): damage
     to one index's export, or to the cache's, never reaches another (issue 18: a hard link did)."""
-    from types import SimpleNamespace
-
-    from assistant.index import _place_encoder, _Previous
-
-    embedder: Any = SimpleNamespace(export_dir=export)
     first = tmp_path / "gen-1" / "encoder"
-    _place_encoder(first, _Previous(), embedder)
+    encoder_cache.place_encoder(first, [export])
     assert onnx_encoder_available(first)
     second = tmp_path / "gen-2" / "encoder"
-    previous = _Previous(generation=first.parent, same_model=True)
-    _place_encoder(second, previous, SimpleNamespace(export_dir=None))  # from the previous generation
+    encoder_cache.place_encoder(second, [tmp_path / "missing", first])  # from the previous generation
     assert onnx_encoder_available(second)
     for name in os.listdir(export):
         assert not os.path.samefile(export / name, first / name)

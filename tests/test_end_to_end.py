@@ -103,3 +103,30 @@ def test_query_path_does_not_import_torch(real_index: Path) -> None:
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_answer_line_is_the_definition_not_the_line_sharing_most_words(real_index: Path) -> None:
+    """Issue 19: "whats a nacl" emphasised "One NACL per subnet…" (most shared words)."""
+    from assistant.search import Searcher
+
+    hit = Searcher.load(real_index).search("whats a nacl", k=5).hits[0]
+    assert hit.chunk.file == "cloud-practitioner.md" and hit.chunk.start_line <= 1357 <= hit.chunk.end_line
+    assert (hit.answer.start_line, hit.answer.end_line) == (1357, 1357)
+    assert hit.answer.text.startswith("**NACL** are like a firewall")
+
+
+def test_answer_lines_and_distinct_results_over_the_eval_set(real_index: Path) -> None:
+    """Answer-line accuracy at rank 1 at least 0.70 with answers of at most 2 lines on average, above
+    both baselines; every question's top 5 readable and distinct (tests/test_distinct_results.py)."""
+    from assistant.evaluate import load_questions, run_eval
+    from assistant.search import Searcher
+
+    from .test_distinct_results import EVAL_SET, shape_problems
+
+    searcher = Searcher.load(real_index)
+    questions = load_questions(EVAL_SET, CORPUS)
+    answers = run_eval(searcher, questions, "hybrid").answers
+    assert answers["answer"] >= 0.70 and answers["avg_lines"] <= 2.0, answers
+    assert answers["answer"] > answers["shared words"] > answers["first line"]
+    problems = [p for q in questions for p in shape_problems(q.question, searcher.search(q.question, k=5).hits)]
+    assert problems == []

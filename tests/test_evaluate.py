@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer_eval import answer_row, format_answers, summarise
 from assistant.errors import EvalSetError
 from assistant.evaluate import check_against_baseline, load_questions, result_record, run_eval
 from assistant.search import Searcher
@@ -154,3 +155,46 @@ def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, monk
     result = runner.invoke(cli, ["eval", "--ceiling", *common], catch_exceptions=False)
     assert result.exit_code == 0 and "### Rerank ceiling (2 questions)" in result.stdout
     assert "| in use: maxsim 1, best line 0.2 |" in result.stdout and "| best mrr@10: maxsim 1" in result.stdout
+
+
+def test_answer_lines_are_measured_beside_both_baselines_and_gated(
+    tmp_path: Path, small_corpus: Path, small_index: Path, fake_embedder: FakeEmbedder
+) -> None:
+    questions = load_questions(_small_set(tmp_path), small_corpus)
+    searcher = Searcher.load(small_index, encoder=fake_embedder)
+    result = run_eval(searcher, questions, "hybrid")
+    answers = result.answers
+    hit_at_1 = [q for q in result.per_question if q["rank"] == 1]
+    assert answers["n"] == len(hit_at_1) > 0
+    assert {"answer", "first line", "shared words", "avg_lines", "by_kind"} <= set(answers)
+    assert all(0.0 <= answers[name] <= 1.0 for name in ("answer", "first line", "shared words"))
+    assert answers["avg_lines"] >= 1.0 and set(answers["by_kind"]) <= {q.kind for q in questions}
+    assert all("answer" in q and isinstance(q["answer_hits"], bool) for q in hit_at_1)
+    assert "answer lines" in format_answers("hybrid", answers)
+    # A baseline whose answers were better by more than the tolerance fails the gate, naming them.
+    better = {"runs": {"hybrid": result_record(result)}}
+    better["runs"]["hybrid"]["answers"] = {**answers, "answer": answers["answer"] + 0.5}
+    better["runs"]["hybrid"]["per_question"] = [{**q, "answer_hits": True} for q in result.per_question]
+    failures = check_against_baseline(result, better)
+    assert [f.metric for f in failures] == ["answer lines"]
+    assert set(failures[0].newly_failing) == {q["id"] for q in hit_at_1 if not q["answer_hits"]}
+    # A baseline from before answer lines has none: nothing to gate on.
+    older = {"runs": {"hybrid": {k: v for k, v in result_record(result).items() if k != "answers"}}}
+    assert check_against_baseline(result, older) == []
+
+
+def test_answer_rows_score_each_selector_on_the_same_passage() -> None:
+    from assistant.answer import Answer
+    from assistant.chunk import Chunk
+    from assistant.metrics import Span
+    from assistant.search import Hit
+
+    text = "## NACL\n**NACL** are like a firewall for subnets.\n- One NACL per subnet\n- Newly created NACLs deny all"
+    chunk = Chunk("vpc.md", ("VPC",), 10, 14, text)
+    hit = Hit(1, 0.5, chunk, answer=Answer(12, 12, "**NACL** are like a firewall for subnets."))
+    row = answer_row(hit, [Span("vpc.md", 12, 12)], "whats a nacl")
+    # The answer is right, and so is the first content line here; the line sharing most words (the
+    # heading, first of four lines with "nacl" once) is not.
+    assert row == {"answer": True, "first line": True, "shared words": False, "lines": 1, "cited": "vpc.md:12-12"}
+    summary = summarise([("natural", row), ("keyword", {**row, "answer": False, "lines": 3})])
+    assert summary["answer"] == 0.5 and summary["avg_lines"] == 2.0 and summary["by_kind"]["natural"]["n"] == 1

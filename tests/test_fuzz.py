@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.chunk import Chunk, chunk_with_skips
@@ -198,6 +198,7 @@ def test_bm25_scores_any_text(tiny_searcher: Searcher, query: str) -> None:
 
 @FUZZ
 @given(query=questions, mode=st.sampled_from(["hybrid", "dense", "bm25"]), k=st.integers(1, 7))
+@example(query=":", mode="hybrid", k=1)  # a question whose only token is punctuation: no token vectors kept
 def test_search_answers_or_says_the_question_is_empty(tiny_searcher: Searcher, query: str, mode: str, k: int) -> None:
     try:
         response = tiny_searcher.search(query, k=k, mode=mode)

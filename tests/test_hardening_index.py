@@ -21,13 +21,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.build_report import BuildHooks
 from assistant.chunk_store import read_chunks
 from assistant.config import Settings
 from assistant.engine import build, open_searcher
 from assistant.errors import IndexCorrupt, IndexLocked, IndexStale, IndexTooNew
 from assistant.freshness import check_freshness
 from assistant.generation import build_lock, current_generation
-from assistant.index import BuildHooks, build_index
+from assistant.index import build_index
 from assistant.manifest import read_manifest
 from assistant.search import Searcher
 from assistant.vectors import load_vectors

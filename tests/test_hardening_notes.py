@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from assistant.build_report import BuildReport
 from assistant.chunk import chunk_document
 from assistant.chunk_store import read_chunks
 from assistant.engine import summary_line
 from assistant.freshness import check_freshness
 from assistant.generation import current_generation
-from assistant.index import BuildReport, build_index
+from assistant.index import build_index
 from assistant.ingest import SourceFile, decode_document, load_documents, read_bytes
 from assistant.manifest import read_manifest
 from assistant.search import Searcher

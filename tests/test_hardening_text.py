@@ -320,7 +320,8 @@ def test_a_table_piece_is_printed_under_its_header_and_the_header_is_inert() -> 
     output = format_response(response)
     assert_inert(output)
     lines = output.splitlines()
-    assert lines[1:4] == ["   | Feature | EBS \\x1b[2J| EFS |", "   |---|---|---|", "   | Cross-AZ | no | yes |"]
+    # The header and rule come first; the hit's answer (its first row, unscored here) is marked.
+    assert lines[1:4] == ["   | Feature | EBS \\x1b[2J| EFS |", "   |---|---|---|", " › | Cross-AZ | no | yes |"]
     record = json.loads(to_json(response_record(response)))["results"][0]
     assert record["text"] == chunk.text
     assert record["table_header"] == "| Feature | EBS \x1b[2J| EFS |"

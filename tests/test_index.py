@@ -25,7 +25,8 @@ def test_build_writes_plain_versioned_files(small_index: Path) -> None:
     assert {"manifest.json", "chunks.jsonl", "chunk_offsets.npy", "chunk_files.npy", "chunk_files.json"} <= names
     assert {"vectors.npy", "dense.faiss", "bm25", "tokens"} <= names
     manifest = read_manifest(generation)
-    assert manifest.format_version == 6
+    assert manifest.format_version == 7
+    assert "tokens/lines.npy" in manifest.stored
     assert manifest.model == ModelFingerprint("fake-bow", 64, 256)
     assert set(manifest.files) == {"lambda.md", "network/vpc.md", "plain.txt"}
     assert all(len(entry.hash) == 64 for entry in manifest.files.values())

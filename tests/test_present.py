@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer import Answer
 from assistant.chunk import Chunk
 from assistant.present import (
     Look,
@@ -38,7 +39,42 @@ def response(file: str = "network/vpc.md", text: str = "NACL: stateless.") -> Se
 
 
 def test_undecorated_output_is_the_plain_layout() -> None:
-    assert format_response(response()) == "1. [0.500] network/vpc.md:5-7  VPC > NACL\n   NACL: stateless."
+    assert format_response(response()) == (
+        "1. [0.500] network/vpc.md:5-7 › network/vpc.md:7  VPC > NACL\n › NACL: stateless."
+    )
+
+
+def test_the_answer_lines_are_marked_and_cited_beside_the_passage() -> None:
+    text = "## NACL\n**NACL** are a firewall for subnets.\n\n- One NACL per subnet\n  - default allows all\n- more"
+    chunk = Chunk("vpc.md", ("VPC", "NACL"), 10, 15, text)
+    hit = Hit(1, 0.5, chunk, answer=Answer(13, 14, "- One NACL per subnet\n  - default allows all"))
+    assert format_hit(hit).splitlines() == [
+        "1. [0.500] vpc.md:10-15 › vpc.md:13-14  VPC > NACL",
+        "   ## NACL",
+        "   **NACL** are a firewall for subnets.",
+        " › - One NACL per subnet",
+        " ›   - default allows all",
+        "   - more",
+    ]
+    # In colour the answer lines are bold too; without colour nothing but the gutter marks them.
+    fancy = format_hit(hit, look=Look(color=True)).splitlines()
+    assert fancy[3] == "\x1b[36m › \x1b[0m\x1b[1m- One NACL per subnet\x1b[0m"
+    assert not SGR.search(fancy[2])
+
+
+def test_a_table_piece_is_shown_under_its_header_with_its_answer_row_marked() -> None:
+    chunk = Chunk(
+        "s3.md", ("S3",), 20, 21, "| Glacier | 90 days |\n| Deep Archive | 180 days |", table_header="| Class | Min |"
+    )
+    hit = Hit(1, 0.5, chunk, answer=Answer(21, 21, "| Deep Archive | 180 days |", header="| Class | Min |"))
+    assert format_hit(hit).splitlines()[1:] == [
+        "   | Class | Min |",
+        "   |---|---|",
+        "   | Glacier | 90 days |",
+        " › | Deep Archive | 180 days |",
+    ]
+    record = response_record(SearchResponse("q", "q", "hybrid", [hit]))["results"][0]
+    assert record["answer"] == {"start_line": 21, "end_line": 21, "text": "| Deep Archive | 180 days |"}
 
 
 def test_citations_open_from_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,7 +84,7 @@ def test_citations_open_from_the_current_folder(tmp_path: Path, monkeypatch: pyt
     outside = tmp_path.parent / "elsewhere"
     assert openable_path(outside, "vpc.md") == str(outside / "vpc.md")
     text = format_response(response(), look=Look(notes_dir=outside))
-    assert text.startswith(f"1. [0.500] {outside}/network/vpc.md:5-7  VPC > NACL")
+    assert text.startswith(f"1. [0.500] {outside}/network/vpc.md:5-7 › {outside}/network/vpc.md:7  VPC > NACL")
     monkeypatch.chdir(tmp_path.parent)
     assert openable_path(Path(tmp_path.name) / "corpus", "a.md") == f"{tmp_path.name}/corpus/a.md"
 
@@ -60,7 +96,7 @@ def test_colour_and_links_wrap_the_same_text(tmp_path: Path, monkeypatch: pytest
     assert SGR.search(fancy) and OSC8.search(fancy)
     assert OSC8.sub("", SGR.sub("", fancy)) == plain
     targets = [target for target in OSC8.findall(fancy) if target]
-    assert targets == [(tmp_path / "corpus" / "network" / "vpc.md").as_uri()]
+    assert targets == [(tmp_path / "corpus" / "network" / "vpc.md").as_uri()] * 2  # the passage, its answer
     # The link covers `path:LINE`, which terminals and editors know how to open.
     assert re.search(r"\x1b\\corpus/network/vpc\.md:5\x1b\]8;;\x1b\\-7", fancy)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunk import Chunk, continues, join_pieces
+from assistant.chunk import JOIN_GAP, Chunk, join_pieces, touches
 from assistant.errors import UsageProblem
 from assistant.fuse import JOINED_MAX_LINES, fuse_rrf, join_neighbours
 from assistant.index import build_index
@@ -122,13 +122,16 @@ def _pieces() -> list[Chunk]:
 
 def test_joined_pieces_read_as_the_file_does() -> None:
     first, second, third, other = _pieces()
-    assert continues(first, second) and continues(second, third)
-    assert not continues(third, other)  # another section
-    assert not continues(first, third)  # not the next piece
-    assert not continues(Chunk("n.md", ("S",), 1, 3, "a"), Chunk("n.md", ("S",), 3, 3, "b"))  # one long line cut
+    assert touches(first, second) and touches(second, third) and touches(third, second)
+    assert not touches(third, other)  # another section
+    assert not touches(first, third)  # not the next piece
     joined = join_pieces([first, second, third])
     assert (joined.start_line, joined.end_line, joined.heading_path) == (1, 8, ("S",))
     assert joined.text == "line 2\nline 3\nline 4\nline 5\n\nline 7\nline 8"
+    # The cuts of one over-long line share its span: they touch, and join into the line again.
+    cuts = [Chunk("n.md", ("S",), 1, 3, "line 2\nline 3 first half"), Chunk("n.md", ("S",), 1, 3, "second half")]
+    assert touches(*cuts)
+    assert join_pieces(cuts).text == "line 2\nline 3 first half second half"
 
 
 def test_pieces_of_one_section_that_both_rank_are_one_passage() -> None:
@@ -143,17 +146,26 @@ def test_pieces_of_one_section_that_both_rank_are_one_passage() -> None:
     assert join_neighbours(ranked(0, 3, 1), chunks, k=2) == [[0], [3]]
     # Row 1 closes the gap between rows 0 and 2: one passage, led by row 2 (ranked first).
     assert join_neighbours(ranked(2, 0, 1, 3), chunks, k=5) == [[0, 1, 2], [3]]
-    # Different sections never join; nor do pieces that would make a passage over the line cap.
+    # Different sections never join.
     assert join_neighbours(ranked(2, 3), chunks, k=5) == [[2], [3]]
-    assert join_neighbours(ranked(0, 1), chunks, k=5, max_lines=4) == [[0], [1]]
     assert join_neighbours(ranked(0, 1, 2, 3), chunks, k=2) == [[0, 1, 2], [3]]
+    # A touching piece that would make the passage longer than the cap is not shown: its section is.
+    assert join_neighbours(ranked(0, 1, 3), chunks, k=2, max_lines=4) == [[0], [3]]
+    # Two passages a piece would join but the cap forbids: the later-ranked one goes, the earlier stays.
+    assert join_neighbours(ranked(2, 0, 1, 3), chunks, k=5, max_lines=6) == [[1, 2], [3]]
+
+
+def test_cuts_of_one_line_that_rank_are_one_passage_with_the_cuts_between() -> None:
+    chunks = [Chunk("n.md", ("S",), 1, 2, f"cut {i}") for i in range(3)] + [Chunk("n.md", ("T",), 3, 3, "t")]
+    assert join_neighbours([(0, 1.0, None), (2, 0.9, None), (3, 0.8, None)], chunks, k=5) == [[0, 1, 2], [3]]
 
 
 def test_a_search_hit_joining_pieces_cites_and_shows_the_whole_run(tmp_path: Path) -> None:
     """End to end: a section long enough to be cut, asked about words in two of its pieces."""
     corpus = tmp_path / "notes"
     corpus.mkdir()
-    items = [f"- item {i} of the zebra protocol talks about ordinary things number {i}" for i in range(60)]
+    filler = "and then some more plain words that make the item long enough to fill a piece"
+    items = [f"- item {i} of the zebra protocol talks about ordinary things number {i} {filler}" for i in range(60)]
     text = "# Long\n\n## Zebra section\n\n" + "\n".join(items) + "\n"
     (corpus / "long.md").write_text(text, encoding="utf-8")
     index = tmp_path / "index"
@@ -170,3 +182,5 @@ def test_a_search_hit_joining_pieces_cites_and_shows_the_whole_run(tmp_path: Pat
         shown = chunk.text.split("\n")
         assert shown == lines[chunk.end_line - len(shown) : chunk.end_line]  # the cited lines, as in the file
         assert chunk.end_line - chunk.start_line + 1 <= JOINED_MAX_LINES or hit.pieces == 1
+    spans = sorted((hit.chunk.start_line, hit.chunk.end_line) for hit in hits)
+    assert all(after[0] - before[1] - 1 > JOIN_GAP for before, after in zip(spans, spans[1:], strict=False))

@@ -70,8 +70,9 @@ def _timed_writes(clock: _StageClock) -> tuple[Callable[[str], None], Callable[[
 def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     """Build an index as the spec says and report seconds, counts and per-stage timings."""
     from assistant import engine
+    from assistant.build_report import BuildHooks
     from assistant.generation import current_generation
-    from assistant.index import BuildHooks, build_index
+    from assistant.index import build_index
     from assistant.manifest import read_manifest
 
     settings = Settings(corpus_dir=Path(spec["corpus"]), index_dir=Path(spec["index"]), model=spec["model"])
@@ -83,7 +84,7 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     hooks = BuildHooks(chunk_note=chunk_note, writing=writing, written=written)
     started = clock.started = time.perf_counter()
     if spec["stand_in"]:
-        from assistant.bench.synthetic import StandInEmbedder
+        from assistant.bench.stand_in import StandInEmbedder
 
         report = build_index(
             settings.corpus_dir,

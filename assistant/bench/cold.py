@@ -124,6 +124,6 @@ def cold_scale_asks(
 
 def stand_in_name() -> str:
     """The model name a stand-in index records, which children must be given to use it."""
-    from assistant.bench.synthetic import StandInEmbedder
+    from assistant.bench.stand_in import StandInEmbedder
 
     return StandInEmbedder.name

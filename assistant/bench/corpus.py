@@ -234,7 +234,7 @@ def _warm(report: Report, index: Path, model: str, questions: list[str], k: int,
     note("warm queries …")
     encoder = None
     if stand_in:
-        from assistant.bench.synthetic import StandInEmbedder
+        from assistant.bench.stand_in import StandInEmbedder
 
         encoder = StandInEmbedder()
     before = rss_mb()

@@ -65,7 +65,8 @@ def bench_scale(
     """The scale bench on synthetic notes or scale_corpus (see the module docstring)."""
     import numpy as np
 
-    from assistant.bench.synthetic import StandInEmbedder, harvest, sample_texts, write_synthetic_corpus
+    from assistant.bench.stand_in import StandInEmbedder
+    from assistant.bench.synthetic import harvest, sample_texts, write_synthetic_corpus
     from assistant.generation import require_index
     from assistant.search import Searcher
 

@@ -1,4 +1,4 @@
-"""Synthetic notes and a stand-in embedder, for `notes bench --scale N`.
+"""Synthetic notes, for `notes bench --scale N`.
 
 Input: the shipped notes (or any folder of .md/.txt), a seed and a section count. Output: Markdown
 files that look like real study notes (nested headings, paragraphs, bullet lists, some tables, code
@@ -11,19 +11,13 @@ window: the chunker makes exactly one chunk per section, so "N sections" means N
 chunker's), which lets a million-chunk build skip decoding and Markdown parsing (pure Python, ~15
 minutes for 1M chunks on a small CPU) and still write the index a real build would.
 
-`StandInEmbedder` is NOT the real model: it projects hashed word counts (1 + log tf) onto 384
-fixed random directions and normalises. It costs microseconds a text instead of the real model's
-~50 ms on a small CPU, so the vector index, BM25 and the search path can be exercised at 1M chunks.
-Its vectors share words, not meaning, and are less clustered than sentence embeddings, which makes
-them a harder (pessimistic) case for an approximate index's recall.
+The vectors for such an index come from `stand_in.StandInEmbedder`.
 """
 
 from __future__ import annotations
 
 import random
 import re
-import zlib
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +29,7 @@ from assistant.outline import clean_heading
 from assistant.pieces import lead_of
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 SECTIONS_PER_FILE = 200
 BODY_WORDS = (60, 100)
@@ -93,7 +87,6 @@ _QUALIFIERS = (
 )
 _REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "sa-east-1")
 _NUMBER = re.compile(r"\d+")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -338,81 +331,3 @@ def synthetic_chunks(pool: TextPool, count: int, seed: int = 0) -> Iterator[Chun
 def sample_texts(pool: TextPool, count: int, seed: int) -> list[str]:
     """Chunk-like texts that are not in the index (another seed): extra queries for recall checks."""
     return [section.body for section in synthetic_sections(pool, count, seed)]
-
-
-class StandInEmbedder:
-    """A cheap deterministic Embedder (see module docstring); clearly not the real model."""
-
-    name = "bench-stand-in/hashed-random-projection"
-    max_tokens = 256
-    kind = "bench stand-in"
-    export_dir: Path | None = None
-    export_error = ""
-
-    def __init__(self, dimension: int = 384, buckets: int = 1 << 15, seed: int = 0) -> None:
-        import numpy as np
-
-        self.dimension = dimension
-        self._buckets = buckets
-        rng = np.random.default_rng(seed)
-        self._projection = rng.standard_normal((buckets + 1, dimension), dtype=np.float32)
-        self._projection[buckets] = 0.0  # the row an empty text maps to
-        self._bucket_of: dict[str, int] = {}
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """QueryEncoder protocol, so a Searcher can use it for questions."""
-        return self._embed(texts)
-
-    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """No token vectors (an index it builds keeps none, so nothing asks for them)."""
-        import numpy as np
-
-        return self._embed(texts), [np.zeros((0, self.dimension), dtype=np.float32) for _ in texts]
-
-    def knows_word(self, word: str) -> bool:
-        return False
-
-    def count_tokens(self, text: str) -> int:
-        return approximate_token_count(text)
-
-    def _bucket(self, word: str) -> int:
-        bucket = self._bucket_of.get(word)
-        if bucket is None:
-            bucket = self._bucket_of[word] = zlib.crc32(word.encode("utf-8")) % self._buckets
-        return bucket
-
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        import numpy as np
-        from scipy.sparse import csr_matrix
-
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        columns: list[int] = []
-        counts: list[int] = []
-        row_starts = [0]
-        bucket_of = self._bucket_of
-        for text in texts:
-            for word, count in Counter(_WORD.findall(text.lower())).items():
-                if len(word) > 1:
-                    bucket = bucket_of.get(word)
-                    columns.append(self._bucket(word) if bucket is None else bucket)
-                    counts.append(count)
-            if len(columns) == row_starts[-1]:
-                columns.append(self._buckets)
-                counts.append(1)
-            row_starts.append(len(columns))
-        weights = 1.0 + np.log(np.asarray(counts, dtype=np.float32))
-        features = csr_matrix(
-            (weights, np.asarray(columns, dtype=np.int32), np.asarray(row_starts, dtype=np.int64)),
-            shape=(len(texts), self._buckets + 1),
-        )
-        vectors = np.asarray(features @ self._projection, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return np.ascontiguousarray(vectors / norms, dtype=np.float32)

@@ -3,7 +3,7 @@
 Plain output is for people: colour and bold only when stdout is a terminal (never with --no-color or
 NO_COLOR), citations as paths that open from the current folder, OSC 8 links where the terminal
 shows them, and `searched: …` when a typo was corrected. `--json` is for scripts and never decorated.
-`--open N` opens result N in the editor at its line instead of printing.
+`--open N` opens result N in the editor at its answer line instead of printing.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ if TYPE_CHECKING:
 @click.option("--explain", is_flag=True, help="Show each result's rank in the dense and BM25 lists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
 @click.option(
-    "--open", "open_rank", type=click.IntRange(1, MAX_K), metavar="N", help="Open result N in your editor at its line."
+    "--open",
+    "open_rank",
+    type=click.IntRange(1, MAX_K),
+    metavar="N",
+    help="Open result N in your editor at its answer line.",
 )
 @click.option("--editor", help="Editor for --open [config `editor`, then $VISUAL, then $EDITOR].")
 @click.option("--no-color", is_flag=True, help="No colour or bold, even on a terminal (as NO_COLOR=1 does).")
@@ -119,7 +123,7 @@ def _stdin_questions() -> Iterator[str]:
 
 
 def _open_result(hits: Sequence[Hit], rank: int, notes_dir: Path, configured: str | None) -> None:
-    """Open the rank-th hit in the editor at its first line; exit with the editor's status if it failed."""
+    """Open the rank-th hit in the editor at its answer line; exit with the editor's status if it failed."""
     from assistant.editor import choose_editor, editor_command, editor_family, open_in_editor
     from assistant.present import inert, note_path, openable_path
 
@@ -132,12 +136,13 @@ def _open_result(hits: Sequence[Hit], rank: int, notes_dir: Path, configured: st
             "no editor to open the passage with",
             "pass --editor CMD, set `editor` in ~/.config/notes-assistant/config.toml, or set $EDITOR",
         )
-    chunk = hits[rank - 1].chunk
-    call = editor_command(editor, note_path(notes_dir, chunk.file), chunk.start_line)
+    hit = hits[rank - 1]
+    line = hit.answer.start_line
+    call = editor_command(editor, note_path(notes_dir, hit.chunk.file), line)
     name = inert(editor_family(editor))
     if not call.knows_line:
-        where = inert(openable_path(notes_dir, chunk.file))
-        say(f"{name} cannot be told a line: opening the note; the passage starts at {where}:{chunk.start_line}")
+        where = inert(openable_path(notes_dir, hit.chunk.file))
+        say(f"{name} cannot be told a line: opening the note; the answer is at {where}:{line}")
     try:
         status = open_in_editor(call)
     except OSError as exc:

@@ -13,8 +13,8 @@ import click
 from assistant.config import Resolved, resolve_settings
 
 if TYPE_CHECKING:
+    from assistant.build_report import BuildReport
     from assistant.config import Settings
-    from assistant.index import BuildReport
     from assistant.search import Searcher
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -32,7 +32,11 @@ COMMITTED_REPORT_DIR = Path("evals")
     show_default=True,
     help="Question file (JSONL).",
 )
-@click.option("--check", is_flag=True, help="Exit 1 if Hit@1, Hit@5 or MRR@10 falls >0.01 below evals/baseline.json.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 if Hit@1, Hit@5, MRR@10 or answer-line accuracy falls >0.01 below evals/baseline.json.",
+)
 @click.option("--update-baseline", is_flag=True, help="Write this run's figures to evals/baseline.json.")
 @click.option(
     "--ceiling",
@@ -75,7 +79,8 @@ def eval_command(
     write_report: bool,
     report_dir: Path | None,
 ) -> None:
-    """Measure retrieval quality on the eval set; gate regressions with --check."""
+    """Measure retrieval quality and answer-line accuracy on the eval set; gate regressions with --check."""
+    from assistant.answer_eval import format_answers
     from assistant.cli.common import open_for_questions
     from assistant.errors import UsageProblem
     from assistant.evaluate import (
@@ -100,6 +105,7 @@ def eval_command(
     click.echo(format_table(results))
     for result in results:
         if result.mode == mode or not compare:
+            click.echo("\n" + format_answers(result.mode, result.answers))
             click.echo("\n" + format_breakdown(result))
             click.echo("\n" + format_misses(result))
     run_settings = {"set": str(set_path), "corpus": str(settings.corpus_dir), "model": settings.model, "modes": modes}

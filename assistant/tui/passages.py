@@ -38,18 +38,19 @@ class PassageActions(App[None]):
         return None
 
     def action_open_selected(self) -> None:
-        """`o`: the passage in the editor at its line, or in the viewer when no editor is set."""
+        """`o`: the passage in the editor at its answer line, or in the viewer when no editor is set."""
         card = self.selected_card()
         if card is None:
             self.notify("Select a result first (Tab)", severity="warning")
             return
         chunk = card.hit.chunk
+        line = card.hit.answer.start_line
         editor = choose_editor(self.settings.editor)
         if editor is None:
-            self.show_viewer(chunk, card.terms)
+            self.show_viewer(chunk, card.terms, line)
             return
         try:
-            call = editor_command(editor, self.settings.corpus_dir / chunk.file, chunk.start_line)
+            call = editor_command(editor, self.settings.corpus_dir / chunk.file, line)
         except UsageProblem as exc:
             self.notify(inert(exc.message), title="Editor", severity="error", markup=False)
             return
@@ -59,7 +60,7 @@ class PassageActions(App[None]):
                 status = open_in_editor(call)
         except SuspendNotSupported:
             self.notify("Can't hand the terminal to an editor here: showing the note instead", severity="warning")
-            self.show_viewer(chunk, card.terms)
+            self.show_viewer(chunk, card.terms, line)
             return
         except OSError as exc:
             self.notify(
@@ -72,14 +73,11 @@ class PassageActions(App[None]):
         if status != 0:
             self.notify(f"{name} exited with status {status}", title="Editor", severity="warning", markup=False)
         elif not call.knows_line:
-            self.notify(
-                f"{name} can't be told a line: the passage starts at line {chunk.start_line}",
-                title="Editor",
-                markup=False,
-            )
+            self.notify(f"{name} can't be told a line: the answer is at line {line}", title="Editor", markup=False)
 
-    def show_viewer(self, chunk: Chunk, terms: Sequence[str] = ()) -> None:
-        """The built-in viewer: the whole note, scrolled to the chunk's lines."""
+    def show_viewer(self, chunk: Chunk, terms: Sequence[str] = (), line: int | None = None) -> None:
+        """The built-in viewer: the whole note, its chunk's lines marked, scrolled to `line` (its
+        answer line; the chunk's first line without one)."""
         path = self.settings.corpus_dir / chunk.file
         try:
             lines = note_lines(path)
@@ -91,7 +89,7 @@ class PassageActions(App[None]):
                 markup=False,
             )
             return
-        self.push_screen(NoteViewer(chunk, lines, terms=terms))
+        self.push_screen(NoteViewer(chunk, lines, terms=terms, line=line))
 
     def action_copy_citation(self) -> None:
         """`c`: the citation onto the clipboard, by a clipboard tool if there is one, else by OSC 52;

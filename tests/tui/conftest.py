@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from assistant.answer import Answer, answer_for_passage
 from assistant.chunk import Chunk
 from assistant.config import Settings
 from assistant.errors import IndexMissing, UsageProblem
 from assistant.fuse import RRF_K
 from assistant.highlight import matched_terms, query_terms
+from assistant.lexical import tokenize
 from assistant.search import Hit, SearchResponse, normalise_query
 
 LAMBDA_NOTE = """\
@@ -139,10 +141,19 @@ class FakeSearcher:
                 score = 0.7 - 0.1 * rank if negative < 0 else 0.1
             else:
                 score = float(-negative) * 2.0
-            hits.append(Hit(rank, score, chunk, ranks))
+            # Shared words stand in for meaning: 0.2 with none, 0.1 more for each.
+            similar = None if mode == "bm25" else round(0.2 - 0.1 * negative, 2)
+            hits.append(Hit(rank, score, chunk, ranks, answer=fake_answer(chunk, searched), similarity=similar))
         if mode == "bm25":
             hits = [hit for hit in hits if hit.ranks.get("bm25") is not None]
         return SearchResponse(query, searched, mode, hits, 0.0)
+
+
+def fake_answer(chunk: Chunk, searched: str) -> Answer:
+    """The answer lines a search without vectors chooses: the line holding most of the question's terms."""
+    weights = dict.fromkeys(tokenize(searched), 1.0)
+    pieces = [(chunk.text, chunk.end_line)]
+    return answer_for_passage(pieces, None, None, terms_of=tokenize, term_weights=weights)
 
 
 class FakeBackend:

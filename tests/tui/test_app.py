@@ -189,7 +189,7 @@ async def test_picker_cancel_keeps_the_filter(settings: Settings, backend: FakeB
         assert app.file_filter is None
 
 
-async def test_o_opens_the_editor_at_the_passage(
+async def test_o_opens_the_editor_at_the_answer_line(
     settings: Settings, backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runs: list[list[str]] = []
@@ -213,7 +213,10 @@ async def test_o_opens_the_editor_at_the_passage(
         await ask(pilot, "lambda pricing")
         await pilot.press("tab", "o")
         await pilot.pause()
-        assert runs == [["nvim", "--clean", "+11", str(settings.corpus_dir / "lambda.md")]]
+        # Not the passage's first line (11): the answer's, the table row under the "Price" header.
+        hit = app.chat.log_view.hit_cards()[0].hit
+        assert (hit.chunk.start_line, hit.answer.start_line) == (11, 15)
+        assert runs == [["nvim", "--clean", "+15", str(settings.corpus_dir / "lambda.md")]]
         assert suspended == [True]
         assert not isinstance(app.screen, NoteViewer)
 

@@ -270,7 +270,7 @@ async def test_o_uses_the_configured_editor_and_says_when_it_cannot_take_a_line(
         await pilot.press("tab", "o")
         await pilot.pause()
         assert runs == [["ed", str(corpus / "lambda.md")]]
-        assert "ed can't be told a line: the passage starts at line 11" in notifications(app)
+        assert "ed can't be told a line: the answer is at line 15" in notifications(app)
 
 
 # ---------------------------------------------------------------- no notes folder

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from assistant.tui.widgets.markdown_lines import CODE_STYLE, LINK_STYLE, markdown_lines
-from assistant.tui.widgets.passage import BEST_STYLE, TERM_STYLE, inert_content, preview
+from assistant.tui.widgets.passage import ANSWER_STYLE, TERM_STYLE, inert_content, preview
 
 
 def styled(content: Content, style: str) -> list[str]:
@@ -76,13 +76,29 @@ def test_code_block_and_quote() -> None:
     assert lines("> quoted **text**\n\n```bash\naws s3 cp a b\n```") == ["│ quoted text", "aws s3 cp a b"]
 
 
-def test_preview_starts_at_the_best_line_with_relative_indent() -> None:
+def test_preview_starts_at_the_answer_line_with_relative_indent() -> None:
     text = "# Lambda\n\n- Runtime: many languages\n  - Timeout: **900 seconds** max\n  - Memory: 10 GB"
-    content = preview(text, ["timeout", "max"], markdown=True)
+    content = preview(text, ["timeout", "max"], answer=range(3, 4), markdown=True)
     assert content.plain == "… ▪ Timeout: 900 seconds max\n▪ Memory: 10 GB"
     assert styled(content, TERM_STYLE) == ["Timeout", "max"]
-    assert styled(content, BEST_STYLE) == ["Timeout: 900 seconds max"]
+    assert styled(content, ANSWER_STYLE) == ["▪ Timeout: 900 seconds max"]
     assert styled(content, "bold") == ["900 seconds"]
+
+
+def test_a_collapsed_table_row_shows_under_its_header_row() -> None:
+    """Collapsed cards showed a row alone ("… Max Memory │ 2 MB │ 128MB - 10GB"): which column is which?"""
+    rows = "| Timeout | 5 s | 15 min |\n| Max Memory | 2 MB | 10 GB |"
+    text = f"Limits:\n\n| Limit | Lambda@Edge | Lambda |\n|---|---|---|\n{rows}"
+    content = preview(text, [], answer=range(5, 6), markdown=True)
+    assert content.plain == "… Limit │ Lambda@Edge │ Lambda\nMax Memory │ 2 MB │ 10 GB"
+    assert styled(content, ANSWER_STYLE) == ["Max Memory │ 2 MB │ 10 GB"]
+    assert styled(content, "bold") == ["Limit │ Lambda@Edge │ Lambda"]
+
+
+def test_a_plain_text_preview_starts_at_its_answer_too() -> None:
+    content = preview("Networking\nNACL: stateless.\nSecurity groups: stateful.", [], answer=range(2, 3))
+    assert content.plain == "… Security groups: stateful."
+    assert styled(content, ANSWER_STYLE) == ["Security groups: stateful."]
 
 
 def test_plain_text_notes_are_unchanged() -> None:

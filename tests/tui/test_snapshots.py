@@ -95,3 +95,46 @@ def test_no_notes_folder(
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+S3_CLASSES = """\
+# Amazon S3
+
+## Storage classes compared
+
+| Storage class | Durability | Availability | Min storage duration | Retrieval fee | Typical use |
+|---|---|---|---|---|---|
+| S3 Standard | 11 nines | 99.99% | none | none | Frequently accessed data |
+| S3 Standard-IA | 11 nines | 99.9% | 30 days | per GB | Backups read now and then |
+| S3 One Zone-IA | 11 nines | 99.5% | 30 days | per GB | Copies you can recreate |
+| Glacier Instant Retrieval | 11 nines | 99.9% | 90 days | per GB | Archives read once a quarter |
+| Glacier Flexible Retrieval | 11 nines | 99.99% | 90 days | per GB | Archives read in hours |
+| Glacier Deep Archive | 11 nines | 99.99% | 180 days | per GB | Archives kept for years |
+"""
+
+
+@pytest.fixture
+def table_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NotesApp:
+    """One note whose wide table the chunker cut in two: the second piece carries the header row."""
+    from assistant.chunk import Chunk
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "s3-classes.md").write_text(S3_CLASSES, encoding="utf-8")
+    lines = S3_CLASSES.split("\n")
+    path = ("Amazon S3", "Storage classes compared")
+    header = lines[4]
+    chunks = [
+        Chunk("s3-classes.md", path, 3, 9, "\n".join(lines[4:9])),
+        Chunk("s3-classes.md", path, 10, 12, "\n".join(lines[9:12]), table_header=header),
+    ]
+    settings = Settings(corpus_dir=Path("corpus"), index_dir=Path("index"), model="fake-model")
+    return NotesApp(settings, FakeBackend(FakeSearcher(chunks)), watch_notes=False)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+def test_a_table_piece_under_its_header(snap_compare: SnapCompare, table_app: NotesApp, size: tuple[int, int]) -> None:
+    """The piece cut from inside the table shows the table's header row, its answer row (Glacier Deep
+    Archive) emphasised and in view; at 80 columns the table is too wide, so each row reads as
+    `header: value` lines instead of cells cut to "…"."""
+    assert snap_compare(table_app, terminal_size=size, run_before=asking("glacier deep archive min storage duration"))

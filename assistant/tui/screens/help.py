@@ -28,9 +28,17 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 ABOUT = (
-    "Answers are passages of your own notes, ranked; nothing is generated. A short follow-up "
+    "Answers are passages of your own notes, ranked; nothing is generated. The highlighted lines of a "
+    "card are the ones that answer; `o` opens your editor there. A short follow-up "
     '("and the timeout?", "what about pricing") is searched together with the question before it; '
     "the card shows what was searched. Saving a note re-indexes it in the background."
+)
+SCORE = (
+    "The bar and number on a card: how close in meaning the passage is to your question, the cosine "
+    "similarity of the two (or of the question and the passage's closest line), up to 1; unrelated "
+    'text scores below about 0.25. "No strong match" names the same number: even the closest passage '
+    "is under 0.30, or the keyword and meaning searches disagree. In keywords-only mode the number is the "
+    "BM25 score and the bar compares it with the top result's."
 )
 
 
@@ -48,6 +56,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Content("Notes Assistant — keys"), id="help-title")
             yield Static(Content("\n").join(rows), id="help-keys")
             yield Static(Content(ABOUT), id="help-about")
+            yield Static(Content(SCORE), id="help-score")
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

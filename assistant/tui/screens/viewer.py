@@ -27,17 +27,21 @@ class NoteViewer(Screen[None]):
         Binding("g", "scroll_passage", "To passage"),
     ]
 
-    def __init__(self, chunk: Chunk, lines: Sequence[str], *, terms: Sequence[str] = ()) -> None:
+    def __init__(
+        self, chunk: Chunk, lines: Sequence[str], *, terms: Sequence[str] = (), line: int | None = None
+    ) -> None:
         super().__init__(classes="note-viewer")
         self.chunk = chunk
         self.lines = list(lines)
         self.terms = tuple(terms)
+        self.line = line
+        """The line to open at (the answer's first), else the passage's first."""
 
     def compose(self) -> ComposeResult:
         chunk = self.chunk
         path = " › ".join(chunk.heading_path) or "(top of the note)"
         yield Static(Content.assemble((inert(chunk.citation), "bold"), "  ", inert(path)), id="viewer-title")
-        yield NoteView(self.lines, chunk.start_line, chunk.end_line, terms=self.terms, id="viewer-note")
+        yield NoteView(self.lines, chunk.start_line, chunk.end_line, terms=self.terms, at=self.line, id="viewer-note")
         yield Footer()
 
     @property

@@ -1,7 +1,9 @@
 """One ranked passage: rank, score bar, citation, heading path, and the passage itself.
 
-Collapsed it shows two lines of the passage, Markdown read rather than shown as source; it expands
-when selected (focused). The top result starts expanded and stays so. The passage body is built on first
+Collapsed it shows two lines of the passage from its answer lines (a table row under its header row),
+Markdown read rather than shown as source; it expands when selected (focused). The top result starts
+expanded and stays so. Expanded, the answer lines are emphasised and scrolled into view; a table too
+wide for the card reads as one `header: value` record per row. The passage body is built on first
 expansion, so a long conversation of collapsed cards stays cheap.
 """
 
@@ -10,19 +12,25 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import Markdown, Static
 
-from assistant.conversation import score_fraction
-from assistant.present import inert
+from assistant.conversation import score_fraction, similarity
+from assistant.present import inert, shown_passage
 from assistant.search import Hit
-from assistant.tui.widgets.passage import PassageMarkdown, best_fragment, plain_passage, preview
+from assistant.tui.widgets.passage import ANSWER_CLASS, PassageMarkdown, plain_passage, preview
+from assistant.tui.widgets.table_records import tables_as_records
 
 BAR_CELLS = 8
+CARD_MARGINS = 10
+"""Columns around a card's passage: the conversation's padding and scrollbar, the answer's indent,
+the card's border and padding."""
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -36,12 +44,16 @@ def score_bar(fraction: float, cells: int = BAR_CELLS) -> Content:
     return Content.assemble((filled, ".hit-card--bar"), (empty, ".hit-card--bar-empty"))
 
 
-def format_score(score: float, mode: str) -> str:
-    if mode == "hybrid":
-        return f"{score:.3f}"
-    if mode == "dense":
-        return f"{score:.2f}"
-    return f"{score:.1f}"
+def card_score(hit: Hit, mode: str, top_score: float) -> tuple[float, str]:
+    """The bar's fraction and the number beside it: the passage's similarity to the question (the
+    measure "No strong match" names), or, in a BM25-only search, its BM25 score against the top one."""
+    value = similarity(hit)
+    if value is not None:
+        return max(0.0, min(1.0, value)), f"{value:.2f}"
+    fraction = score_fraction(
+        hit.score, mode, top_score, lists=len(hit.ranks) or 2, reranked=hit.fused_rank is not None
+    )
+    return fraction, f"{hit.score:.1f}" if mode == "bm25" else f"{hit.score:.3f}"
 
 
 class HitCard(Vertical, can_focus=True):
@@ -54,7 +66,7 @@ class HitCard(Vertical, can_focus=True):
         "hit-card--bar",
         "hit-card--bar-empty",
         "hit-card--term",
-        "hit-card--best",
+        "hit-card--answer",
         "hit-card--code",
         "hit-card--link",
     }
@@ -82,6 +94,8 @@ class HitCard(Vertical, can_focus=True):
         self.terms = tuple(terms)
         self.pinned = hit.rank == 1
         self._body_built = False
+        self._records_at: int | None = None
+        """The passage width its tables were laid out as records for (None: as tables)."""
 
     @property
     def citation(self) -> str:
@@ -94,19 +108,19 @@ class HitCard(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         hit = self.hit
         chunk = hit.chunk
-        fraction = score_fraction(
-            hit.score, self.mode, self.top_score, lists=len(hit.ranks) or 2, reranked=hit.fused_rank is not None
-        )
+        fraction, number = card_score(hit, self.mode, self.top_score)
         title = Content.assemble(
             (f"{hit.rank:>2} ", ".hit-card--rank"),
             score_bar(fraction),
-            (f" {format_score(hit.score, self.mode)}  ", ".hit-card--score"),
+            (f" {number}  ", ".hit-card--score"),
             (inert(chunk.citation), ".hit-card--citation"),
         )
         yield Static(title, classes="hit-title")
         path = " › ".join(chunk.heading_path) if chunk.heading_path else "(top of the note)"
         yield Static(Content(inert(path)), classes="hit-path")
-        yield Static(preview(chunk.display_text, self.terms, markdown=self.is_markdown), classes="hit-preview")
+        shown = shown_passage(hit)
+        text = "\n".join(shown.lines)
+        yield Static(preview(text, self.terms, answer=shown.answer, markdown=self.is_markdown), classes="hit-preview")
         yield Vertical(classes="hit-body")
 
     def on_mount(self) -> None:
@@ -118,22 +132,52 @@ class HitCard(Vertical, can_focus=True):
             self._body_built = True
             self.query_one(".hit-body", Vertical).mount(self._build_body())
 
+    def _passage_width(self) -> int:
+        """Columns the passage has: the card's, less its border and padding (before the card is laid
+        out, the screen's less the conversation's margins)."""
+        if self.size.width:
+            return max(20, self.size.width - 3)
+        return max(20, self.app.size.width - CARD_MARGINS)
+
     def _build_body(self) -> Static | PassageMarkdown:
-        chunk = self.hit.chunk
-        if self.is_markdown:
-            # display_text: a piece of a split table is shown under its table's header row again.
-            # dedent: a piece cut from inside a nested list starts indented, and Markdown would read
-            # four leading spaces as a code block rather than as the list it is.
-            text = textwrap.dedent(chunk.display_text)
-            return PassageMarkdown(
-                inert(text), terms=self.terms, best=best_fragment(text, self.terms), classes="hit-passage"
-            )
-        return Static(plain_passage(chunk.text, self.terms), classes="hit-passage")
+        shown = shown_passage(self.hit)
+        if not self.is_markdown:
+            return Static(plain_passage("\n".join(shown.lines), self.terms, shown.answer), classes="hit-passage")
+        # dedent: a piece cut from inside a nested list starts indented, and Markdown would read four
+        # leading spaces as a code block rather than as the list it is (dedent keeps the line count).
+        lines = textwrap.dedent("\n".join(shown.lines)).split("\n")
+        width = self._passage_width()
+        records, answer = tables_as_records(lines, shown.answer, width)
+        self._records_at = width if records != lines else None
+        return PassageMarkdown(inert("\n".join(records)), terms=self.terms, answer=answer, classes="hit-passage")
+
+    def on_resize(self, event: Resize) -> None:
+        """Rebuild the passage when a table now fits, or no longer does."""
+        if not self._body_built or not self.is_markdown:
+            return
+        lines = textwrap.dedent("\n".join(shown_passage(self.hit).lines)).split("\n")
+        if (tables_as_records(lines, range(0), self._passage_width())[0] != lines) != (self._records_at is not None):
+            body = self.query_one(".hit-body", Vertical)
+            body.remove_children()
+            body.mount(self._build_body())
+
+    @on(Markdown.TableOfContentsUpdated)
+    def _passage_shown(self, event: Markdown.TableOfContentsUpdated) -> None:
+        event.stop()
+        if self.expanded:
+            self.call_after_refresh(self.reveal_answer)
+
+    def reveal_answer(self) -> None:
+        """Scroll the answer lines into view (the card's top too, when both fit)."""
+        answer = next(iter(self.query(f".{ANSWER_CLASS}")), None)
+        if answer is not None:
+            answer.scroll_visible(animate=False, immediate=True)
 
     def on_focus(self) -> None:
         self.expanded = True
         self.post_message(self.Selected(self))
         self.call_after_refresh(self.scroll_visible, animate=False)
+        self.call_after_refresh(self.reveal_answer)
 
     def on_blur(self) -> None:
         self.expanded = self.pinned

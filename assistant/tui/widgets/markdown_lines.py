@@ -50,6 +50,8 @@ class DisplayLine:
     source: int
     """The 0-based line of the Markdown source it shows."""
     content: Content
+    header: int | None = None
+    """For a table row: the source line of its table's header row (the header row's own, for it)."""
 
 
 @dataclass
@@ -75,6 +77,9 @@ class _State:
     """The current table row's source line."""
     style: str | None = None
     """How the current block's text is styled (a heading is bold, a header row too)."""
+    header: int | None = None
+    """The current table's header row (its source line), while inside a table."""
+    in_head: bool = False
 
     def prefix(self) -> str:
         """What goes before the next line: each open container's marker, or its indent once shown."""
@@ -83,8 +88,8 @@ class _State:
             container.used = True
         return text
 
-    def add(self, source: int, content: Content) -> None:
-        self.lines.append(DisplayLine(source, Content(self.prefix()) + content.stylize(self.style or "")))
+    def add(self, source: int, content: Content, header: int | None = None) -> None:
+        self.lines.append(DisplayLine(source, Content(self.prefix()) + content.stylize(self.style or ""), header))
 
 
 @lru_cache(maxsize=1)
@@ -121,12 +126,18 @@ def _block(token: Token, state: _State) -> None:
         state.containers.pop()
     elif kind in ("heading_open", "thead_open"):
         state.style = "bold"
+        state.in_head = kind == "thead_open"
     elif kind in ("heading_close", "thead_close"):
         state.style = None
+        state.in_head = False
+    elif kind == "table_close":
+        state.header = None
     elif kind == "tr_open":
         state.cells, state.row = [], start
+        if state.in_head:
+            state.header = start
     elif kind == "tr_close" and state.cells is not None:
-        state.add(state.row, Content(CELL_GAP).join(state.cells))
+        state.add(state.row, Content(CELL_GAP).join(state.cells), state.header)
         state.cells = None
     elif kind == "inline":
         lines = _inline_lines(token.children or [])

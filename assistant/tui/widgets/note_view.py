@@ -41,12 +41,21 @@ class NoteView(ScrollView, can_focus=True):
     ]
 
     def __init__(
-        self, lines: Sequence[str], first: int, last: int, *, terms: Sequence[str] = (), id: str | None = None
+        self,
+        lines: Sequence[str],
+        first: int,
+        last: int,
+        *,
+        terms: Sequence[str] = (),
+        at: int | None = None,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.lines = [inert(line) for line in lines]
         self.first = max(1, first)
         self.last = max(self.first, last)
+        self.at = self.first if at is None else max(1, at)
+        """The line the view opens at (LEAD_IN lines below the top): the answer's, or the passage's first."""
         self.terms = tuple(terms)
         self.rows: list[tuple[int, bool, str]] = []
         """(line index, first row of its line, text) for each row at the current width."""
@@ -85,11 +94,11 @@ class NoteView(ScrollView, can_focus=True):
         self.refresh()
 
     def scroll_to_passage(self, attempts: int = 20) -> None:
-        """Put the passage LEAD_IN lines below the top (once the new rows are laid out: until then
+        """Put the answer line (or the passage) LEAD_IN lines below the top (once the new rows are laid out: until then
         the scroll range is too short, so try again after the next refresh)."""
         if not self.row_of_line:
             return
-        line = min(self.first - 1, len(self.row_of_line) - 1)
+        line = min(self.at - 1, len(self.row_of_line) - 1)
         target = max(0, self.row_of_line[line] - LEAD_IN)
         self.scroll_to(y=target, animate=False, immediate=True)
         if self.max_scroll_y < target and attempts > 0:

@@ -1,11 +1,15 @@
 """A passage of a note, shown safely: Markdown (or plain text for .txt notes) with the question's terms
-highlighted and the best-matching sentence emphasised.
+highlighted and its answer lines (answer.py) emphasised.
 
 Note text is untrusted. It always goes through `inert` first (escape sequences and bidi controls become
 visible escapes) and into `Content(...)`, never into a markup string, so `[bold]` in a note stays text.
 Markdown decodes entities (`&#x202e;`) after that, so its rendered text is made inert once more.
 Styles are referenced by component class (".hit-card--term"), resolved against the enclosing HitCard,
 so their colours live in app.tcss.
+
+Which lines are the answer comes with the passage (`present.shown_passage`): a range of its source
+lines. A Markdown block is emphasised where its source lines are answer lines: all of it when all of
+its lines are, else the words of those lines.
 """
 
 from __future__ import annotations
@@ -17,21 +21,27 @@ from textual.content import Span as StyleSpan
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
 
-from assistant.highlight import CharSpan, best_sentence, locate, term_spans
+from assistant.highlight import locate, term_spans
 from assistant.present import inert
 from assistant.tui.widgets.markdown_lines import markdown_lines
 
 TERM_STYLE = ".hit-card--term"
-BEST_STYLE = ".hit-card--best"
+ANSWER_STYLE = ".hit-card--answer"
+ANSWER_CLASS = "-answer"
+"""The class of a Markdown block that shows (part of) the answer: the card scrolls it into view."""
 
 
-def decorate(content: Content, terms: Sequence[str], best: str | None) -> Content:
-    """Content with the terms' spans and (where its words occur) the best sentence styled."""
+def decorate(content: Content, terms: Sequence[str], answer: Sequence[str] = (), *, whole: bool = False) -> Content:
+    """Content with the terms' spans styled, and the answer emphasised: all of it (`whole`), or
+    where each answer line's words occur in it."""
     plain = content.plain
-    if best:
-        where = locate(best, plain)
-        if where is not None:
-            content = content.stylize_before(BEST_STYLE, *where)
+    if whole and plain.strip():
+        content = content.stylize_before(ANSWER_STYLE, 0, len(plain))
+    else:
+        for fragment in answer:
+            where = locate(fragment, plain)
+            if where is not None:
+                content = content.stylize_before(ANSWER_STYLE, *where)
     for start, end in term_spans(plain, terms):
         content = content.stylize(TERM_STYLE, start, end)
     return content
@@ -60,52 +70,58 @@ def inert_content(content: Content) -> Content:
     return Content("").join(pieces)
 
 
-def plain_passage(text: str, terms: Sequence[str]) -> Content:
-    """A passage shown line for line (plain-text notes keep their layout)."""
-    safe = inert(text)
-    best = best_sentence(safe, terms)
-    return decorate(Content(safe), terms, safe[best[0] : best[1]] if best else None)
+def plain_passage(text: str, terms: Sequence[str], answer: range = range(0)) -> Content:
+    """A passage shown line for line (plain-text notes keep their layout), its answer lines emphasised."""
+    lines = [
+        decorate(Content(inert(line)), terms, whole=index in answer) for index, line in enumerate(text.split("\n"))
+    ]
+    return Content("\n").join(lines)
 
 
-def preview(text: str, terms: Sequence[str], lines: int = 2, *, markdown: bool = False) -> Content:
-    """A collapsed passage: `lines` lines from the best-matching sentence's line (or the start).
+def preview(
+    text: str, terms: Sequence[str], lines: int = 2, *, answer: range = range(0), markdown: bool = False
+) -> Content:
+    """A collapsed passage: `lines` lines from the answer's first line (or the start), its answer
+    emphasised; a table row under its table's header row.
 
     A Markdown passage reads as rendered (see `markdown_lines`); a plain-text one shows its stripped lines.
     """
     safe = inert(text)
-    best = best_sentence(safe, terms)
-    body = _markdown_preview(safe, best, lines) if markdown else None
-    if body is None:
-        body = _plain_preview(safe, best, lines)
-    return decorate(body, terms, safe[best[0] : best[1]] if best else None)
+    start = answer.start if answer else 0
+    if markdown:
+        body = _markdown_preview(safe, start, answer, lines, terms)
+        if body is not None:
+            return body
+    return _plain_preview(safe, start, answer, lines, terms)
 
 
-def _markdown_preview(safe: str, best: CharSpan | None, lines: int) -> Content | None:
-    line_of_best = safe.count("\n", 0, best[0]) if best else 0
+def _markdown_preview(safe: str, start: int, answer: range, lines: int, terms: Sequence[str]) -> Content | None:
     rendered = [line for line in markdown_lines(safe) if line.content.plain.strip()]
     if not rendered:  # only raw HTML or rules: show the source instead of nothing
         return None
-    first = next((i for i, line in enumerate(rendered) if line.source >= line_of_best), 0)
-    shown = [line.content for line in rendered[first : first + lines]]
+    first = next((i for i, line in enumerate(rendered) if line.source >= start), 0)
+    chosen = list(range(first, min(len(rendered), first + lines)))
+    header = rendered[first].header
+    if header is not None and header != rendered[first].source:
+        # A table row: under its header row, which says which column is which.
+        above = next((i for i, line in enumerate(rendered) if line.source == header), None)
+        if above is not None:
+            chosen = [above, *range(first, min(len(rendered), first + lines - 1))]
+    shown = [
+        decorate(rendered[i].content, terms, whole=rendered[i].source in answer and rendered[i].source != header)
+        for i in chosen
+    ]
     # Starting inside a nested list: keep the lines' relative indent, not the absolute one.
     indent = min(len(line.plain) - len(line.plain.lstrip(" ")) for line in shown)
     body = Content("\n").join(line[indent:] for line in shown)
-    return Content("… ") + body if first else body
+    return Content("… ") + body if chosen[0] > 0 else body
 
 
-def _plain_preview(safe: str, best: CharSpan | None, lines: int) -> Content:
-    start = safe.rfind("\n", 0, best[0]) + 1 if best else 0
-    shown = [line.strip() for line in safe[start:].splitlines() if line.strip()][:lines]
-    body = "\n".join(shown)
-    if start > 0 and safe[:start].strip():
-        body = "… " + body
-    return Content(body)
-
-
-def best_fragment(text: str, terms: Sequence[str]) -> str | None:
-    safe = inert(text)
-    best = best_sentence(safe, terms)
-    return safe[best[0] : best[1]] if best else None
+def _plain_preview(safe: str, start: int, answer: range, lines: int, terms: Sequence[str]) -> Content:
+    numbered = [(index, line.strip()) for index, line in enumerate(safe.split("\n")) if line.strip()]
+    shown = [(index, line) for index, line in numbered if index >= start][:lines] or numbered[:lines]
+    body = Content("\n").join(decorate(Content(line), terms, whole=index in answer) for index, line in shown)
+    return Content("… ") + body if shown and shown[0][0] > numbered[0][0] else body
 
 
 class _Highlighting(MarkdownBlock):
@@ -114,7 +130,13 @@ class _Highlighting(MarkdownBlock):
     def set_content(self, content: Content) -> None:
         document = self._markdown
         if isinstance(document, PassageMarkdown):
-            content = decorate(inert_content(content), document.terms, document.best)
+            token = self._inline_token
+            mapped = range(*token.map) if token is not None and token.map else range(0)
+            answered = [line for line in mapped if line in document.answer]
+            whole = bool(answered) and len(answered) == len(mapped)
+            fragments = [document.source_lines[line] for line in answered if line < len(document.source_lines)]
+            content = decorate(inert_content(content), document.terms, fragments, whole=whole)
+            self.set_class(bool(answered), ANSWER_CLASS)
         super().set_content(content)
 
 
@@ -129,11 +151,13 @@ def _highlighting_blocks() -> dict[str, type[MarkdownBlock]]:
 
 
 class PassageMarkdown(Markdown):
-    """The passage as Markdown (lists, code blocks, tables), highlighted. Give it `inert` text."""
+    """The passage as Markdown (lists, code blocks, tables), highlighted. Give it `inert` text;
+    `answer`: which of its source lines are the answer."""
 
     BLOCKS = _highlighting_blocks()
 
-    def __init__(self, markdown: str, *, terms: Sequence[str], best: str | None, **kwargs: object) -> None:
+    def __init__(self, markdown: str, *, terms: Sequence[str], answer: range = range(0), **kwargs: object) -> None:
         super().__init__(markdown, open_links=False, **kwargs)  # type: ignore[arg-type]
         self.terms = tuple(terms)
-        self.best = best
+        self.answer = answer
+        self.source_lines = markdown.split("\n")
