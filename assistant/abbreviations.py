@@ -7,7 +7,7 @@ the short form in parentheses; the Schwartz–Hearst rule (Schwartz & Hearst, "A
 identifying abbreviation definitions in biomedical text", 2003) finds those definitions, and each
 line vector and each passage's BM25 text then carries the long form after the abbreviation's first
 use. Passage vectors and what is shown are left as written: spelling out passages too helped
-`corpus/` but lost on other people's notes (README, "What each change added"). The notes
+`corpus/` but lost on other people's notes (docs/retrieval-experiments.md, "What each change added"). The notes
 themselves are never touched; only what is indexed changes.
 """
 

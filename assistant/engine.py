@@ -20,7 +20,6 @@ from assistant.encoder_cache import ENCODER_DIRECTORY
 from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
 from assistant.freshness import Freshness, check_freshness, mismatch
 from assistant.generation import current_generation, verify
-from assistant.index import build_index, model_fingerprint
 from assistant.ingest import require_corpus
 from assistant.manifest import read_manifest
 from assistant.reporting import Notify, Progress, no_notify, no_progress
@@ -41,6 +40,8 @@ def build(
     """Build or refresh the index. Embedding runs on the model's ONNX export (made once per model
     and machine with sentence-transformers, then reused), falling back to sentence-transformers
     for models that cannot be exported."""
+    from assistant.index import build_index  # the build's modules stay out of a question's start-up
+
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     _remove_orphaned_exports(settings.index_dir)
     with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
@@ -99,6 +100,7 @@ def _restore_cache(settings: Settings, embedder: SentenceTransformerEmbedder) ->
     """Put the current index's copy of the export back in the cache (a cleared ~/.cache costs a
     copy, not a 10 s export), when that copy is undamaged and made from this model by this code."""
     from assistant.encoder_cache import store_encoder
+    from assistant.index import model_fingerprint
     from assistant.onnx_encoder import onnx_encoder_current
 
     try:

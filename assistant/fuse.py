@@ -24,10 +24,10 @@ LINE_WEIGHT = 0.2
 """In the rerank, the weight of a candidate's best line cosine next to its MaxSim, both as z-scores
 among the candidates. MaxSim rewards a passage whose words each match some question word; the best
 line says one statement answers the question as a whole. Any weight from 0.1 to 0.3 helped on both
-eval sets alike (README, "What each change added"); 0.2 is the middle, not the best on either."""
+eval sets alike (docs/retrieval-experiments.md, "What each change added"); 0.2 is the middle, not the best on either."""
 RRF_K = 10
 """Lower than the customary 60: with three lists, agreement near the top should dominate
-(measured on the eval set: see README, "What each improvement added")."""
+(measured on the eval set: see docs/retrieval-experiments.md, "What each change added")."""
 JOINED_MAX_LINES = 30
 """Neighbouring pieces of one section are shown as one passage up to this many lines."""
 
@@ -95,8 +95,8 @@ def join_neighbours(
     taking a place of its own, and the place goes to the next passage. When joining would make the
     passage longer than `max_lines`, the lower-ranked piece is not shown at all: its section is,
     right beside it. So `k` results are k distinct places in the notes. Measured on the eval set:
-    joining gave Hit@1 +0.012, MRR@10 +0.012, average passage +1 line (README, "What each change
-    added"); dropping the rest, docs/answer-lines.md."""
+    joining gave Hit@1 +0.012, MRR@10 +0.012, average passage +1 line
+    (docs/retrieval-experiments.md, "What each change added"); dropping the rest, docs/answer-lines.md."""
     groups: list[list[int]] = []
     for row, _score, _fused in ranked:
         if len(groups) >= k:

@@ -31,7 +31,6 @@ from assistant.freshness import belongs_elsewhere, mismatch
 from assistant.generation import build_lock, current_generation, new_staging, publish, verify
 from assistant.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.lexical import BM25_PARAMS, build_bm25
-from assistant.machine import describe
 from assistant.manifest import Manifest, ModelFingerprint, NoteRecord, SkippedNote, read_manifest
 from assistant.reporting import Progress, no_progress
 from assistant.spelling import WORDS_FILE, count_words, write_words
@@ -335,7 +334,7 @@ def _write(
             token_vectors=sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
             bm25=BM25_PARAMS,
             embedding=_embedding_record(embedder),
-            machine=describe(),
+            machine=_machine(),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             build_seconds=round(time.perf_counter() - started, 3),
             full_rebuild_reason=previous.why_full if previous.manifest is None else "",
@@ -354,6 +353,12 @@ def _encoder_sources(previous: _Previous, embedder: Embedder) -> list[Path]:
     if previous.same_model and previous.generation is not None and not previous.encoder_damaged:
         sources.append(previous.generation / ENCODER_DIRECTORY)
     return sources
+
+
+def _machine() -> dict[str, Any]:
+    from assistant.machine import describe  # importlib.metadata: 20 ms nobody asking a question needs
+
+    return describe()
 
 
 def _embedding_record(embedder: Embedder) -> dict[str, Any]:

@@ -203,7 +203,7 @@ class Searcher:
         own = {name: dict(items) for name, items in lists.items()}
         placed = {row: (place, score, fused_rank) for place, (row, score, fused_rank) in enumerate(final)}
         hits = []
-        asked = _Asked(searched, vector, projected, similarities)
+        asked = Asked(searched, vector, projected, similarities)
         for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
             # The best-ranked piece leads (a piece between two that rank may not be in the ranking at all).
             row = min(group, key=lambda member: placed[member][0] if member in placed else len(placed))
@@ -303,7 +303,7 @@ class Searcher:
         fill = sum(known) / len(known) if known else 0.0
         return [fill if score is None else score for score in best]
 
-    def answer_for(self, group: Sequence[int], chunk: Chunk, asked: _Asked) -> Answer:
+    def answer_for(self, group: Sequence[int], chunk: Chunk, asked: Asked) -> Answer:
         """The answer lines of a result joining chunk-store rows `group`, from the question's vector
         and tokens and the rows' stored line and token vectors; with no question vector (BM25 mode)
         or an index without line or token vectors, from the question's BM25 terms."""
@@ -362,7 +362,7 @@ class Searcher:
 
 
 @dataclass(frozen=True)
-class _Asked:
+class Asked:
     """What the answer lines of every result of one search are chosen with."""
 
     searched: str

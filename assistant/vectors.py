@@ -113,7 +113,8 @@ class LineVectors:
         if not (generation / LINE_VECTORS).exists():
             return None
         try:
-            vectors = np.load(generation / LINE_VECTORS, allow_pickle=False, mmap_mode="r")
+            # A plain view of the memory map: lazily read, without np.memmap's cost per slice.
+            vectors = np.load(generation / LINE_VECTORS, allow_pickle=False, mmap_mode="r").view(np.ndarray)
             owner = np.load(generation / LINE_OWNER, allow_pickle=False)
             keys = np.load(generation / LINE_KEYS, allow_pickle=False, mmap_mode="r")
         except (OSError, ValueError) as exc:

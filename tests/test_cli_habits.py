@@ -328,12 +328,13 @@ def test_ci_runs_the_gate_with_write_report() -> None:
 
 
 def test_readme_documents_the_config_file_completion_and_links() -> None:
-    """The README's "Asking" part: every config key, one completion line per shell, links and colour."""
+    """The README's "Asking" part (with its chat app, notes folder and configuration sections): every
+    config key, one completion line per shell, links and colour."""
     import re
     import tomllib
 
     readme = (REPO / "README.md").read_text()
-    asking = readme[readme.index("## Asking") : readme.index("### The chat app")]
+    asking = readme[readme.index("## Asking") : readme.index("## How it works")]
     example = re.search(r"```toml\n(.*?)```", asking, re.S)
     assert example is not None
     keys = set(tomllib.loads(example.group(1)))

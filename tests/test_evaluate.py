@@ -34,7 +34,7 @@ def test_every_question_is_valid_against_the_corpus() -> None:
 @pytest.mark.skipif(not EXTERNAL_NOTES.is_dir(), reason="../shared/testdata/aws-notes-external is not beside the repo")
 def test_the_held_out_set_is_valid_against_other_peoples_notes() -> None:
     """`evals/external-questions.jsonl`: questions on three other authors' notes, to check that what
-    was tuned on `corpus/` holds elsewhere (README, "Held-out check")."""
+    was tuned on `corpus/` holds elsewhere (docs/retrieval-experiments.md, "Held-out check")."""
     questions = load_questions(EXTERNAL_SET, EXTERNAL_NOTES)
     assert len(questions) >= 80
     kinds = Counter(q.kind for q in questions)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from assistant.search import Searcher
 
 
+ANSWERED = 5
+"""Results whose answer lines the per-stage timing includes (`notes ask`'s default -k)."""
 _SAMPLE_QUESTIONS = (
     "lambda maximum memory",
     "difference between security groups and network ACLs",
@@ -63,9 +65,18 @@ def latencies(searcher: Searcher, questions: Sequence[str], k: int) -> dict[str,
 
 def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[float]]:
     """Per-stage query time: spelling, BM25 scoring and top-k, query encoding (with token vectors
-    when the index reranks), dense search, token rerank."""
-    from assistant.fuse import fuse_rrf
-    from assistant.search import CANDIDATES, bm25_candidates, dense_candidates, line_candidates, normalise_query
+    when the index reranks), dense search, token rerank, and the answer lines of the top results."""
+    from assistant.chunk import join_pieces
+    from assistant.fuse import fuse_rrf, join_neighbours
+    from assistant.search import (
+        CANDIDATES,
+        Asked,
+        bm25_candidates,
+        dense_candidates,
+        line_candidates,
+        normalise_query,
+    )
+    from assistant.token_vectors import project
 
     speller, tokens, lines = searcher.speller, searcher.tokens, searcher.lines
     timings: dict[str, list[float]] = {}
@@ -99,6 +110,14 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         if tokens is not None and query_tokens is not None:
             fused = fuse_rrf(ranked)
             now = time.perf_counter()
-            searcher.rerank(fused, vector, query_tokens)
-            mark("token rerank (top 30, MaxSim + best line)", now)
+            projected = project(query_tokens, tokens.projection)
+            final, similarities = searcher.rerank_with_similarities(fused, vector, projected)
+            now = mark("token rerank (top 30, MaxSim + best line)", now)
+            asked = Asked(text, vector, projected, similarities)
+            for group in join_neighbours(final, searcher.chunks, ANSWERED):
+                chunk = (
+                    searcher.chunks[group[0]] if len(group) == 1 else join_pieces([searcher.chunks[m] for m in group])
+                )
+                searcher.answer_for(group, chunk, asked)
+            mark(f"answer lines ({ANSWERED} results, joined pieces included)", now)
     return timings
