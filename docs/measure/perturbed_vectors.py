@@ -1,0 +1,48 @@
+"""How much would the eval move if every vector differed by what another CPU's float kernels change?
+
+    .venv/bin/python docs/measure/perturbed_vectors.py index evals/questions.jsonl corpus
+(docs/reproducibility.md, section 1; the index is only read)."""
+import sys, time
+from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np, faiss
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from assistant.search import Searcher
+from assistant.evaluate import load_questions, run_eval
+from assistant.onnx_encoder import OnnxEncoder
+from assistant.token_vectors import TokenVectors, project, quantize
+
+index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+searcher = Searcher.load(index_dir)
+gen = searcher.opened.generation
+chunks = [searcher.chunks[i] for i in range(len(searcher.chunks))]
+texts = [c.embedding_text for c in chunks]
+encs = [OnnxEncoder(gen / "encoder", threads=1) for _ in range(2)]
+shares = [list(range(len(texts)))[0::2], list(range(len(texts)))[1::2]]
+raw = [None] * len(texts)
+with ThreadPoolExecutor(2) as pool:
+    for share, (_, toks) in zip(shares, pool.map(lambda a: a[0].encode_with_tokens([texts[i] for i in a[1]], batch_size=1), zip(encs, shares))):
+        for i, tk in zip(share, toks): raw[i] = tk
+P = np.load(gen / "vectors.npy"); L = np.load(gen / "line_vectors.npy")
+owner = searcher.lines[1]; proj = searcher.tokens.projection
+questions = load_questions(set_path, corpus)
+rng = np.random.default_rng(0)
+def noisy(a, eps):
+    b = a + eps * rng.standard_normal(a.shape).astype(np.float32) * np.abs(a).mean()
+    return (b / np.linalg.norm(b, axis=-1, keepdims=True)).astype(np.float32)
+base = None
+for eps in (0.0, 1e-6, 1e-5, 1e-4):
+    p, l = (P, L) if eps == 0 else (noisy(P, eps), noisy(L, eps))
+    d = faiss.IndexFlatIP(p.shape[1]); d.add(p); searcher.dense_index = d
+    li = faiss.IndexFlatIP(l.shape[1]); li.add(l); searcher.lines = (li, owner)
+    searcher.line_vectors = (l, searcher.line_vectors[1])
+    qs = [quantize(project(r if eps == 0 else noisy(r, eps), proj)) for r in raw]
+    codes = np.concatenate([x.codes for x in qs]); scales = np.concatenate([x.scales for x in qs])
+    offsets = np.zeros(len(qs) + 1, np.int64); offsets[1:] = np.cumsum([len(x.codes) for x in qs])
+    searcher.tokens = TokenVectors(codes, scales, offsets, proj, searcher.tokens.lines)  # token lines: unchanged
+    r = run_eval(searcher, questions, "hybrid")
+    ranks = {q["id"]: (q["rank"], tuple(q["returned"])) for q in r.per_question}
+    if base is None: base = ranks
+    moved = sum(1 for k in ranks if ranks[k] != base[k])
+    m = r.metrics
+    print(f"eps {eps:g}: {m['hit@1']:.3f} / {m['hit@5']:.3f} / {m['mrr@10']:.3f}; questions whose top 5 or rank moved: {moved}", flush=True)

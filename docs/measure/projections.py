@@ -1,0 +1,67 @@
+"""Which axes should the token vectors be projected on? Variants measured side by side on one index.
+
+    .venv/bin/python docs/measure/projections.py index evals/questions.jsonl corpus
+(docs/reproducibility.md, section 2; the index is only read, the variants are swapped in memory)."""
+import sys, time, random
+from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from assistant.search import Searcher
+from assistant.evaluate import load_questions, run_eval
+from assistant.onnx_encoder import OnnxEncoder
+from assistant.token_vectors import TokenVectors, fit_projection, project, quantize, PROJECTED_DIMENSION
+from assistant.vectors import text_key as _key
+
+
+def projection_sample(keys, rows, size=256):
+    """The notes-fitted sample used before issue 18: the rows whose text keys are lowest."""
+    return sorted(sorted(rows, key=lambda row: keys[row])[:size])
+
+
+index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+searcher = Searcher.load(index_dir)
+gen = searcher.opened.generation
+chunks = [searcher.chunks[i] for i in range(len(searcher.chunks))]
+texts = [c.embedding_text for c in chunks]
+encs = [OnnxEncoder(gen / "encoder", threads=1) for _ in range(2)]
+order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+shares = [order[0::2], order[1::2]]
+raw = [None] * len(texts)
+t = time.time()
+with ThreadPoolExecutor(2) as pool:
+    for share, (_, toks) in zip(shares, pool.map(lambda a: a[0].encode_with_tokens([texts[i] for i in a[1]], batch_size=1), zip(encs, shares))):
+        for i, tk in zip(share, toks): raw[i] = tk
+print(f"{len(texts)} passages embedded with tokens in {time.time()-t:.1f}s", flush=True)
+keys = [_key(x) for x in texts]
+enc = encs[0]
+vocab = enc._tokenizer.get_vocab()
+words = sorted((i, w) for w, i in vocab.items() if w.isalpha() and len(w) >= 3)
+words = [w for i, w in words][:12000]
+def word_tokens(ws):
+    out = []
+    for s in range(0, len(ws), 256):
+        _, tk = enc.encode_with_tokens(ws[s:s+256], batch_size=256); out.extend(tk)
+    return out
+rng = random.Random(0)
+seqs = [" ".join(rng.choice(words) for _ in range(60)) for _ in range(500)]
+def seq_tokens():
+    return enc.encode_with_tokens(seqs, batch_size=32)[1]
+q = np.linalg.qr(np.random.default_rng(0).standard_normal((384, 384)))[0][:, :PROJECTED_DIMENSION].astype(np.float32)
+variants = {
+    "notes: 256 lowest-hash passages (in use)": lambda: fit_projection([raw[i] for i in projection_sample(keys, range(len(texts)))], 384),
+    "notes: 256 highest-hash passages": lambda: fit_projection([raw[i] for i in sorted(range(len(texts)), key=lambda r: keys[r])[-256:]], 384),
+    "notes: every passage": lambda: fit_projection(raw, 384),
+    "model: 12,000 vocabulary words, each alone": lambda: fit_projection(word_tokens(words), 384),
+    "model: 500 seeded word sequences": lambda: fit_projection(seq_tokens(), 384),
+    "random orthogonal (seeded)": lambda: q,
+}
+questions = load_questions(set_path, corpus)
+for name, make in variants.items():
+    proj = make()
+    qs = [quantize(project(r, proj)) for r in raw]
+    codes = np.concatenate([x.codes for x in qs]); scales = np.concatenate([x.scales for x in qs])
+    offsets = np.zeros(len(qs) + 1, np.int64); offsets[1:] = np.cumsum([len(x.codes) for x in qs])
+    searcher.tokens = TokenVectors(codes, scales, offsets, proj, searcher.tokens.lines)  # token lines: unchanged
+    m = run_eval(searcher, questions, "hybrid").metrics
+    print(f"| {name} | {m['hit@1']:.3f} | {m['hit@3']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} |", flush=True)
