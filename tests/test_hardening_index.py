@@ -401,11 +401,15 @@ def test_cli_ctrl_c_is_one_line_and_exit_130(
 
 # A build in another process, made slow at one step so the test can interrupt or contend with it.
 BUILD_SCRIPT = """
-import pathlib, sys, time
+import pathlib, signal, sys, time
 from assistant import index as index_module
+from assistant.build_report import BuildHooks
 from tests.messy import FakeEmbedder
 
 corpus, index, marker, phase, pause = sys.argv[1:6]
+# Ctrl-C as at a terminal: a suite started as a background job (`cmd &` in a script) inherits SIGINT
+# ignored, Python then installs no KeyboardInterrupt handler, and the build would sleep on.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def stall():
     pathlib.Path(marker).touch()
@@ -421,7 +425,7 @@ def writing(name):
     if phase == "write" and name == "bm25":
         stall()
 
-hooks = index_module.BuildHooks(writing=writing)
+hooks = BuildHooks(writing=writing)
 index_module.build_index(
     pathlib.Path(corpus), pathlib.Path(index), Slow(), rebuild=True, export_encoder=False, hooks=hooks
 )
