@@ -136,11 +136,11 @@ def read_manifest(generation: Path) -> Manifest:
         raise IndexCorrupt(f"index manifest has no format version: {path}", REBUILD)
     if version > FORMAT_VERSION:
         raise IndexTooNew(
-            f"index format {version} is newer than this notes understands ({FORMAT_VERSION})",
+            f"index format {version} is newer than this version of notes understands ({FORMAT_VERSION})",
             "upgrade notes, or run `notes index --rebuild` to rebuild it with this version",
         )
     if version < FORMAT_VERSION:
-        raise IndexStale(f"index format {version} is older than this notes ({FORMAT_VERSION})", REBUILD)
+        raise IndexStale(f"index format {version} is older than this version of notes ({FORMAT_VERSION})", REBUILD)
     try:
         return _parse(data)
     except (KeyError, TypeError, ValueError) as exc:
