@@ -64,9 +64,14 @@ def open_index(index_dir: Path, encoder: QueryEncoder | None = None, *, model: s
 
 def _open(generation: Path, encoder: QueryEncoder | None, model: str | None) -> OpenedIndex:
     import faiss
+    from threadpoolctl import threadpool_limits
 
     # One question at a time: a single thread beats two for flat search (6.9 vs 9.7 ms at 100K).
     faiss.omp_set_num_threads(1)
+    # And for numpy's BLAS, whose matrices here are tiny (question tokens x a passage's): with one
+    # core busy elsewhere, two BLAS threads stalled a question for up to 138 ms (hybrid p95 23 ms);
+    # one thread kept the worst at 22 ms (p95 12-14 ms), and changed nothing on a quiet machine.
+    threadpool_limits(1, user_api="blas")
     manifest = read_manifest(generation)
     damaged = verify(generation, manifest)
     if damaged:
