@@ -150,25 +150,27 @@ def _model_file(path: str, name: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _config_number(path: str, name: str, key: str) -> int | None:
+    """An integer setting of one of the model's JSON configs; None when the file or key is missing or
+    unreadable (any sentence-transformers model loads, unlike `read_model_layout`, which refuses what
+    the ONNX export cannot run)."""
+    config = _model_file(path, name)
+    if config is None:
+        return None
+    try:
+        return int(json.loads(config.read_text(encoding="utf-8"))[key])
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
+
+
 def model_max_tokens(path: str) -> int:
-    config = _model_file(path, "sentence_bert_config.json")
-    if config:
-        try:
-            return int(json.loads(config.read_text())["max_seq_length"])
-        except (ValueError, KeyError, OSError):
-            pass
-    return 256
+    """The model's window in word pieces (sentence_bert_config.json), 256 when it does not say."""
+    return _config_number(path, "sentence_bert_config.json", "max_seq_length") or 256
 
 
 def model_dimension(path: str) -> int:
-    for name in ("1_Pooling/config.json",):
-        config = _model_file(path, name)
-        if config:
-            try:
-                return int(json.loads(config.read_text())["word_embedding_dimension"])
-            except (ValueError, KeyError, OSError):
-                pass
-    return 0
+    """The model's vector width (1_Pooling/config.json), 0 when unknown: the loaded model says then."""
+    return _config_number(path, "1_Pooling/config.json", "word_embedding_dimension") or 0
 
 
 @lru_cache(maxsize=4)

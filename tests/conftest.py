@@ -77,12 +77,7 @@ SMALL_NOTES = {
 
 @pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "notes"
-    for name, text in SMALL_NOTES.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
+    return messy.write_notes(tmp_path / "notes", SMALL_NOTES)
 
 
 @pytest.fixture

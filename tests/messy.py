@@ -26,6 +26,16 @@ import pytest
 
 from assistant.chunk import approximate_token_count
 
+
+def write_notes(root: Path, notes: dict[str, str]) -> Path:
+    """Write each note (name → text, UTF-8) under `root`, folders included; returns `root`."""
+    for name, text in notes.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -236,10 +246,7 @@ def make_messy_corpus(root: Path, *, huge: bool = True, fifo: bool = True, headi
     the real model on a laptop CPU; the real-model test uses fewer).
     """
     root.mkdir(parents=True, exist_ok=True)
-    for name, text in GOOD_NOTES.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_notes(root, GOOD_NOTES)
     (root / "image.md").write_bytes(png_bytes())
     (root / "nuls.txt").write_bytes(b"\x00" * 4096)
     (root / "latin1.txt").write_bytes("Desserts\n\ncafé crème brûlée, the wombat's favourite.\n".encode("latin-1"))

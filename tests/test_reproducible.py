@@ -17,6 +17,7 @@ from assistant.generation import current_generation
 from assistant.index import build_index
 from assistant.manifest import read_manifest
 from assistant.search import Searcher
+from tests.messy import write_notes
 
 from .conftest import SMALL_NOTES, FakeEmbedder
 from .messy import run_notes
@@ -26,12 +27,8 @@ FAKE = "fake-bow"
 """The fake embedder's model name (tests/conftest.py): settings naming it keep its index fresh."""
 
 
-def _notes(root: Path, notes: dict[str, str] = SMALL_NOTES) -> Path:
-    for name, text in notes.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
+def _notes(root: Path) -> Path:
+    return write_notes(root, SMALL_NOTES)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from assistant.config import Settings
 from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
 from assistant.encoder_cache import cached_encoder
 from assistant.ingest import load_documents
+from tests.messy import write_notes
 
 from .conftest import CORPUS
 
@@ -39,12 +40,6 @@ def _parts(source: Path, count: int, size: int) -> dict[str, str]:
     }
 
 
-def _write(root: Path, notes: dict[str, str]) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, text in notes.items():
-        (root / name).write_text(text, encoding="utf-8")
-
-
 def _answers(settings: Settings) -> list[list[tuple[str, int, int, float]]]:
     searcher = engine.open_searcher(settings, refresh=False)
     answers = []
@@ -61,9 +56,9 @@ def test_incremental_builds_rank_as_a_fresh_build_does(tmp_path: Path) -> None:
     parts = _parts(CORPUS / "serverless-networking-dr.md", 6, 58)
     folder = tmp_path / "notes"
     grown = Settings(corpus_dir=folder, index_dir=tmp_path / "grown")
-    _write(folder, {name: parts[name] for name in ("part-0.md", "part-1.md", "part-2.md", "part-3.md")})
+    write_notes(folder, {name: parts[name] for name in ("part-0.md", "part-1.md", "part-2.md", "part-3.md")})
     engine.build(grown)
-    _write(folder, {"part-4.md": parts["part-4.md"], "part-5.md": parts["part-5.md"]})
+    write_notes(folder, {"part-4.md": parts["part-4.md"], "part-5.md": parts["part-5.md"]})
     shutil.copy(CORPUS / "vpc-endpoints.md", folder / "vpc-endpoints.md")
     assert not engine.build(grown).rebuilt_all
     (folder / "part-1.md").write_text(parts["part-1.md"] + "\nEdited: replicate the table to the backup region.\n")

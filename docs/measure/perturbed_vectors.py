@@ -4,25 +4,14 @@
 (docs/reproducibility.md, section 1; the index is only read)."""
 import sys, time
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
 import numpy as np, faiss
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from assistant.search import Searcher
+from common import searcher_with_raw_tokens
 from assistant.evaluate import load_questions, run_eval
-from assistant.onnx_encoder import OnnxEncoder
 from assistant.token_vectors import TokenVectors, project, quantize
 
 index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-searcher = Searcher.load(index_dir)
-gen = searcher.opened.generation
-chunks = [searcher.chunks[i] for i in range(len(searcher.chunks))]
-texts = [c.embedding_text for c in chunks]
-encs = [OnnxEncoder(gen / "encoder", threads=1) for _ in range(2)]
-shares = [list(range(len(texts)))[0::2], list(range(len(texts)))[1::2]]
-raw = [None] * len(texts)
-with ThreadPoolExecutor(2) as pool:
-    for share, (_, toks) in zip(shares, pool.map(lambda a: a[0].encode_with_tokens([texts[i] for i in a[1]], batch_size=1), zip(encs, shares))):
-        for i, tk in zip(share, toks): raw[i] = tk
+searcher, gen, _texts, raw = searcher_with_raw_tokens(index_dir)
 P = np.load(gen / "vectors.npy"); L = np.load(gen / "line_vectors.npy")
 owner = searcher.lines[1]; proj = searcher.tokens.projection
 questions = load_questions(set_path, corpus)

@@ -4,13 +4,12 @@
 (docs/reproducibility.md, section 2; the index is only read, the variants are swapped in memory)."""
 import sys, time, random
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from assistant.search import Searcher
+from common import searcher_with_raw_tokens
 from assistant.evaluate import load_questions, run_eval
 from assistant.onnx_encoder import OnnxEncoder
-from assistant.token_vectors import TokenVectors, fit_projection, project, quantize, PROJECTED_DIMENSION
+from assistant.token_vectors import TokenVectors, fit_projection, model_projection, project, quantize, vocabulary_words, PROJECTED_DIMENSION
 from assistant.vectors import text_key as _key
 
 
@@ -20,39 +19,22 @@ def projection_sample(keys, rows, size=256):
 
 
 index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-searcher = Searcher.load(index_dir)
-gen = searcher.opened.generation
-chunks = [searcher.chunks[i] for i in range(len(searcher.chunks))]
-texts = [c.embedding_text for c in chunks]
-encs = [OnnxEncoder(gen / "encoder", threads=1) for _ in range(2)]
-order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-shares = [order[0::2], order[1::2]]
-raw = [None] * len(texts)
 t = time.time()
-with ThreadPoolExecutor(2) as pool:
-    for share, (_, toks) in zip(shares, pool.map(lambda a: a[0].encode_with_tokens([texts[i] for i in a[1]], batch_size=1), zip(encs, shares))):
-        for i, tk in zip(share, toks): raw[i] = tk
+searcher, gen, texts, raw = searcher_with_raw_tokens(index_dir)
 print(f"{len(texts)} passages embedded with tokens in {time.time()-t:.1f}s", flush=True)
 keys = [_key(x) for x in texts]
-enc = encs[0]
-vocab = enc._tokenizer.get_vocab()
-words = sorted((i, w) for w, i in vocab.items() if w.isalpha() and len(w) >= 3)
-words = [w for i, w in words][:12000]
-def word_tokens(ws):
-    out = []
-    for s in range(0, len(ws), 256):
-        _, tk = enc.encode_with_tokens(ws[s:s+256], batch_size=256); out.extend(tk)
-    return out
+enc = OnnxEncoder(gen / "encoder", threads=1)
+words = vocabulary_words(enc.vocabulary())  # the 12,000 words the export fits its projection on
 rng = random.Random(0)
 seqs = [" ".join(rng.choice(words) for _ in range(60)) for _ in range(500)]
 def seq_tokens():
     return enc.encode_with_tokens(seqs, batch_size=32)[1]
 q = np.linalg.qr(np.random.default_rng(0).standard_normal((384, 384)))[0][:, :PROJECTED_DIMENSION].astype(np.float32)
 variants = {
-    "notes: 256 lowest-hash passages (in use)": lambda: fit_projection([raw[i] for i in projection_sample(keys, range(len(texts)))], 384),
+    "notes: 256 lowest-hash passages (before issue 18)": lambda: fit_projection([raw[i] for i in projection_sample(keys, range(len(texts)))], 384),
     "notes: 256 highest-hash passages": lambda: fit_projection([raw[i] for i in sorted(range(len(texts)), key=lambda r: keys[r])[-256:]], 384),
     "notes: every passage": lambda: fit_projection(raw, 384),
-    "model: 12,000 vocabulary words, each alone": lambda: fit_projection(word_tokens(words), 384),
+    "model: 12,000 vocabulary words, each alone (in use)": lambda: model_projection(enc.encode_with_tokens, words, 384),
     "model: 500 seeded word sequences": lambda: fit_projection(seq_tokens(), 384),
     "random orthogonal (seeded)": lambda: q,
 }
