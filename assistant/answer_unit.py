@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.chunk import embeds_line
-from assistant.outline import TABLE_RULE, readable, without_markup
+from assistant.outline import LIST_MARKER, TABLE_RULE, readable, without_markup
 
 MAX_SUB_ITEMS = 3
 """A chosen list item brings its indented sub-items when it has at most this many lines of them.
@@ -31,7 +31,6 @@ Measured on the eval set: answers average 1.2 lines with it; every sub-item rega
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_ROW = re.compile(r"^\s*\|")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _EMPHASIS = re.compile(r"[*_`]+")
 _CALLOUT = re.compile(r"^\s*>\s*\[!\w+\]\s*$")
 _SENTENCE_END = re.compile(r"[.!?:;)\]]$")
@@ -74,10 +73,6 @@ def passage_lines(pieces: Sequence[tuple[str, int]]) -> list[PassageLine]:
     return lines
 
 
-def is_heading(line: str) -> bool:
-    return bool(_HEADING.match(line))
-
-
 def is_table_row(line: str) -> bool:
     return bool(_TABLE_ROW.match(line))
 
@@ -89,7 +84,7 @@ def is_table_header(texts: Sequence[str], i: int) -> bool:
 
 def is_label(line: str) -> bool:
     """A line that promises what follows: "Consists of:", "- **High TTL** - e.g. 24 hr:", "> [!WARNING]"."""
-    return _plain(line).endswith(":") or bool(_CALLOUT.match(line))
+    return plain_text(line).endswith(":") or bool(_CALLOUT.match(line))
 
 
 def may_answer(line: PassageLine) -> bool:
@@ -147,7 +142,7 @@ def _indent(line: str) -> int:
     return len(expanded) - len(expanded.lstrip())
 
 
-def _plain(line: str) -> str:
+def plain_text(line: str) -> str:
     """The line's words without link addresses, tags or emphasis markers."""
     return _EMPHASIS.sub("", without_markup(line)).strip()
 
@@ -161,9 +156,9 @@ def _structural(line: str) -> bool:
 
 def _wraps(line: str, after: str) -> bool:
     """Whether `after` continues `line`'s sentence: no sentence end, then a lower-case start."""
-    if not after.strip() or _structural(line) or _structural(after) or _LIST_ITEM.match(after):
+    if not after.strip() or _structural(line) or _structural(after) or LIST_MARKER.match(after):
         return False
-    return not _SENTENCE_END.search(_plain(line)) and bool(_CONTINUES.match(after))
+    return not _SENTENCE_END.search(plain_text(line)) and bool(_CONTINUES.match(after))
 
 
 def _wrapped_start(texts: Sequence[str], i: int) -> int:

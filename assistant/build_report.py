@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from assistant.reporting import no_notify
+
 if TYPE_CHECKING:
     from assistant.chunk import Chunk
     from assistant.ingest import Document, FileProblem
@@ -32,10 +34,6 @@ class BuildReport:
     up_to_date: bool = False
 
 
-def _no_step(name: str) -> None:
-    return None
-
-
 def _no_timing(name: str, seconds: float, detail: str) -> None:
     return None
 
@@ -50,7 +48,7 @@ class BuildHooks:
     interrupt a build there)."""
 
     chunk_note: Callable[[str, bytes], tuple[Document | None, FileProblem | None, list[Chunk]]] | None = None
-    writing: Callable[[str], None] = _no_step
+    writing: Callable[[str], None] = no_notify
     written: Callable[[str, float, str], None] = _no_timing
 
 

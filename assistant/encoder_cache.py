@@ -24,7 +24,15 @@ import shutil
 from pathlib import Path
 
 from assistant import config
-from assistant.files import VERIFIED, StoredFile, damaged_files, digest_text, record_files, write_json_durably
+from assistant.files import (
+    VERIFIED,
+    StoredFile,
+    copy_isolated,
+    damaged_files,
+    digest_text,
+    record_files,
+    write_json_durably,
+)
 from assistant.onnx_encoder import EXPORT_REVISION, FORMAT_VERSION, onnx_encoder_available, onnx_encoder_current
 
 ENCODER_DIRECTORY = "encoder"
@@ -137,15 +145,13 @@ def place_encoder(target: Path, sources: list[Path]) -> None:
     could not be exported, and trying again would only fail again: queries then fall back to
     sentence-transformers, and say so. Copies, never links, so damage to one index or to the cache
     never reaches another."""
-    from assistant.files import copy_isolated
-
     for source in sources:
         if onnx_encoder_available(source):
             shutil.copytree(
                 source,
                 target,
                 copy_function=lambda src, dst: copy_isolated(Path(src), Path(dst)),
-                ignore=shutil.ignore_patterns(VERIFIED),
+                ignore=shutil.ignore_patterns(VERIFIED, SOURCE_FILE, RECORDS_FILE),  # the cache's bookkeeping
             )
             return
 

@@ -153,7 +153,7 @@ def open_searcher(
     except IndexDamaged as exc:
         if not refresh:
             raise
-        if all(name.startswith(f"{ENCODER_DIRECTORY}/") for name in exc.files):
+        if only_encoder(exc.files):
             notify(f"{exc.message}: restoring the model export from this machine's cache …")
             if not repair(settings, exc.files):
                 rebuild("the cache cannot restore it: writing the index again with a fresh export …", False)
@@ -170,19 +170,25 @@ def open_searcher(
     return searcher
 
 
+def only_encoder(damaged: Sequence[str]) -> bool:
+    """Whether the damage is confined to the index's copy of the model export (which the cache can
+    restore in place; any other damaged file means a rebuild)."""
+    return bool(damaged) and all(name.startswith(f"{ENCODER_DIRECTORY}/") for name in damaged)
+
+
 def repair(settings: Settings, damaged: Sequence[str]) -> bool:
     """Undo damage to the current index's copy of the model export from this machine's cache, in
     place, when the cache holds exactly the recorded files; False when anything else is damaged or
     the cache cannot restore it (the caller rebuilds)."""
-    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.config import resolve_model_path
     from assistant.encoder_cache import cached_encoder, entry_records
     from assistant.files import copy_isolated
 
     generation = current_generation(settings.index_dir)
-    if generation is None or not damaged or not all(name.startswith(f"{ENCODER_DIRECTORY}/") for name in damaged):
+    if generation is None or not only_encoder(damaged):
         return False
     manifest = read_manifest(generation)
-    entry = cached_encoder(SentenceTransformerEmbedder(settings.model).path)
+    entry = cached_encoder(resolve_model_path(settings.model))
     records = entry_records(entry) if entry is not None else None
     if entry is None or records is None:
         return False

@@ -3,22 +3,17 @@
 - `fuse_rrf`: reciprocal rank fusion, score = sum over lists of weight / (k + rank). RRF ignores the
   lists' incomparable score scales (cosines in [-1, 1], BM25 >= 0 unbounded) and rewards passages
   the retrievers agree on.
-- `rerank_by_tokens`: the top `RERANK_DEPTH` fused candidates reordered by late-interaction MaxSim of
-  question and passage tokens (token_vectors.py), moved a little by each one's best line cosine
-  (`LINE_WEIGHT`); their score becomes that, a similarity on MaxSim's scale.
+- `rerank_by_tokens`: the top fused candidates (`token_vectors.RERANK_DEPTH` of them, scored by the
+  search stage) reordered by late-interaction MaxSim of question and passage tokens, moved a little
+  by each one's best line cosine (`LINE_WEIGHT`); their score becomes that, on MaxSim's scale.
 - `join_neighbours`: pieces of one section that rank with touching or overlapping spans are one answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from assistant.chunk import Chunk, same_section, spans_touch
-from assistant.token_vectors import RERANK_DEPTH, TokenVectors
-
-if TYPE_CHECKING:
-    import numpy as np
 
 LINE_WEIGHT = 0.2
 """In the rerank, the weight of a candidate's best line cosine next to its MaxSim, both as z-scores
@@ -46,22 +41,22 @@ def fuse_rrf(
 
 def rerank_by_tokens(
     ranked: Sequence[tuple[int, float]],
-    query_tokens: np.ndarray,
-    tokens: TokenVectors,
-    depth: int = RERANK_DEPTH,
+    maxsims: Sequence[float],
     line_scores: Sequence[float] | None = None,
-    maxsims: Sequence[float] | None = None,
 ) -> list[tuple[int, float, int | None]]:
-    """The top `depth` of a fused ranking reordered by MaxSim, ties keeping fused order; then the
-    rest: (row, score, rank before the rerank or None for the tail).
+    """The head of a fused ranking (its first len(maxsims) rows, whose MaxSim with the question these
+    are: `TokenVectors.maxsim`) reordered by MaxSim, ties keeping fused order; then the rest: (row,
+    score, rank before the rerank or None for the tail).
 
     With `line_scores` (each head candidate's best line cosine), a candidate's score is its MaxSim
     moved by LINE_WEIGHT times its line's z-score, in standard deviations of the head's MaxSim: the
     order of z(MaxSim) + LINE_WEIGHT * z(line), on MaxSim's own scale (held within [-1, 1]), so the
-    shown scores still read as similarities and still fall with the rank. `maxsims`: the head's MaxSim
-    when the caller has them already."""
+    shown scores still read as similarities and still fall with the rank."""
+    scores = list(maxsims)
+    depth = len(scores)
     head = list(ranked[:depth])
-    scores = list(maxsims) if maxsims is not None else tokens.maxsim(query_tokens, [row for row, _score in head])
+    if len(head) != depth:
+        raise ValueError(f"{depth} MaxSim scores for a ranking of {len(ranked)}")
     if line_scores is not None and len(line_scores) == len(head):
         spread = _spread(scores)
         mean_line, spread_line = sum(line_scores) / max(len(line_scores), 1), _spread(line_scores)

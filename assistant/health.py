@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.freshness import check_freshness
+from assistant.freshness import check_freshness, mismatch
 from assistant.generation import current_generation, verify
 from assistant.manifest import Manifest, read_manifest
 
@@ -46,12 +46,8 @@ def check_freshness_of(settings: Settings) -> list[Problem]:
     if state.missing:
         return [Problem(f"no index yet in {settings.index_dir}", "notes index")]
     if state.other_corpus:
-        return [
-            Problem(
-                f"{settings.index_dir} is the index of another notes folder ({state.other_corpus})",
-                "leave out --index (each notes folder gets its own), or `notes index --rebuild` to replace it",
-            )
-        ]
+        refused = mismatch(settings.index_dir, settings.corpus_dir, state.other_corpus)
+        return [Problem(refused.message, refused.hint or "notes index --rebuild")]
     if state.reason:
         return [Problem(f"the index cannot be used: {state.reason}", "notes index --rebuild")]
     if not state.fresh:
@@ -73,7 +69,8 @@ def check_damage(settings: Settings) -> list[Problem]:
 
 def check_query_path(settings: Settings) -> list[Problem]:
     """Would a question take sentence-transformers' slow path (no usable model export)? Opens the
-    index as a question would (the model itself is not loaded)."""
+    index as a question would, so the answer comes from the one place that chooses the encoder
+    (`open_index.default_encoder`, which starts an onnxruntime session on the export: about 0.1 s)."""
     from assistant.open_index import open_index
 
     manifest, _generation = _current(settings)

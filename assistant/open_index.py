@@ -85,7 +85,8 @@ def _open(generation: Path, encoder: QueryEncoder | None, model: str | None) -> 
         lexical = LexicalIndex(generation / "bm25")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexCorrupt(f"BM25 index unreadable: {generation / 'bm25'}: {exc}", REBUILD) from exc
-    if dense_index.ntotal != len(chunks) or lexical.num_docs != len(chunks) or manifest.chunk_count != len(chunks):
+    # (ChunkStore.open already holds the store to the manifest's chunk count.)
+    if dense_index.ntotal != len(chunks) or lexical.num_docs != len(chunks):
         raise IndexCorrupt(
             f"index in {generation} disagrees with itself: {len(chunks)} chunks, "
             f"{dense_index.ntotal} vectors, {lexical.num_docs} BM25 documents",

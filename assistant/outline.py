@@ -105,7 +105,7 @@ def clean_heading(title: str) -> str:
     return title.strip(" #:-")
 
 
-_LIST_MARKER = re.compile(r"^\s*([-*+•]|\d+[.)])\s")
+LIST_MARKER = re.compile(r"^\s*([-*+•]|\d+[.)])\s")
 _TOPIC_LINE = re.compile(r"^([^:\s][^:]{1,58}?)\s*:(\s+\S.*)?$")
 
 
@@ -123,7 +123,7 @@ def layout_headings(lines: list[str], first: int) -> list[Heading]:
     for i in range(first, count):
         raw = lines[i]
         text = raw.strip()
-        if not text or _LIST_MARKER.match(raw):
+        if not text or LIST_MARKER.match(raw):
             continue
         blank_before = i == first or not lines[i - 1].strip()
         if not blank_before:
@@ -160,7 +160,7 @@ def _is_topic(head: str) -> bool:
 def _next_is_body(lines: list[str], i: int) -> bool:
     for line in lines[i + 1 : i + 6]:
         if line.strip():
-            return bool(_LIST_MARKER.match(line))
+            return bool(LIST_MARKER.match(line))
     return False
 
 

@@ -203,12 +203,16 @@ class Searcher:
         own = {name: dict(items) for name, items in lists.items()}
         placed = {row: (place, score, fused_rank) for place, (row, score, fused_rank) in enumerate(final)}
         hits = []
-        asked = Asked(searched, vector, projected, similarities)
+        # The answer lines fall back on the question's BM25 terms only without both vector signals.
+        lexical_only = (vector is None or self.line_vectors is None) and (projected is None or self.tokens is None)
+        asked = Asked(
+            searched, vector, projected, similarities, self.lexical.idf(tokenize(searched)) if lexical_only else None
+        )
         for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
             # The best-ranked piece leads (a piece between two that rank may not be in the ranking at all).
             row = min(group, key=lambda member: placed[member][0] if member in placed else len(placed))
             _place, score, fused_rank = placed[row]
-            chunk = self.chunks[row] if len(group) == 1 else join_pieces([self.chunks[m] for m in group])
+            chunk = self.passage(group)
             hits.append(
                 Hit(
                     rank,
@@ -263,29 +267,17 @@ class Searcher:
                 lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
         return lists, vector, query_tokens
 
-    def rerank(
-        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, query_tokens: np.ndarray
-    ) -> list[tuple[int, float, int | None]]:
-        """The token rerank of a fused ranking, with the head's best line cosines when the index has
-        line vectors (the fused order itself when it has no token vectors)."""
-        if self.tokens is None:
-            return [(row, score, None) for row, score in ranked]
-        return self.rerank_with_similarities(ranked, vector, project(query_tokens, self.tokens.projection))[0]
-
     def rerank_with_similarities(
         self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, projected: np.ndarray
     ) -> tuple[list[tuple[int, float, int | None]], dict[int, np.ndarray]]:
-        """`rerank`, given the projected question tokens, and the head's token similarity matrices,
-        which the answer lines read again (answer_for)."""
+        """The token rerank of a fused ranking (`fuse.rerank_by_tokens`, with the head's best line
+        cosines when the index has line vectors), given the projected question tokens, and the head's
+        token similarity matrices, which the answer lines read again (answer_for)."""
         assert self.tokens is not None
         head = [row for row, _score in ranked[:RERANK_DEPTH]]
         matrices = self.tokens.similarities(projected, head)
         final = rerank_by_tokens(
-            ranked,
-            projected,
-            self.tokens,
-            line_scores=self.best_line_scores(ranked, vector),
-            maxsims=[maxsim_of(matrix) for matrix in matrices],
+            ranked, [maxsim_of(matrix) for matrix in matrices], line_scores=self.best_line_scores(ranked, vector)
         )
         return final, dict(zip(head, matrices, strict=True))
 
@@ -302,6 +294,10 @@ class Searcher:
         known = [score for score in best if score is not None]
         fill = sum(known) / len(known) if known else 0.0
         return [fill if score is None else score for score in best]
+
+    def passage(self, group: Sequence[int]) -> Chunk:
+        """What a result of chunk-store rows `group` (in line order) shows: its chunk, or its pieces joined."""
+        return self.chunks[group[0]] if len(group) == 1 else join_pieces([self.chunks[row] for row in group])
 
     def answer_for(self, group: Sequence[int], chunk: Chunk, asked: Asked) -> Answer:
         """The answer lines of a result joining chunk-store rows `group`, from the question's vector
@@ -322,16 +318,13 @@ class Searcher:
                 zip(missing, self.tokens.similarities(asked.tokens, missing), strict=True)
             )
             piece_tokens = [(matrices[row], np.asarray(self.tokens.passage(row).lines)) for row in group]
-        weights = None
-        if line_vectors is None and piece_tokens is None:
-            weights = self.lexical.idf(tokenize(asked.searched))
         return answer_for_passage(
             pieces,
             asked.vector,
             line_vectors,
             piece_tokens=piece_tokens,
             terms_of=tokenize,
-            term_weights=weights,
+            term_weights=asked.term_weights,
             table_header_row=chunk.table_header,
         )
 
@@ -371,6 +364,8 @@ class Asked:
     """The question's token vectors, projected like the stored ones (None: no token vectors)."""
     similarities: dict[int, np.ndarray]
     """The rerank's token similarity matrices, by row (the answer lines read them again)."""
+    term_weights: dict[str, float] | None = None
+    """The IDF of the question's BM25 terms, when the answer lines have no vector signal to go on."""
 
 
 def normalise_query(query: str) -> str:

@@ -176,15 +176,14 @@ def embed_with_reuse(
 
 
 def in_batches(
-    rows: list[int], texts: list[str], embed: Callable[[list[int]], None], progress: Progress, stage: str, done: int = 0
+    rows: list[int], texts: list[str], embed: Callable[[list[int]], None], progress: Progress, stage: str
 ) -> None:
     """Call embed on batches of EMBED_BATCH rows, shortest texts first (similar lengths batch well),
-    saying how far along `stage` is (`done` rows were embedded before these)."""
+    saying how far along `stage` is."""
     order = sorted(rows, key=lambda row: len(texts[row]))
-    total = done + len(order)
     for begin in range(0, len(order), EMBED_BATCH):
         embed(order[begin : begin + EMBED_BATCH])
-        progress(stage, done + min(begin + EMBED_BATCH, len(order)), total)
+        progress(stage, min(begin + EMBED_BATCH, len(order)), len(order))
 
 
 def embed_with_tokens(

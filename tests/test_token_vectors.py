@@ -85,7 +85,7 @@ def test_rerank_reorders_the_head_and_keeps_the_tail(tmp_path: Path) -> None:
     write_token_vectors(tmp_path / "tokens", [quantize(e[[i]]) for i in range(4)], e)
     stored = TokenVectors.load(tmp_path / "tokens", 4, 4)
     fused = [(0, 0.3), (1, 0.2), (2, 0.1), (3, 0.05)]
-    reranked = rerank_by_tokens(fused, e[[2]], stored, depth=3)
+    reranked = rerank_by_tokens(fused, stored.maxsim(e[[2]], [0, 1, 2]))  # the head: the first three
     assert [row for row, _score, _rank in reranked] == [2, 0, 1, 3]  # ties keep fused order
     assert reranked[0] == (2, pytest.approx(1.0), 3)
     assert reranked[-1] == (3, 0.05, None)  # beyond the depth: fused score, not reranked
@@ -104,13 +104,14 @@ def test_the_best_line_moves_the_rerank_by_line_weight_standard_deviations(tmp_p
     stored = TokenVectors.load(tmp_path / "tokens", 3, 4)
     fused = [(0, 0.3), (1, 0.2), (2, 0.1)]
     question = np.array([[1, 0, 0, 0]], dtype=np.float32)
-    plain = rerank_by_tokens(fused, question, stored)
+    maxsims = stored.maxsim(question, [0, 1, 2])
+    plain = rerank_by_tokens(fused, maxsims)
     assert [row for row, _s, _r in plain] == [0, 1, 2]
-    with_lines = rerank_by_tokens(fused, question, stored, line_scores=[0.1, 0.9, 0.5])
+    with_lines = rerank_by_tokens(fused, maxsims, line_scores=[0.1, 0.9, 0.5])
     assert [row for row, _s, _r in with_lines] == [1, 0, 2]
     assert [score for _row, score, _r in with_lines] == pytest.approx([0.8358, 0.7842, 0.50], abs=4e-3)
     assert [rank for _row, _s, rank in with_lines] == [2, 1, 3]  # fused ranks kept for --explain
-    same_lines = rerank_by_tokens(fused, question, stored, line_scores=[0.4, 0.4, 0.4])  # no spread: MaxSim alone
+    same_lines = rerank_by_tokens(fused, maxsims, line_scores=[0.4, 0.4, 0.4])  # no spread: MaxSim alone
     assert [score for _row, score, _r in same_lines] == pytest.approx(similarities, abs=4e-3)
 
 
@@ -265,8 +266,3 @@ def test_an_index_without_token_vectors_searches_in_fused_order(small_index: Pat
     assert searcher.tokens is None and searcher.lines is not None
     hits = searcher.search("timeout minutes", k=3).hits
     assert hits and all(hit.fused_rank is None for hit in hits)
-    fused = [(0, 0.5), (1, 0.25)]
-    assert searcher.rerank(fused, searcher.embed_query("timeout"), np.zeros((1, 8), dtype=np.float32)) == [
-        (0, 0.5, None),
-        (1, 0.25, None),
-    ]

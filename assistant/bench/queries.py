@@ -66,7 +66,6 @@ def latencies(searcher: Searcher, questions: Sequence[str], k: int) -> dict[str,
 def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[float]]:
     """Per-stage query time: spelling, BM25 scoring and top-k, query encoding (with token vectors
     when the index reranks), dense search, token rerank, and the answer lines of the top results."""
-    from assistant.chunk import join_pieces
     from assistant.fuse import fuse_rrf, join_neighbours
     from assistant.search import (
         CANDIDATES,
@@ -115,9 +114,6 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
             now = mark("token rerank (top 30, MaxSim + best line)", now)
             asked = Asked(text, vector, projected, similarities)
             for group in join_neighbours(final, searcher.chunks, ANSWERED):
-                chunk = (
-                    searcher.chunks[group[0]] if len(group) == 1 else join_pieces([searcher.chunks[m] for m in group])
-                )
-                searcher.answer_for(group, chunk, asked)
+                searcher.answer_for(group, searcher.passage(group), asked)
             mark(f"answer lines ({ANSWERED} results, joined pieces included)", now)
     return timings

@@ -13,7 +13,6 @@ import os
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 Out = Callable[[str], None]
@@ -107,12 +106,6 @@ def format_table(report: Report) -> list[str]:
 
 def machine_info() -> dict[str, Any]:
     """CPU, memory, Python and library versions and load average, recorded with every run."""
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     memory = None
     with contextlib.suppress(ValueError, OSError, AttributeError):
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -128,13 +121,13 @@ def machine_info() -> dict[str, Any]:
     described = describe()
     return {
         "load_average": load,
-        "cpu": cpu,
+        "cpu": described["cpu"],
         "kernels": kernel_class(described),
         "simd": described["simd"],
         "cpus": os.cpu_count(),
         "memory_gib": round(memory, 1) if memory else None,
         "gpu": "none used",
-        "python": platform.python_version(),
+        "python": described["python"],
         "platform": platform.platform(),
         "versions": versions,
     }

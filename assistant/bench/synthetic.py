@@ -21,15 +21,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from assistant.chunk import Chunk, approximate_token_count
 from assistant.ingest import decode_document, discover, read_bytes
 from assistant.outline import clean_heading
 from assistant.pieces import lead_of
-
-if TYPE_CHECKING:
-    pass
 
 SECTIONS_PER_FILE = 200
 BODY_WORDS = (60, 100)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.outline import TABLE_RULE, without_markup
+from assistant.answer_unit import plain_text
+from assistant.outline import TABLE_RULE
 
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
-_EMPHASIS = re.compile(r"[*_`]+")
 CELL_PADDING = 2
 """Columns Textual's Markdown table spends around each cell (padding 0 1), besides one between cells."""
 
@@ -33,7 +33,7 @@ def table_width(rows: Sequence[str]) -> int:
     widths: list[int] = []
     for row in rows:
         for column, cell in enumerate(cells(row)):
-            width = len(_EMPHASIS.sub("", without_markup(cell)))
+            width = len(plain_text(cell))
             if column < len(widths):
                 widths[column] = max(widths[column], width)
             else:
@@ -54,7 +54,7 @@ def tables_as_records(lines: Sequence[str], answer: range, width: int) -> tuple[
             out.append(lines[i])
             i += 1
             continue
-        names = [_EMPHASIS.sub("", without_markup(name)).strip() for name in cells(lines[i])]
+        names = [plain_text(name) for name in cells(lines[i])]
         indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
         moved += [range(len(out), len(out))] * 2  # the header row and rule: every record names its columns
         for row in lines[i + 2 : end]:
