@@ -160,7 +160,7 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, document=False)
 
     def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        return self._encode(texts, document=True), self._tokens(texts, document=True)
+        return self._encode_with_tokens(texts, document=True)
 
     def token_projection(self) -> np.ndarray:
         """The model's token projection, made here with sentence-transformers (the slow path: a model
@@ -193,29 +193,35 @@ class SentenceTransformerEmbedder:
         return self.embed_queries(texts)
 
     def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        return self.embed_queries(texts), self._tokens(texts, document=False)
+        return self._encode_with_tokens(texts, document=False)
 
     def knows_word(self, word: str) -> bool:
         return self._vocabulary(word)
 
-    def _tokens(self, texts: Sequence[str], *, document: bool) -> list[np.ndarray]:
-        """Each text's token vectors, special tokens dropped and rows L2-normalised: what the ONNX
-        encoder's `encode_with_tokens` gives for the same text."""
+    def _encode_with_tokens(self, texts: Sequence[str], *, document: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector (L2-normalised) and token vectors, special tokens dropped and rows
+        L2-normalised, from one pass of the model: what the ONNX encoder's `encode_with_tokens` gives."""
         import numpy as np
 
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
         model = self.model
         encode = model.encode_document if document else model.encode_query
-        outputs = encode(list(texts), output_value="token_embeddings", batch_size=32, show_progress_bar=False)
+        outputs = encode(list(texts), output_value=None, batch_size=32, show_progress_bar=False)
+        vectors = np.stack(
+            [np.asarray(o["sentence_embedding"].float().cpu().numpy(), dtype=np.float32) for o in outputs]
+        )
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         rows: list[np.ndarray] = []
         for text, output in zip(texts, outputs, strict=True):
-            tokens = np.asarray(output.float().cpu().numpy(), dtype=np.float32)
+            tokens = np.asarray(output["token_embeddings"].float().cpu().numpy(), dtype=np.float32)
             special = model.tokenizer(
                 text, truncation=True, max_length=model.max_seq_length, return_special_tokens_mask=True
             )["special_tokens_mask"]
             keep = np.flatnonzero(np.asarray(special[: len(tokens)]) == 0)
             kept = tokens[keep]
             rows.append(kept / np.maximum(np.linalg.norm(kept, axis=1, keepdims=True), 1e-12))
-        return rows
+        return np.ascontiguousarray(vectors), rows
 
     def _encode(self, texts: Sequence[str], *, document: bool) -> np.ndarray:
         import numpy as np
