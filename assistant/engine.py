@@ -14,19 +14,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.build_report import NO_HOOKS, BuildHooks, BuildReport
 from assistant.config import Settings
-from assistant.encoder_cache import ENCODER_DIRECTORY
 from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
-from assistant.freshness import Freshness, check_freshness, mismatch
-from assistant.generation import current_generation, verify
-from assistant.ingest import require_corpus
-from assistant.manifest import read_manifest
+from assistant.model.encoder_cache import ENCODER_DIRECTORY
+from assistant.notes.ingest import require_corpus
 from assistant.reporting import Notify, Progress, no_notify, no_progress
-from assistant.search import Searcher
+from assistant.retrieve.search import Searcher
+from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
+from assistant.store.freshness import Freshness, check_freshness, mismatch
+from assistant.store.generation import current_generation, verify
+from assistant.store.manifest import read_manifest
 
 if TYPE_CHECKING:
-    from assistant.embed import Embedder, SentenceTransformerEmbedder
+    from assistant.model.embed import Embedder, SentenceTransformerEmbedder
 
 
 def build(
@@ -40,7 +40,7 @@ def build(
     """Build or refresh the index. Embedding runs on the model's ONNX export (made once per model
     and machine with sentence-transformers, then reused), falling back to sentence-transformers
     for models that cannot be exported."""
-    from assistant.index import build_index  # the build's modules stay out of a question's start-up
+    from assistant.store.build import build_index  # the build's modules stay out of a question's start-up
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     _remove_orphaned_exports(settings.index_dir)
@@ -76,9 +76,9 @@ def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = 
     """This machine's cached export of the model (`encoder_cache`, checked before use), else one
     restored from the current index's own copy, else a fresh export (cached for next time), else
     sentence-transformers for a model that cannot be exported."""
-    from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
-    from assistant.encoder_cache import cached_encoder, store_encoder
-    from assistant.onnx_export import export_onnx_encoder
+    from assistant.model.embed import OnnxEmbedder, SentenceTransformerEmbedder
+    from assistant.model.encoder_cache import cached_encoder, store_encoder
+    from assistant.model.onnx_export import export_onnx_encoder
 
     embedder = SentenceTransformerEmbedder(settings.model)
     cached = cached_encoder(embedder.path) or _restore_cache(settings, embedder)
@@ -99,9 +99,9 @@ def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = 
 def _restore_cache(settings: Settings, embedder: SentenceTransformerEmbedder) -> Path | None:
     """Put the current index's copy of the export back in the cache (a cleared ~/.cache costs a
     copy, not a 10 s export), when that copy is undamaged and made from this model by this code."""
-    from assistant.encoder_cache import store_encoder
-    from assistant.index import model_fingerprint
-    from assistant.onnx_encoder import onnx_encoder_current
+    from assistant.model.encoder_cache import store_encoder
+    from assistant.model.onnx_encoder import onnx_encoder_current
+    from assistant.store.build import model_fingerprint
 
     try:
         generation = current_generation(settings.index_dir)
@@ -181,8 +181,8 @@ def repair(settings: Settings, damaged: Sequence[str]) -> bool:
     place, when the cache holds exactly the recorded files; False when anything else is damaged or
     the cache cannot restore it (the caller rebuilds)."""
     from assistant.config import resolve_model_path
-    from assistant.encoder_cache import cached_encoder, entry_records
     from assistant.files import copy_isolated
+    from assistant.model.encoder_cache import cached_encoder, entry_records
 
     generation = current_generation(settings.index_dir)
     if generation is None or not only_encoder(damaged):

@@ -82,7 +82,7 @@ def small_corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def small_index(tmp_path: Path, small_corpus: Path, fake_embedder: FakeEmbedder) -> Path:
-    from assistant.index import build_index
+    from assistant.store.build import build_index
 
     index_dir = tmp_path / "index"
     build_index(small_corpus, index_dir, fake_embedder, export_encoder=False)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunk import approximate_token_count
+from assistant.notes.chunk import approximate_token_count
 
 
 def write_notes(root: Path, notes: dict[str, str]) -> Path:

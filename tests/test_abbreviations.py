@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.abbreviations import Expander, find_abbreviations
-from assistant.index import build_index
-from assistant.search import Searcher
+from assistant.notes.abbreviations import Expander, find_abbreviations
+from assistant.retrieve.search import Searcher
+from assistant.store.build import build_index
 
 from .conftest import FakeEmbedder
 

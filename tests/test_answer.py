@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant import answer, answer_unit
-from assistant.answer import Answer, answer_lines
-from assistant.answer_unit import PassageLine, passage_lines
-from assistant.outline import readable
-from assistant.token_vectors import token_lines
+from assistant.notes.outline import readable
+from assistant.retrieve import answer, answer_unit
+from assistant.retrieve.answer import Answer, answer_lines
+from assistant.retrieve.answer_unit import PassageLine, passage_lines
+from assistant.store.token_vectors import token_lines
 
 
 def scores_for(lines: Sequence[PassageLine], by_text: dict[str, float], default: float = 0.1) -> list[float | None]:
@@ -75,7 +75,7 @@ def test_markup_and_very_short_lines_have_no_vector() -> None:
 
 
 def test_unit_rows_agree_with_the_indexers_line_units() -> None:
-    from assistant import chunk as chunk_module
+    from assistant.notes import chunk as chunk_module
 
     text = (
         "Intro line with words\n\n| a | b |\n|---|---|\n| x | y |\n- item\n  - sub item\n***\n> quote here\n"
@@ -381,7 +381,7 @@ def test_the_answer_lies_in_the_passage_and_is_its_own_lines(
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_every_search_result_has_answer_lines_inside_its_passage(small_index: Path, mode: str) -> None:
-    from assistant.search import Searcher
+    from assistant.retrieve.search import Searcher
     from tests.conftest import FakeEmbedder
 
     searcher = Searcher.load(small_index, encoder=FakeEmbedder())
@@ -398,8 +398,8 @@ def test_every_search_result_has_answer_lines_inside_its_passage(small_index: Pa
 
 
 def test_a_hit_made_without_answer_lines_gets_its_first_readable_line() -> None:
-    from assistant.chunk import Chunk
-    from assistant.search import Hit
+    from assistant.notes.chunk import Chunk
+    from assistant.retrieve.search import Hit
 
     image = '<img alt="Screenshot" src="https://x/y.png">'
     hit = Hit(1, 0.5, Chunk("n.md", ("Topic",), 3, 6, f"## Sub\n{image}\nThe first words.\nMore words."))

@@ -16,9 +16,9 @@ import pytest
 from assistant.bench import format_table, load_questions, run_bench, run_child, summarize
 from assistant.bench.stand_in import StandInEmbedder
 from assistant.bench.synthetic import harvest, synthetic_chunks, write_synthetic_corpus
-from assistant.chunk import chunk_document
 from assistant.config import Settings
-from assistant.ingest import decode_document, discover, read_bytes
+from assistant.notes.chunk import chunk_document
+from assistant.notes.ingest import decode_document, discover, read_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 

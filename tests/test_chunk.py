@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunk import Chunk, chunk_document, chunk_with_skips, line_units
-from assistant.ingest import Document, decode_document
-from assistant.outline import clean_heading, readable
-from assistant.pieces import compact_table_rules
+from assistant.notes.chunk import Chunk, chunk_document, chunk_with_skips, line_units
+from assistant.notes.ingest import Document, decode_document
+from assistant.notes.outline import clean_heading, readable
+from assistant.notes.pieces import compact_table_rules
 
 from .conftest import CORPUS
 
@@ -283,7 +283,7 @@ def test_chunk_ids_are_stable_and_unique() -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.iterdir()))
 def test_invariant_on_the_real_corpus(name: str) -> None:
     from assistant.config import resolve_model_path
-    from assistant.embed import token_counter
+    from assistant.model.embed import token_counter
 
     document, _ = decode_document(name, (CORPUS / name).read_bytes())
     assert document is not None
@@ -347,7 +347,7 @@ def test_invariant_on_generated_markdown(lines: list[str], front_matter: bool) -
 
 
 def test_spans_never_cross_files(tmp_path: Path) -> None:
-    from assistant.ingest import load_documents
+    from assistant.notes.ingest import load_documents
 
     (tmp_path / "a.md").write_text("# A\n\nalpha\n")
     (tmp_path / "b.md").write_text("# B\n\nbeta\n")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunk import Chunk
-from assistant.chunk_store import RECORDS, ChunkStore, write_chunk_store
 from assistant.errors import IndexCorrupt
-from assistant.generation import current_generation
-from assistant.search import Searcher
+from assistant.notes.chunk import Chunk
+from assistant.retrieve.search import Searcher
+from assistant.store.chunk_store import RECORDS, ChunkStore, write_chunk_store
+from assistant.store.generation import current_generation
 
 from .conftest import FakeEmbedder
 from .messy import reseal

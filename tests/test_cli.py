@@ -22,7 +22,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
     fake = FakeEmbedder()
     monkeypatch.setenv("NOTES_MODEL", fake.name)
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: fake)
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: fake)
     return fake
 
 

@@ -25,7 +25,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
     fake = FakeEmbedder()
     monkeypatch.setenv("NOTES_MODEL", fake.name)
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: fake)
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: fake)
     return fake
 
 
@@ -138,7 +138,7 @@ def editor_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         runs.append(argv)
         return subprocess.CompletedProcess(argv, 0)
 
-    monkeypatch.setattr("assistant.editor.subprocess.run", fake_run)
+    monkeypatch.setattr("assistant.present.editor.subprocess.run", fake_run)
     return runs
 
 

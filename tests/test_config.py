@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant import encoder_cache
 from assistant.config import (
     Settings,
     cache_root,
@@ -19,6 +18,7 @@ from assistant.config import (
     state_root,
 )
 from assistant.errors import UsageProblem
+from assistant.model import encoder_cache
 
 
 @pytest.fixture

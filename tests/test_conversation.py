@@ -1,11 +1,11 @@
-"""Follow-up resolution, the strength verdict and the recall history (assistant/conversation.py)."""
+"""Follow-up resolution, the strength verdict and the recall history (assistant/retrieve/conversation.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.chunk import Chunk
-from assistant.conversation import (
+from assistant.notes.chunk import Chunk
+from assistant.retrieve.conversation import (
     STRONG,
     Conversation,
     History,
@@ -15,8 +15,8 @@ from assistant.conversation import (
     score_fraction,
     similarity,
 )
-from assistant.fuse import RRF_K
-from assistant.search import Hit, SearchResponse
+from assistant.retrieve.fuse import RRF_K
+from assistant.retrieve.search import Hit, SearchResponse
 
 # ---------------------------------------------------------------- follow-ups
 
@@ -92,7 +92,7 @@ def test_chained_follow_ups_carry_the_topic() -> None:
 
 def test_follow_up_logic_has_no_subject_words() -> None:
     """The decision rests on general signals: none of the corpus's subject words appear in the rules."""
-    import assistant.conversation as module
+    import assistant.retrieve.conversation as module
 
     source = open(module.__file__, encoding="utf-8").read().lower()
     rules = source.split("def resolve", 1)[1].split("# ------", 1)[0]

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.chunk import same_section, spans_touch
-from assistant.evaluate import load_questions
-from assistant.outline import readable
-from assistant.search import Hit, Searcher
+from assistant.evaluate.run import load_questions
+from assistant.notes.chunk import same_section, spans_touch
+from assistant.notes.outline import readable
+from assistant.retrieve.search import Hit, Searcher
 
 from .conftest import CORPUS, REPO, FakeEmbedder
 
@@ -40,7 +40,7 @@ def shape_problems(question: str, hits: Sequence[Hit]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def corpus_searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
-    from assistant.index import build_index
+    from assistant.store.build import build_index
 
     index = tmp_path_factory.mktemp("fake-corpus") / "index"
     build_index(CORPUS, index, FakeEmbedder(), export_encoder=False)
@@ -58,7 +58,7 @@ def test_every_eval_questions_top_5_is_readable_and_distinct(corpus_searcher: Se
 
 
 def test_shape_problems_are_found() -> None:
-    from assistant.chunk import Chunk
+    from assistant.notes.chunk import Chunk
 
     image = Chunk("n.md", ("S",), 1, 2, '<img src="https://x/y.png">')
     table = [Chunk("n.md", ("T",), 5, 9, "| EBS | block |"), Chunk("n.md", ("T",), 11, 12, "| EFS | file |")]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.editor import choose_editor, editor_command, editor_family
 from assistant.errors import UsageProblem
+from assistant.present.editor import choose_editor, editor_command, editor_family
 
 NOTE = Path("/notes/vpc endpoints.md")
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from assistant import encoder_cache, engine
+from assistant import engine
 from assistant.config import Settings
-from assistant.embed import OnnxEmbedder
-from assistant.onnx_encoder import TOKENIZER_FILE, onnx_encoder_available
+from assistant.model import encoder_cache
+from assistant.model.embed import OnnxEmbedder
+from assistant.model.onnx_encoder import TOKENIZER_FILE, onnx_encoder_available
 from tests.test_onnx_encoder import _write_tiny_encoder
 
 
@@ -99,8 +100,8 @@ def test_builds_export_once_per_machine_then_reuse_it(
         exports.append(Path(out_dir))
         return _write_tiny_encoder(Path(out_dir), ["mean"])
 
-    monkeypatch.setattr("assistant.onnx_export.export_onnx_encoder", fake_export)
-    monkeypatch.setattr("assistant.embed.resolve_model_path", lambda name: str(model_dir))
+    monkeypatch.setattr("assistant.model.onnx_export.export_onnx_encoder", fake_export)
+    monkeypatch.setattr("assistant.model.embed.resolve_model_path", lambda name: str(model_dir))
     for number in range(2):  # two fresh index folders: the second build finds the export cached
         settings = Settings(corpus_dir=tmp_path / "notes", index_dir=tmp_path / f"index-{number}")
         scratch = tmp_path / f"scratch-{number}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest import decode_document
+from assistant.notes.ingest import decode_document
 
 from .conftest import CORPUS
 
@@ -98,7 +98,7 @@ def test_answers_come_with_exact_citations(real_index: Path) -> None:
 
 def test_query_path_does_not_import_torch(real_index: Path) -> None:
     code = (
-        "import sys; from pathlib import Path; from assistant.search import Searcher; "
+        "import sys; from pathlib import Path; from assistant.retrieve.search import Searcher; "
         f"s = Searcher.load(Path({str(real_index)!r})); s.search('lambda timeout'); "
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch imported'"
     )
@@ -107,7 +107,7 @@ def test_query_path_does_not_import_torch(real_index: Path) -> None:
 
 def test_the_answer_line_is_the_definition_not_the_line_sharing_most_words(real_index: Path) -> None:
     """Issue 19: "whats a nacl" emphasised "One NACL per subnet…" (most shared words)."""
-    from assistant.search import Searcher
+    from assistant.retrieve.search import Searcher
 
     hit = Searcher.load(real_index).search("whats a nacl", k=5).hits[0]
     assert hit.chunk.file == "cloud-practitioner.md" and hit.chunk.start_line <= 1357 <= hit.chunk.end_line
@@ -118,8 +118,8 @@ def test_the_answer_line_is_the_definition_not_the_line_sharing_most_words(real_
 def test_answer_lines_and_distinct_results_over_the_eval_set(real_index: Path) -> None:
     """Answer-line accuracy at rank 1 at least 0.70 with answers of at most 2 lines on average, above
     both baselines; every question's top 5 readable and distinct (tests/test_distinct_results.py)."""
-    from assistant.evaluate import load_questions, run_eval
-    from assistant.search import Searcher
+    from assistant.evaluate.run import load_questions, run_eval
+    from assistant.retrieve.search import Searcher
 
     from .test_distinct_results import EVAL_SET, shape_problems
 

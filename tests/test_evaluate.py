@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer_eval import answer_row, format_answers, summarise
 from assistant.errors import EvalSetError
-from assistant.evaluate import check_against_baseline, load_questions, result_record, run_eval
-from assistant.search import Searcher
+from assistant.evaluate.answer_eval import answer_row, format_answers, summarise
+from assistant.evaluate.run import check_against_baseline, load_questions, result_record, run_eval
+from assistant.retrieve.search import Searcher
 
 from .conftest import CORPUS, REPO, FakeEmbedder
 
@@ -130,7 +130,7 @@ def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, monk
     fake = FakeEmbedder()
     monkeypatch.setenv("NOTES_MODEL", fake.name)
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: fake)
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: fake)
     common = [
         "--corpus",
         str(small_corpus),
@@ -184,10 +184,10 @@ def test_answer_lines_are_measured_beside_both_baselines_and_gated(
 
 
 def test_answer_rows_score_each_selector_on_the_same_passage() -> None:
-    from assistant.answer import Answer
-    from assistant.chunk import Chunk
-    from assistant.metrics import Span
-    from assistant.search import Hit
+    from assistant.evaluate.metrics import Span
+    from assistant.notes.chunk import Chunk
+    from assistant.retrieve.answer import Answer
+    from assistant.retrieve.search import Hit
 
     text = "## NACL\n**NACL** are like a firewall for subnets.\n- One NACL per subnet\n- Newly created NACLs deny all"
     chunk = Chunk("vpc.md", ("VPC",), 10, 14, text)

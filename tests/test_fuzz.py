@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunk import Chunk, chunk_with_skips
 from assistant.errors import UsageProblem
-from assistant.index import build_index
-from assistant.ingest import Document, decode_document
-from assistant.present import _UNSAFE, format_response, inert, response_record, to_json
-from assistant.search import MAX_QUERY_CHARS, Searcher, SearchResponse, normalise_query
+from assistant.notes.chunk import Chunk, chunk_with_skips
+from assistant.notes.ingest import Document, decode_document
+from assistant.present.render import _UNSAFE, format_response, inert, response_record, to_json
+from assistant.retrieve.search import MAX_QUERY_CHARS, Searcher, SearchResponse, normalise_query
+from assistant.store.build import build_index
 
 from .messy import FakeEmbedder
 

@@ -21,17 +21,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.build_report import BuildHooks
-from assistant.chunk_store import read_chunks
 from assistant.config import Settings
 from assistant.engine import build, open_searcher
 from assistant.errors import IndexCorrupt, IndexLocked, IndexStale, IndexTooNew
-from assistant.freshness import check_freshness
-from assistant.generation import build_lock, current_generation
-from assistant.index import build_index
-from assistant.manifest import read_manifest
-from assistant.search import Searcher
-from assistant.vectors import load_vectors
+from assistant.retrieve.search import Searcher
+from assistant.store.build import build_index
+from assistant.store.build_report import BuildHooks
+from assistant.store.chunk_store import read_chunks
+from assistant.store.freshness import check_freshness
+from assistant.store.generation import build_lock, current_generation
+from assistant.store.manifest import read_manifest
+from assistant.store.vectors import load_vectors
 
 from .messy import FakeEmbedder, InterruptingEmbedder, reseal, run_notes
 
@@ -64,7 +64,7 @@ def built(tmp_path: Path) -> tuple[Path, Path]:
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine builds and queries with the fake embedder instead of loading a model."""
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
 
 
 def settings_for(corpus: Path, index: Path) -> Settings:
@@ -293,7 +293,7 @@ def test_generation_replaced_while_loading_is_retried(
         calls["n"] += 1
         return index / "gen-1-1" if calls["n"] == 1 else real  # type: ignore[return-value]
 
-    monkeypatch.setattr("assistant.open_index.require_index", stale_then_real)
+    monkeypatch.setattr("assistant.store.open.require_index", stale_then_real)
     assert answers(index)
     assert calls["n"] == 2
 
@@ -402,8 +402,8 @@ def test_cli_ctrl_c_is_one_line_and_exit_130(
 # A build in another process, made slow at one step so the test can interrupt or contend with it.
 BUILD_SCRIPT = """
 import pathlib, signal, sys, time
-from assistant import index as index_module
-from assistant.build_report import BuildHooks
+from assistant.store import build as index_module
+from assistant.store.build_report import BuildHooks
 from tests.messy import FakeEmbedder
 
 corpus, index, marker, phase, pause = sys.argv[1:6]

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.build_report import BuildReport
-from assistant.chunk import chunk_document
-from assistant.chunk_store import read_chunks
 from assistant.engine import summary_line
-from assistant.freshness import check_freshness
-from assistant.generation import current_generation
-from assistant.index import build_index
-from assistant.ingest import SourceFile, decode_document, load_documents, read_bytes
-from assistant.manifest import read_manifest
-from assistant.search import Searcher
+from assistant.notes.chunk import chunk_document
+from assistant.notes.ingest import SourceFile, decode_document, load_documents, read_bytes
+from assistant.retrieve.search import Searcher
+from assistant.store.build import build_index
+from assistant.store.build_report import BuildReport
+from assistant.store.chunk_store import read_chunks
+from assistant.store.freshness import check_freshness
+from assistant.store.generation import current_generation
+from assistant.store.manifest import read_manifest
 
 from .messy import (
     DECODED,
@@ -196,7 +196,7 @@ def test_unreadable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("assistant.ingest.os.scandir", scandir)
+    monkeypatch.setattr("assistant.notes.ingest.os.scandir", scandir)
     report = build_one(tmp_path, {"locked/inside.md": b"# In\n\nx\n"})
     found = problems_by_path(report.problems)
     assert found == {"locked": (True, "unreadable folder (Permission denied)")}
@@ -210,7 +210,7 @@ def test_file_deleted_between_discovery_and_reading(tmp_path: Path, monkeypatch:
             source.absolute.unlink()
         return real(source)
 
-    monkeypatch.setattr("assistant.index.read_bytes", delete_then_read)
+    monkeypatch.setattr("assistant.store.build.read_bytes", delete_then_read)
     report = build_one(tmp_path, {"gone.md": b"# Gone\n\nsoon gone\n"})
     assert problems_by_path(report.problems) == {"gone.md": (True, "deleted while indexing")}
     manifest = read_manifest(current_generation(tmp_path / "index"))  # type: ignore[arg-type]
@@ -245,7 +245,7 @@ def test_file_rewritten_while_indexing_is_seen_as_changed_next_time(
             os.utime(source.absolute, (later, later))
         return result
 
-    monkeypatch.setattr("assistant.index.read_bytes", read_then_rewrite)
+    monkeypatch.setattr("assistant.store.build.read_bytes", read_then_rewrite)
     build_one(tmp_path, {"moving.md": b"# Moving\n\nold text about marmots\n"})
     monkeypatch.undo()
     state = check_freshness(tmp_path / "index", tmp_path / "notes", "fake-hash-32")
@@ -350,7 +350,7 @@ def test_folder_with_nothing_to_index(
     assert build_index(corpus, tmp_path / "index", FakeEmbedder(), export_encoder=False).up_to_date
 
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
     where = ["--corpus", str(corpus), "--index", str(tmp_path / "fresh-index"), "--model", "fake-hash-32"]
     try:
         cli.main(["ask", "anything", *where])
@@ -442,7 +442,7 @@ def test_cli_index_over_the_messy_folder_with_the_fake_model(
     from assistant import cli
 
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
     corpus = make_messy_corpus(tmp_path / "notes", headings=200)
     where = ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "--model", "fake-hash-32"]
     try:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunk import Chunk
 from assistant.errors import UsageProblem
-from assistant.index import build_index
-from assistant.lexical import MAX_CORRECTED_CHARS
-from assistant.present import format_response, inert, response_record, to_json
-from assistant.search import MAX_QUERY_CHARS, Hit, Searcher, SearchResponse, normalise_query
+from assistant.notes.chunk import Chunk
+from assistant.present.render import format_response, inert, response_record, to_json
+from assistant.retrieve.search import MAX_QUERY_CHARS, Hit, Searcher, SearchResponse, normalise_query
+from assistant.store.build import build_index
+from assistant.store.lexical import MAX_CORRECTED_CHARS
 
 from .messy import HOSTILE_CHARS, HOSTILE_NOTE, FakeEmbedder, run_notes
 
@@ -50,7 +50,7 @@ def searcher(notes_index: tuple[Path, Path]) -> Searcher:
 @pytest.fixture
 def fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """`notes` in-process with the fake model: queries and any automatic rebuild use FakeEmbedder."""
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
 
 

@@ -1,8 +1,8 @@
-"""Query-term spans and the best-matching sentence (assistant/highlight.py)."""
+"""Query-term spans and the best-matching sentence (assistant/retrieve/highlight.py)."""
 
 from __future__ import annotations
 
-from assistant.highlight import best_sentence, locate, query_terms, sentences, stem, term_coverage, term_spans
+from assistant.retrieve.highlight import best_sentence, locate, query_terms, sentences, stem, term_coverage, term_spans
 
 PASSAGE = (
     "- RAM: from 128MB up to 10GB\n"

@@ -17,22 +17,27 @@ import pytest
 
 import assistant
 
-FRONT_ENDS = ("cli", "tui", "bench", "__main__")
+FRONT_ENDS = ("cli", "tui", "mcp", "bench", "__main__")
 CORE = sorted(
-    info.name
-    for info in pkgutil.iter_modules(assistant.__path__)
-    if info.name not in FRONT_ENDS and not info.name.startswith("_")
+    info.name.removeprefix("assistant.")
+    for info in pkgutil.walk_packages(assistant.__path__, "assistant.")
+    if info.name.split(".")[1] not in FRONT_ENDS and not info.name.rsplit(".", 1)[-1].startswith("_")
 )
 HEAVY = ("textual", "click", "torch", "sentence_transformers", "faiss", "bm25s", "onnxruntime", "transformers")
+STAGES = ("notes", "model", "store", "retrieve", "engine", "evaluate", "present")
 
 
-def test_the_import_contract_names_every_core_module() -> None:
+def test_the_layers_contract_holds_every_module_directly_under_assistant() -> None:
+    """The layers contract is exhaustive over assistant/, so lint-imports itself refuses a module or
+    folder that has no place in it; here: the stages are layered in the data flow's order."""
     config = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
-    contract = config["tool"]["importlinter"]["contracts"][0]
-    assert sorted(contract["source_modules"]) == [f"assistant.{name}" for name in CORE]
-    assert {"assistant.cli", "assistant.tui", "assistant.bench", "click", "textual"} <= set(
-        contract["forbidden_modules"]
-    )
+    layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")
+    assert layers["containers"] == ["assistant"] and layers["exhaustive"] is True
+    order = [name for layer in layers["layers"] for name in layer.replace("(", "").replace(")", "").split()]
+    positions = [order.index(stage) for stage in ("engine", "retrieve", "store", "model", "notes")]
+    assert positions == sorted(positions)
+    assert all(stage in order for stage in STAGES)
+    assert order.index("cli") < min(order.index(stage) for stage in STAGES)
 
 
 @pytest.mark.parametrize("module", CORE)

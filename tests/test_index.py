@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunk_store import read_chunks
-from assistant.freshness import check_freshness
-from assistant.generation import current_generation
-from assistant.index import build_index
-from assistant.manifest import ModelFingerprint, read_manifest
-from assistant.search import Searcher
+from assistant.retrieve.search import Searcher
+from assistant.store.build import build_index
+from assistant.store.chunk_store import read_chunks
+from assistant.store.freshness import check_freshness
+from assistant.store.generation import current_generation
+from assistant.store.manifest import ModelFingerprint, read_manifest
 
 from .conftest import FakeEmbedder
 

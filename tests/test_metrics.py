@@ -7,7 +7,15 @@ import random
 
 import pytest
 
-from assistant.metrics import Span, first_hit_rank, hit_at, ndcg_at, question_metrics, reciprocal_rank, relevance
+from assistant.evaluate.metrics import (
+    Span,
+    first_hit_rank,
+    hit_at,
+    ndcg_at,
+    question_metrics,
+    reciprocal_rank,
+    relevance,
+)
 
 GOLD = [Span("a.md", 10, 12), Span("b.md", 5, 5)]
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from assistant.errors import IndexCorrupt
-from assistant.generation import current_generation
-from assistant.index import build_index
-from assistant.search import Searcher
-from assistant.vectors import load_vectors
+from assistant.retrieve.search import Searcher
+from assistant.store.build import build_index
+from assistant.store.generation import current_generation
+from assistant.store.vectors import load_vectors
 
 from .messy import FakeEmbedder, reseal
 

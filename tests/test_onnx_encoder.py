@@ -1,4 +1,4 @@
-"""Tests for assistant.onnx_encoder: the torch-free ONNX query encoder.
+"""Tests for assistant.model.onnx_encoder: the torch-free ONNX query encoder.
 
 The tests marked `slow` export the real bundled all-MiniLM-L6-v2 model (once per module) and load
 it with sentence-transformers for reference vectors; the rest run on a tiny hand-made ONNX graph and
@@ -22,8 +22,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from assistant.model_layout import read_model_layout  # noqa: E402
-from assistant.onnx_encoder import (  # noqa: E402
+from assistant.model.layout import read_model_layout  # noqa: E402
+from assistant.model.onnx_encoder import (  # noqa: E402
     META_FILE,
     ONNX_FILE,
     PROJECTION_FILE,
@@ -31,7 +31,7 @@ from assistant.onnx_encoder import (  # noqa: E402
     OnnxEncoder,
     onnx_encoder_available,
 )
-from assistant.onnx_export import export_onnx_encoder  # noqa: E402
+from assistant.model.onnx_export import export_onnx_encoder  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -241,7 +241,7 @@ def test_notes_are_embedded_as_sentence_transformers_embeds_them(exported_dir: P
     (the int8 copy used until issue 18 was 0.97-0.99, and its numbers depended on the CPU)."""
     from types import SimpleNamespace
 
-    from assistant.embed import OnnxEmbedder
+    from assistant.model.embed import OnnxEmbedder
 
     like: Any = SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len)
     embedder = OnnxEmbedder("minilm", exported_dir, like)
@@ -260,7 +260,7 @@ def test_notes_are_embedded_as_sentence_transformers_embeds_them(exported_dir: P
 def test_the_token_projection_is_the_models_own(exported_dir: Path) -> None:
     """Fitted on the model's vocabulary at export, so it depends on the model alone (never on notes):
     orthonormal axes, and made again from the same words it comes out the same."""
-    from assistant.token_vectors import PROJECTED_DIMENSION, model_projection, vocabulary_words
+    from assistant.model.projection import PROJECTED_DIMENSION, model_projection, vocabulary_words
 
     encoder = OnnxEncoder(exported_dir)
     projection = encoder.projection()
@@ -280,7 +280,7 @@ def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_di
     notes, and equal a pass of the text alone, to the bit."""
     from types import SimpleNamespace
 
-    from assistant.embed import OnnxEmbedder
+    from assistant.model.embed import OnnxEmbedder
 
     like: Any = SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len)
     embedder = OnnxEmbedder("minilm", exported_dir, like)
@@ -321,7 +321,7 @@ def test_query_path_never_imports_torch(exported_dir: Path) -> None:
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from assistant.onnx_encoder import OnnxEncoder\n"
+        "from assistant.model.onnx_encoder import OnnxEncoder\n"
         f"encoder = OnnxEncoder(Path({str(exported_dir)!r}))\n"
         "vectors = encoder.encode(['can WAF sit in front of an NLB?'])\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
@@ -503,7 +503,7 @@ def test_corrupt_tokenizer_is_named(tiny_dir: Path) -> None:
 def test_importing_the_module_imports_no_torch() -> None:
     code = (
         "import sys\n"
-        "import assistant.onnx_encoder\n"
+        "import assistant.model.onnx_encoder\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

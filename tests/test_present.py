@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answer
-from assistant.chunk import Chunk
-from assistant.present import (
+from assistant.notes.chunk import Chunk
+from assistant.present.render import (
     Look,
     format_hit,
     format_response,
@@ -22,7 +21,8 @@ from assistant.present import (
     wants_color,
     wants_links,
 )
-from assistant.search import Hit, SearchResponse
+from assistant.retrieve.answer import Answer
+from assistant.retrieve.search import Hit, SearchResponse
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 OSC8 = re.compile(r"\x1b\]8;;([^\x1b]*)\x1b\\")

@@ -11,12 +11,12 @@ import pytest
 
 from assistant import engine
 from assistant.config import Settings
-from assistant.encoder_cache import cached_encoder
 from assistant.errors import IndexDamaged, IndexMismatch
-from assistant.generation import current_generation
-from assistant.index import build_index
-from assistant.manifest import read_manifest
-from assistant.search import Searcher
+from assistant.model.encoder_cache import cached_encoder
+from assistant.retrieve.search import Searcher
+from assistant.store.build import build_index
+from assistant.store.generation import current_generation
+from assistant.store.manifest import read_manifest
 from tests.messy import write_notes
 
 from .conftest import SMALL_NOTES, FakeEmbedder
@@ -35,7 +35,7 @@ def _notes(root: Path) -> Path:
 def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine builds and answers with the fake embedder (no model, no export)."""
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.open_index.default_encoder", lambda generation, model: FakeEmbedder())
+    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
 
 
 # ---------------------------------------------------------------- one index per notes folder
@@ -126,7 +126,7 @@ def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "model.safetensors").write_bytes(b"weights")
     monkeypatch.setenv("NOTES_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(
-        "assistant.onnx_export.export_onnx_encoder", lambda model, out: _write_tiny_encoder(out, ["mean"])
+        "assistant.model.onnx_export.export_onnx_encoder", lambda model, out: _write_tiny_encoder(out, ["mean"])
     )
     return folder
 

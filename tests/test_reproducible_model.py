@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from assistant import engine
-from assistant.chunk import chunk_document, line_units
 from assistant.config import Settings
-from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder
-from assistant.encoder_cache import cached_encoder
-from assistant.ingest import load_documents
+from assistant.model.embed import OnnxEmbedder, SentenceTransformerEmbedder
+from assistant.model.encoder_cache import cached_encoder
+from assistant.notes.chunk import chunk_document, line_units
+from assistant.notes.ingest import load_documents
 from tests.messy import write_notes
 
 from .conftest import CORPUS
@@ -101,8 +101,8 @@ def _export(reference: SentenceTransformerEmbedder) -> Path:
     """The model's export, made into this test session's cache (conftest points NOTES_CACHE there)."""
     import tempfile
 
-    from assistant.encoder_cache import store_encoder
-    from assistant.onnx_export import export_onnx_encoder
+    from assistant.model.encoder_cache import store_encoder
+    from assistant.model.onnx_export import export_onnx_encoder
 
     with tempfile.TemporaryDirectory() as folder:
         export_onnx_encoder(reference.path, Path(folder))

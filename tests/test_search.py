@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunk import JOIN_GAP, Chunk, join_pieces, touches
 from assistant.errors import UsageProblem
-from assistant.fuse import JOINED_MAX_LINES, fuse_rrf, join_neighbours
-from assistant.index import build_index
-from assistant.lexical import LexicalIndex, build_bm25, tokenize
-from assistant.search import Searcher, bm25_candidates, normalise_query
+from assistant.notes.chunk import JOIN_GAP, Chunk, join_pieces, touches
+from assistant.retrieve.fuse import JOINED_MAX_LINES, fuse_rrf, join_neighbours
+from assistant.retrieve.search import Searcher, bm25_candidates, normalise_query
+from assistant.store.build import build_index
+from assistant.store.lexical import LexicalIndex, build_bm25, tokenize
 
 from .conftest import FakeEmbedder
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import IndexCorrupt
-from assistant.generation import current_generation
-from assistant.search import Searcher
-from assistant.spelling import Speller, count_words
+from assistant.retrieve.search import Searcher
+from assistant.store.generation import current_generation
+from assistant.store.spelling import Speller, count_words
 
 from .conftest import FakeEmbedder
 from .messy import reseal

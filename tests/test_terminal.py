@@ -31,10 +31,10 @@ FAKE_CLI = f"""
 import sys
 sys.path.insert(0, {str(REPO)!r})
 from tests.conftest import FakeEmbedder
-import assistant.engine, assistant.open_index
+import assistant.engine, assistant.store.open
 fake = FakeEmbedder()
 assistant.engine._embedder_for_build = lambda settings, scratch, progress=None: fake
-assistant.open_index.default_encoder = lambda generation, model: fake
+assistant.store.open.default_encoder = lambda generation, model: fake
 from assistant.cli import main
 main(sys.argv[1:])
 """

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunk_store import read_chunks
-from assistant.conversation import match_strength, score_fraction
 from assistant.errors import IndexCorrupt
-from assistant.fuse import rerank_by_tokens
-from assistant.generation import current_generation
-from assistant.index import build_index
-from assistant.search import Searcher
-from assistant.token_vectors import TokenVectors, quantize, write_token_vectors
+from assistant.retrieve.conversation import match_strength, score_fraction
+from assistant.retrieve.fuse import rerank_by_tokens
+from assistant.retrieve.search import Searcher
+from assistant.store.build import build_index
+from assistant.store.chunk_store import read_chunks
+from assistant.store.generation import current_generation
+from assistant.store.token_vectors import TokenVectors, quantize, write_token_vectors
 
 from .conftest import FakeEmbedder
 from .messy import FakeEmbedder as WideFakeEmbedderBase
@@ -48,7 +48,7 @@ def test_int8_codes_keep_the_vectors() -> None:
 
 
 def test_projection_keeps_the_main_axes_and_falls_back_to_identity() -> None:
-    from assistant.token_vectors import PROJECTED_DIMENSION, fit_projection, project
+    from assistant.model.projection import PROJECTED_DIMENSION, fit_projection, project
 
     rows = _unit_rows(2000, 384, seed=3)
     projection = fit_projection([rows[:1000], rows[1000:]], 384)
@@ -95,7 +95,7 @@ def test_the_best_line_moves_the_rerank_by_line_weight_standard_deviations(tmp_p
     """Passages whose MaxSim with the question is 0.82, 0.80 and 0.50, whose best lines have cosines
     0.1, 0.9 and 0.5: the line's z-score (∓1.2247) times LINE_WEIGHT times MaxSim's spread (0.1463)
     moves the first two by ∓0.0358, which swaps them; the scores stay on MaxSim's scale."""
-    from assistant.fuse import LINE_WEIGHT
+    from assistant.retrieve.fuse import LINE_WEIGHT
 
     assert LINE_WEIGHT == pytest.approx(0.2)
     similarities = [0.82, 0.80, 0.50]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.bench.memory import peak_rss_mb, self_usage
-from assistant.chunk import Chunk
 from assistant.config import Settings
-from assistant.ingest import Document, FileProblem
+from assistant.notes.chunk import Chunk
+from assistant.notes.ingest import Document, FileProblem
 
 ChunkNote = Callable[[str, bytes], tuple[Document | None, FileProblem | None, list[Chunk]]]
 
@@ -70,10 +70,10 @@ def _timed_writes(clock: _StageClock) -> tuple[Callable[[str], None], Callable[[
 def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     """Build an index as the spec says and report seconds, counts and per-stage timings."""
     from assistant import engine
-    from assistant.build_report import BuildHooks
-    from assistant.generation import current_generation
-    from assistant.index import build_index
-    from assistant.manifest import read_manifest
+    from assistant.store.build import build_index
+    from assistant.store.build_report import BuildHooks
+    from assistant.store.generation import current_generation
+    from assistant.store.manifest import read_manifest
 
     settings = Settings(corpus_dir=Path(spec["corpus"]), index_dir=Path(spec["index"]), model=spec["model"])
     if spec.get("model_cache"):  # a first build on a new machine: an empty export cache

@@ -30,7 +30,7 @@ TUI_ENTRY = "assistant.tui:run_chat"
 
 def _edit_one_line(corpus: Path, number: int) -> str:
     """Append a few words to one prose line of one note (the same line each time); returns which."""
-    from assistant.ingest import discover
+    from assistant.notes.ingest import discover
 
     sources, _problems = discover(corpus)
     for source in sorted(sources, key=lambda s: s.path):
@@ -128,7 +128,7 @@ def bench_corpus(
     if not stand_in:
         _naive_build(report, work, corpus, model, builds, build_runs, note)
 
-    from assistant.generation import require_index
+    from assistant.store.generation import require_index
 
     generation = require_index(index)
     report.add("section_cold", "cold one-shot query (new process → results printed)", style="section")
@@ -229,7 +229,7 @@ def _tui(
 
 
 def _warm(report: Report, index: Path, model: str, questions: list[str], k: int, stand_in: bool, note: Out) -> None:
-    from assistant.search import Searcher
+    from assistant.retrieve.search import Searcher
 
     note("warm queries …")
     encoder = None

@@ -28,9 +28,9 @@ def time_load_parts(report: Report, generation: Path) -> None:
     """What Searcher.load spends its time on, part by part (page cache warm)."""
     import faiss
 
-    from assistant.chunk_store import ChunkStore
-    from assistant.lexical import LexicalIndex
-    from assistant.manifest import read_manifest
+    from assistant.store.chunk_store import ChunkStore
+    from assistant.store.lexical import LexicalIndex
+    from assistant.store.manifest import read_manifest
 
     manifest = read_manifest(generation)
     parts: list[tuple[str, str, Callable[[], Any]]] = [

@@ -24,11 +24,11 @@ def child_naive_build(spec: dict[str, Any]) -> dict[str, Any]:
         stages[stage] = round(now - since, 3)
         return now
 
-    from assistant.chunk import chunk_document, lexical_text, line_units
-    from assistant.embed import SentenceTransformerEmbedder
-    from assistant.ingest import load_documents
-    from assistant.lexical import build_bm25
-    from assistant.vectors import write_faiss
+    from assistant.model.embed import SentenceTransformerEmbedder
+    from assistant.notes.chunk import chunk_document, lexical_text, line_units
+    from assistant.notes.ingest import load_documents
+    from assistant.store.lexical import build_bm25
+    from assistant.store.vectors import write_faiss
 
     embedder = SentenceTransformerEmbedder(spec["model"])
     model = embedder.model  # torch and sentence-transformers imported, weights loaded

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from assistant.config import MODES
 
 if TYPE_CHECKING:
-    from assistant.search import Searcher
+    from assistant.retrieve.search import Searcher
 
 
 ANSWERED = 5
@@ -66,8 +66,9 @@ def latencies(searcher: Searcher, questions: Sequence[str], k: int) -> dict[str,
 def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[float]]:
     """Per-stage query time: spelling, BM25 scoring and top-k, query encoding (with token vectors
     when the index reranks), dense search, token rerank, and the answer lines of the top results."""
-    from assistant.fuse import fuse_rrf, join_neighbours
-    from assistant.search import (
+    from assistant.model.projection import project
+    from assistant.retrieve.fuse import fuse_rrf, join_neighbours
+    from assistant.retrieve.search import (
         CANDIDATES,
         Asked,
         bm25_candidates,
@@ -75,7 +76,6 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         line_candidates,
         normalise_query,
     )
-    from assistant.token_vectors import project
 
     speller, tokens, lines = searcher.speller, searcher.tokens, searcher.lines
     timings: dict[str, list[float]] = {}

@@ -40,7 +40,7 @@ EF_SEARCH_SWEEP = (32, 64, 128, 256, 512, 1024)
 
 def _estimate_chunks(folder: Path) -> int:
     """About how many chunks a notes folder makes (~500 bytes a chunk), before building it."""
-    from assistant.ingest import discover
+    from assistant.notes.ingest import discover
 
     sources, _ = discover(folder)
     return sum(source.absolute.stat().st_size for source in sources) // 500
@@ -67,8 +67,8 @@ def bench_scale(
 
     from assistant.bench.stand_in import StandInEmbedder
     from assistant.bench.synthetic import harvest, sample_texts, write_synthetic_corpus
-    from assistant.generation import require_index
-    from assistant.search import Searcher
+    from assistant.retrieve.search import Searcher
+    from assistant.store.generation import require_index
 
     wanted = scale if scale is not None else _estimate_chunks(scale_corpus)  # type: ignore[arg-type]
     if stand_in is None:
@@ -207,7 +207,7 @@ def bench_scale(
     report.add(
         "section_recall", f"vector indexes vs exact search over the same vectors (recall@{RECALL_K})", style="section"
     )
-    import assistant.search as search_module
+    import assistant.retrieve.search as search_module
 
     targets = [("chunks", searcher.dense_index, "vectors.npy", search_module.CANDIDATES)]
     lines = getattr(searcher, "lines", None)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.chunk import approximate_token_count
+from assistant.notes.chunk import approximate_token_count
 
 if TYPE_CHECKING:
     import numpy as np

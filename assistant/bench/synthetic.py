@@ -22,10 +22,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.chunk import Chunk, approximate_token_count
-from assistant.ingest import decode_document, discover, read_bytes
-from assistant.outline import clean_heading
-from assistant.pieces import lead_of
+from assistant.notes.chunk import Chunk, approximate_token_count
+from assistant.notes.ingest import decode_document, discover, read_bytes
+from assistant.notes.outline import clean_heading
+from assistant.notes.pieces import lead_of
 
 SECTIONS_PER_FILE = 200
 BODY_WORDS = (60, 100)

@@ -20,7 +20,7 @@ from assistant.config import MAX_K, MODES
 from assistant.errors import UsageProblem
 
 if TYPE_CHECKING:
-    from assistant.search import Hit
+    from assistant.retrieve.search import Hit
 
 
 @click.command("ask")
@@ -70,7 +70,7 @@ def ask_command(
     QUESTION is its words, quoted or not (`notes ask ssh port`); "-" reads one question per line from
     stdin and answers each as it arrives (a blank line gets an empty answer, so lines stay aligned).
     """
-    from assistant.present import (
+    from assistant.present.render import (
         Look,
         empty_record,
         format_response,
@@ -79,7 +79,7 @@ def ask_command(
         wants_color,
         wants_links,
     )
-    from assistant.search import normalise_query
+    from assistant.retrieve.search import normalise_query
 
     batch = words == ("-",)
     question = " ".join(words)
@@ -124,8 +124,8 @@ def _stdin_questions() -> Iterator[str]:
 
 def _open_result(hits: Sequence[Hit], rank: int, notes_dir: Path, configured: str | None) -> None:
     """Open the rank-th hit in the editor at its answer line; exit with the editor's status if it failed."""
-    from assistant.editor import choose_editor, editor_command, editor_family, open_in_editor
-    from assistant.present import inert, note_path, openable_path
+    from assistant.present.editor import choose_editor, editor_command, editor_family, open_in_editor
+    from assistant.present.render import inert, note_path, openable_path
 
     if rank > len(hits):
         count = f"{len(hits)} result{'s' if len(hits) != 1 else ''}"

@@ -13,9 +13,9 @@ import click
 from assistant.config import Resolved, resolve_settings
 
 if TYPE_CHECKING:
-    from assistant.build_report import BuildReport
     from assistant.config import Settings
-    from assistant.search import Searcher
+    from assistant.retrieve.search import Searcher
+    from assistant.store.build_report import BuildReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +60,7 @@ def say(message: str) -> None:
 
 def report_problems(report: BuildReport) -> None:
     """Files the build skipped or repaired, one line each (what `notes index` and `notes ask` print)."""
-    from assistant.present import inert
+    from assistant.present.render import inert
 
     for problem in report.problems:
         verb = "skipped" if problem.skipped else "repaired"

@@ -80,10 +80,10 @@ def eval_command(
     report_dir: Path | None,
 ) -> None:
     """Measure retrieval quality and answer-line accuracy on the eval set; gate regressions with --check."""
-    from assistant.answer_eval import format_answers
     from assistant.cli.common import open_for_questions
     from assistant.errors import UsageProblem
-    from assistant.evaluate import (
+    from assistant.evaluate.answer_eval import format_answers
+    from assistant.evaluate.run import (
         TOLERANCE,
         check_against_baseline,
         format_breakdown,
@@ -115,7 +115,7 @@ def eval_command(
     )
     say("wrote " + ", ".join(str(path) for path in written))
     if ceiling:
-        from assistant.ceiling import format_ceiling, fusion_ceiling
+        from assistant.evaluate.ceiling import format_ceiling, fusion_ceiling
 
         click.echo("\n" + format_ceiling(fusion_ceiling(searcher, questions)))
     if check:

@@ -18,7 +18,7 @@ def index_command(
 ) -> None:
     """Build or refresh the index (only changed notes are re-embedded)."""
     from assistant.engine import build, summary_line
-    from assistant.ingest import require_corpus
+    from assistant.notes.ingest import require_corpus
 
     settings = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model).settings
     require_corpus(settings.corpus_dir)

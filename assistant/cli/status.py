@@ -2,7 +2,7 @@
 health: a list of problems, each with the one command or change that fixes it. Exit 0 when there is
 none, 1 otherwise, so scripts can ask "is my index usable and fresh?".
 
-The checks are in assistant/health.py (add one to its CHECKS to report more).
+The checks are in assistant/store/health.py (add one to its CHECKS to report more).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def status_command(ctx: click.Context, corpus_dir: Path | None, index_dir: Path 
     each problem and the command that fixes it, when the index is missing, out of date, another
     folder's, damaged (every file is hashed), or would answer through the slow path.
     """
-    from assistant.health import index_problems, index_summary
+    from assistant.store.health import index_problems, index_summary
 
     resolved = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     settings = resolved.settings

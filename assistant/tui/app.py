@@ -22,9 +22,9 @@ from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from assistant.config import MODES, Settings
-from assistant.conversation import Conversation, History, Question, match_strength
 from assistant.errors import AssistantError
-from assistant.present import inert
+from assistant.present.render import inert
+from assistant.retrieve.conversation import Conversation, History, Question, match_strength
 from assistant.tui.backend import Backend, SearcherLike
 from assistant.tui.history import HistoryFile, history_path
 from assistant.tui.indexing import IndexKeeper

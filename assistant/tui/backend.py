@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.config import Settings
-from assistant.ingest import is_note_path
+from assistant.notes.ingest import is_note_path
 from assistant.reporting import Notify, Progress
-from assistant.search import SearchResponse
+from assistant.retrieve.search import SearchResponse
 
 
 class SearcherLike(Protocol):
-    """The part of `assistant.search.Searcher` the app uses."""
+    """The part of `assistant.retrieve.search.Searcher` the app uses."""
 
     @property
     def files(self) -> Sequence[str]: ...

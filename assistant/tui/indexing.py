@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from assistant.config import Settings, config_file, display_path
 from assistant.errors import AssistantError, CorpusError
-from assistant.present import inert
+from assistant.present.render import inert
 from assistant.tui.backend import Backend, SearcherLike
 from assistant.tui.messages import (
     IndexFailed,

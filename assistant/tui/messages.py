@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from assistant.conversation import Question, Strength
-from assistant.search import SearchResponse
+from assistant.retrieve.conversation import Question, Strength
+from assistant.retrieve.search import SearchResponse
 from assistant.tui.backend import SearcherLike
 
 

@@ -1,5 +1,5 @@
 """What the chat app does with a selected passage: open it in the editor (or the built-in viewer)
-and copy its citation. The editor argv is `assistant.editor`'s, the same `notes ask --open` uses."""
+and copy its citation. The editor argv is `assistant.present.editor`'s, the same `notes ask --open` uses."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from textual import on
 from textual.app import App, SuspendNotSupported
 
-from assistant.chunk import Chunk
 from assistant.config import Settings
-from assistant.editor import choose_editor, editor_command, editor_family, open_in_editor
 from assistant.errors import UsageProblem
-from assistant.ingest import note_lines
-from assistant.present import inert
+from assistant.notes.chunk import Chunk
+from assistant.notes.ingest import note_lines
+from assistant.present.editor import choose_editor, editor_command, editor_family, open_in_editor
+from assistant.present.render import inert
 from assistant.tui.clipboard import TOOL_NAMES, copy_with_tool, osc52_blocked
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.hit_card import HitCard

@@ -5,8 +5,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from assistant.embed import OnnxEmbedder
-from assistant.search import Searcher
+from assistant.model.embed import OnnxEmbedder
+from assistant.retrieve.search import Searcher
 
 
 def searcher_with_raw_tokens(index_dir: Path):

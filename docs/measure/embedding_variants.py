@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from assistant.chunk_store import read_chunks
-from assistant.generation import current_generation
-from assistant.chunk import line_units
-from assistant.embed import OnnxEmbedder
-from assistant.onnx_encoder import OnnxEncoder, META_FILE, _load_meta
+from assistant.store.chunk_store import read_chunks
+from assistant.store.generation import current_generation
+from assistant.notes.chunk import line_units
+from assistant.model.embed import OnnxEmbedder
+from assistant.model.onnx_encoder import OnnxEncoder, META_FILE, _load_meta
 from assistant.machine import summary
 
 gen = current_generation(Path(sys.argv[1]))

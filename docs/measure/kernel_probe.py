@@ -8,10 +8,10 @@ import sys, numpy as np
 from pathlib import Path
 from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from assistant.chunk_store import read_chunks
-from assistant.generation import current_generation
-from assistant.chunk import line_units
-from assistant.embed import OnnxEmbedder
+from assistant.store.chunk_store import read_chunks
+from assistant.store.generation import current_generation
+from assistant.notes.chunk import line_units
+from assistant.model.embed import OnnxEmbedder
 g = current_generation(Path(sys.argv[1])); chunks = read_chunks(g)
 texts = [c.embedding_text for c in chunks[::35]] + [u for c in chunks[::9] for u in line_units(c)][:100]
 emb = OnnxEmbedder("m", g / "encoder", SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len))

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np, faiss
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from common import searcher_with_raw_tokens
-from assistant.evaluate import load_questions, run_eval
-from assistant.token_vectors import TokenVectors, project, quantize
+from assistant.evaluate.run import load_questions, run_eval
+from assistant.store.token_vectors import TokenVectors, quantize
+from assistant.model.projection import project
 
 index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 searcher, gen, _texts, raw = searcher_with_raw_tokens(index_dir)

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from common import searcher_with_raw_tokens
-from assistant.evaluate import load_questions, run_eval
-from assistant.onnx_encoder import OnnxEncoder
-from assistant.token_vectors import TokenVectors, fit_projection, model_projection, project, quantize, vocabulary_words, PROJECTED_DIMENSION
-from assistant.vectors import text_key as _key
+from assistant.evaluate.run import load_questions, run_eval
+from assistant.model.onnx_encoder import OnnxEncoder
+from assistant.store.token_vectors import TokenVectors, quantize
+from assistant.model.projection import fit_projection, model_projection, project, vocabulary_words, PROJECTED_DIMENSION
+from assistant.store.vectors import text_key as _key
 
 
 def projection_sample(keys, rows, size=256):

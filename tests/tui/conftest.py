@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from assistant.answer import Answer, answer_for_passage
-from assistant.chunk import Chunk
 from assistant.config import Settings
 from assistant.errors import IndexMissing, UsageProblem
-from assistant.fuse import RRF_K
-from assistant.highlight import matched_terms, query_terms
-from assistant.lexical import tokenize
-from assistant.search import Hit, SearchResponse, normalise_query
+from assistant.notes.chunk import Chunk
+from assistant.retrieve.answer import Answer, answer_for_passage
+from assistant.retrieve.fuse import RRF_K
+from assistant.retrieve.highlight import matched_terms, query_terms
+from assistant.retrieve.search import Hit, SearchResponse, normalise_query
+from assistant.store.lexical import tokenize
 
 LAMBDA_NOTE = """\
 # AWS Lambda

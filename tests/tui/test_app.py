@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from textual.message import Message
 
-from assistant.chunk import Chunk
 from assistant.config import Settings
 from assistant.errors import UsageProblem
+from assistant.notes.chunk import Chunk
 from assistant.tui.app import NotesApp
 from assistant.tui.backend import EngineBackend, StaticBackend
 from assistant.tui.messages import IndexReloaded, NotesChanged, SearchFinished
@@ -199,7 +199,7 @@ async def test_o_opens_the_editor_at_the_answer_line(
         return subprocess.CompletedProcess(argv, 0)
 
     monkeypatch.setenv("EDITOR", "nvim --clean")
-    monkeypatch.setattr("assistant.editor.subprocess.run", fake_run)
+    monkeypatch.setattr("assistant.present.editor.subprocess.run", fake_run)
     app = make_app(settings, backend)
     suspended: list[bool] = []
 

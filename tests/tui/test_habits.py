@@ -256,7 +256,7 @@ async def test_o_uses_the_configured_editor_and_says_when_it_cannot_take_a_line(
         runs.append(argv)
         return subprocess.CompletedProcess(argv, 0)
 
-    monkeypatch.setattr("assistant.editor.subprocess.run", fake_run)
+    monkeypatch.setattr("assistant.present.editor.subprocess.run", fake_run)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "ix", model="fake-model", editor="ed")
     app = make_app(settings, backend)
 

@@ -116,7 +116,7 @@ S3_CLASSES = """\
 @pytest.fixture
 def table_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NotesApp:
     """One note whose wide table the chunker cut in two: the second piece carries the header row."""
-    from assistant.chunk import Chunk
+    from assistant.notes.chunk import Chunk
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "corpus").mkdir()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.chunk import Chunk
 from assistant.config import Settings
+from assistant.notes.chunk import Chunk
 from assistant.tui.app import NotesApp
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.hit_card import HitCard

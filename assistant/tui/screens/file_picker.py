@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from assistant.present import inert
+from assistant.present.render import inert
 
 
 def filter_notes(files: Sequence[str], text: str) -> list[str]:

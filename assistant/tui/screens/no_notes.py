@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from assistant.present import inert
+from assistant.present.render import inert
 
 
 def how_to_point(folder: str, config_file: str) -> Content:

@@ -14,8 +14,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from assistant.chunk import Chunk
-from assistant.present import inert
+from assistant.notes.chunk import Chunk
+from assistant.present.render import inert
 from assistant.tui.widgets.note_view import NoteView
 
 

@@ -7,10 +7,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from assistant.conversation import Question, Strength
-from assistant.highlight import query_terms
-from assistant.present import inert
-from assistant.search import SearchResponse
+from assistant.present.render import inert
+from assistant.retrieve.conversation import Question, Strength
+from assistant.retrieve.highlight import query_terms
+from assistant.retrieve.search import SearchResponse
 from assistant.tui.widgets.hit_card import HitCard
 
 

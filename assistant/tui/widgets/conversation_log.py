@@ -6,7 +6,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from assistant.conversation import Question
+from assistant.retrieve.conversation import Question
 from assistant.tui.widgets.answer_card import AnswerCard, QuestionEntry
 from assistant.tui.widgets.hit_card import HitCard
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content, Span
 from textual.widgets import Markdown
 
-from assistant.present import inert
+from assistant.present.render import inert
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt

@@ -18,8 +18,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from assistant.highlight import term_spans
-from assistant.present import inert
+from assistant.present.render import inert
+from assistant.retrieve.highlight import term_spans
 
 LEAD_IN = 3
 """Lines shown above the passage when the note opens."""

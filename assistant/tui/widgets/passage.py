@@ -21,8 +21,8 @@ from textual.content import Span as StyleSpan
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
 
-from assistant.highlight import locate, term_spans
-from assistant.present import inert
+from assistant.present.render import inert
+from assistant.retrieve.highlight import locate, term_spans
 from assistant.tui.widgets.markdown_lines import markdown_lines
 
 TERM_STYLE = ".hit-card--term"

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from assistant.present import inert
+from assistant.present.render import inert
 
 
 def short_path(path: str, limit: int = 28) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer_unit import plain_text
-from assistant.outline import TABLE_RULE
+from assistant.notes.outline import TABLE_RULE
+from assistant.retrieve.answer_unit import plain_text
 
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 CELL_PADDING = 2

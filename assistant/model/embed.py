@@ -1,0 +1,366 @@
+"""Stage 3, embed: texts → L2-normalised float32 vectors.
+
+Documents are embedded with sentence-transformers at index time. Queries take the fast path when
+the index holds an ONNX export of the model (`onnx_encoder`, no torch import: a one-shot `notes ask`
+answers in well under a second), and fall back to sentence-transformers otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from assistant.config import resolve_model_path
+from assistant.errors import AssistantError
+from assistant.model.layout import model_dimension, model_max_tokens, token_counter, vocabulary_check
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.model.onnx_encoder import OnnxEncoder
+
+
+class Embedder(Protocol):
+    """What the index stage needs from a model; tests inject a deterministic fake."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    @property
+    def kind(self) -> str:
+        """How it embeds: "onnx" (the model's float export) or "sentence-transformers" (torch)."""
+        ...
+
+    @property
+    def export_dir(self) -> Path | None:
+        """The ONNX export this embedder runs on, which the index keeps for its queries (None: none)."""
+        ...
+
+    @property
+    def export_error(self) -> str:
+        """Why the model could not be exported to ONNX ("" when it was, or was never tried)."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+@runtime_checkable
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also gives each text's token vectors (for the rerank's MaxSim)."""
+
+    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def token_projection(self) -> np.ndarray:
+        """The model's projection of token vectors (token_vectors.model_projection): the same for any notes."""
+        ...
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each text's tokens that `embed_documents_with_tokens` keeps, in order, as character offsets
+        into the text: which line each token vector is on (token_vectors.token_lines)."""
+        ...
+
+
+class QueryEncoder(Protocol):
+    """What search needs to embed a question: every encoder has all of it (no optional parts)."""
+
+    @property
+    def kind(self) -> str:
+        """How questions are embedded: "onnx" (fast, no torch) or "sentence-transformers" (slow start)."""
+        ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors and, from the same pass, each text's token vectors (special tokens dropped)."""
+        ...
+
+    def knows_word(self, word: str) -> bool:
+        """Whether `word` is one whole token of the model's vocabulary (the speller leaves it alone)."""
+        ...
+
+
+def _offline() -> None:
+    # Model weights must come from disk: never let a cache miss turn into a hub download.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def _quiet_loading() -> None:
+    """Model loading prints weight-loading bars and deprecation chatter: not for the user's terminal."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+    for name in ("transformers", "sentence_transformers", "huggingface_hub"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        hf_logging: Any = transformers_logging
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+
+
+class SentenceTransformerEmbedder:
+    """The production embedder: any sentence-transformers model, by name or path."""
+
+    def __init__(self, model: str) -> None:
+        self.name = model
+        self.path = resolve_model_path(model)
+        self._model: Any = None
+        self._projection: np.ndarray | None = None
+        self._counter = token_counter(self.path)
+        self._vocabulary = vocabulary_check(self.path)
+        self.max_tokens = model_max_tokens(self.path)
+        self.dimension = model_dimension(self.path)
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            _offline()
+            try:
+                _quiet_loading()
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self.path, device="cpu")
+            except (OSError, ValueError) as exc:
+                raise AssistantError(
+                    f"cannot load embedding model {self.name!r}: {str(exc).splitlines()[0]}",
+                    "pass --model with a local sentence-transformers folder or an installed model",
+                ) from exc
+            self.max_tokens = int(self._model.max_seq_length or self.max_tokens)
+            dimension = (
+                getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            )
+            self.dimension = int(dimension() or self.dimension)
+        return self._model
+
+    kind = "sentence-transformers"
+    export_dir: Path | None = None
+    """Runs on torch, not on an ONNX export."""
+    export_error = ""
+    """Why the model could not be exported to ONNX, when the engine tried and failed."""
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, document=True)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, document=False)
+
+    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._encode_with_tokens(texts, document=True)
+
+    def token_projection(self) -> np.ndarray:
+        """The model's token projection, made here with sentence-transformers (the slow path: a model
+        that cannot be exported to ONNX; an export computes the same with onnxruntime)."""
+        from assistant.model.projection import model_projection, vocabulary_words
+
+        if self._projection is None:
+            words = vocabulary_words(dict(self.model.tokenizer.get_vocab()))
+            self._projection = model_projection(self.embed_documents_with_tokens, words, self.dimension)
+        return self._projection
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """The kept tokens' character offsets, from the model's (fast) tokenizer as `_tokens` reads them."""
+        model = self.model
+        found = []
+        for text in texts:
+            encoded = model.tokenizer(
+                text,
+                truncation=True,
+                max_length=model.max_seq_length,
+                return_special_tokens_mask=True,
+                return_offsets_mapping=True,
+            )
+            pairs = zip(encoded["offset_mapping"], encoded["special_tokens_mask"], strict=True)
+            found.append([(int(start), int(end)) for (start, end), special in pairs if not special])
+        return found
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """As a query encoder (the slow path, when an index has no usable ONNX export)."""
+        return self.embed_queries(texts)
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._encode_with_tokens(texts, document=False)
+
+    def knows_word(self, word: str) -> bool:
+        return self._vocabulary(word)
+
+    def _encode_with_tokens(self, texts: Sequence[str], *, document: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector (L2-normalised) and token vectors, special tokens dropped and rows
+        L2-normalised, from one pass of the model: what the ONNX encoder's `encode_with_tokens` gives."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        model = self.model
+        encode = model.encode_document if document else model.encode_query
+        outputs = encode(list(texts), output_value=None, batch_size=32, show_progress_bar=False)
+        vectors = np.stack(
+            [np.asarray(o["sentence_embedding"].float().cpu().numpy(), dtype=np.float32) for o in outputs]
+        )
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        rows: list[np.ndarray] = []
+        for text, output in zip(texts, outputs, strict=True):
+            tokens = np.asarray(output["token_embeddings"].float().cpu().numpy(), dtype=np.float32)
+            special = model.tokenizer(
+                text, truncation=True, max_length=model.max_seq_length, return_special_tokens_mask=True
+            )["special_tokens_mask"]
+            keep = np.flatnonzero(np.asarray(special[: len(tokens)]) == 0)
+            kept = tokens[keep]
+            rows.append(kept / np.maximum(np.linalg.norm(kept, axis=1, keepdims=True), 1e-12))
+        return np.ascontiguousarray(vectors), rows
+
+    def _encode(self, texts: Sequence[str], *, document: bool) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        encode = model.encode_document if document else model.encode_query
+        vectors = encode(
+            list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return self._counter(text)
+
+
+DOCUMENT_WORKERS = 4
+"""At most this many single-threaded model sessions embed notes side by side (one per core)."""
+PARALLEL_FROM = 32
+"""Texts from which an embedding call is shared between sessions."""
+
+
+GROUP_BATCH = 32
+"""At most this many texts of one length go through the model in one pass."""
+
+
+class OnnxEmbedder:
+    """Embeds notes and questions with the model's ONNX export (float32): no torch import, so
+    refreshing an index after an edit takes seconds instead of the ~9 s torch import alone, and the
+    vectors match sentence-transformers' to cosine >= 0.9999 on any CPU.
+
+    Why float, not the int8 copy notes were embedded with until issue 18: onnxruntime's int8 kernels
+    compute different numbers on CPUs with and without AVX-512 VNNI (cosine 0.984 between the two for
+    the same passage, measured with valgrind, which hides AVX-512), so a fresh clone on an AVX2-only
+    CPU ranked the eval set differently and failed the gate. The float model differs between the two
+    by at most 1e-7 (docs/reproducibility.md); it costs build time (docs/speed.md).
+
+    Texts go through the model in groups of one token length, so no batch has padding: a text's
+    vector depends on the text alone, never on what shares its pass (tests/test_onnx_encoder.py),
+    and short lines share a pass instead of paying one each (lines 30% faster than one at a time).
+    The groups are dealt out to one single-threaded session per core: one text is too little work to
+    split across threads, and sessions side by side were the fastest way found."""
+
+    def __init__(self, model: str, encoder_dir: Path, like: SentenceTransformerEmbedder) -> None:
+        from assistant.model.onnx_encoder import OnnxEncoder
+
+        self.name = model
+        self.kind = "onnx"
+        self.export_error = ""
+        self.export_dir: Path | None = encoder_dir
+        self.encoder = OnnxEncoder(encoder_dir, threads=1)
+        self._more_encoders: list[OnnxEncoder] = []
+        # Chunk sizes must not depend on which embedder built the index: count with the model's tokenizer.
+        self.max_tokens = like.max_tokens
+        self.dimension = like.dimension
+        self._counter = like.count_tokens
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, tokens=False)[0]
+
+    def embed_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and their token vectors from one forward pass (`token_vectors`)."""
+        return self._embed(texts, tokens=True)
+
+    def token_projection(self) -> np.ndarray:
+        """The model's token projection, saved with its export (token_vectors.model_projection)."""
+        return self.encoder.projection()
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        return self.encoder.token_offsets(texts)
+
+    def _embed(self, texts: Sequence[str], *, tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors (and token vectors, or none) of the texts, in passes of one token length each,
+        dealt out to the sessions, the most work first, each to the least busy."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import numpy as np
+
+        texts = list(texts)
+        encoders = self._encoders(len(texts))
+        by_length: dict[int, list[int]] = {}
+        for row, text in enumerate(texts):
+            by_length.setdefault(self.encoder.token_count(text), []).append(row)
+        passes = [
+            (length, rows[start : start + GROUP_BATCH])
+            for length, rows in by_length.items()
+            for start in range(0, len(rows), GROUP_BATCH)
+        ]
+        passes.sort(key=lambda item: -item[0] * len(item[1]))
+        shares: list[list[list[int]]] = [[] for _ in encoders]
+        load = [0] * len(encoders)
+        for length, rows in passes:
+            least = load.index(min(load))
+            shares[least].append(rows)
+            load[least] += length * len(rows)
+
+        def run(encoder: OnnxEncoder, share: list[list[int]]) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+            done = []
+            for rows in share:
+                batch = [texts[row] for row in rows]
+                if tokens:
+                    done.append(encoder.encode_with_tokens(batch, batch_size=len(batch)))
+                else:
+                    done.append((encoder.encode(batch, batch_size=len(batch)), []))
+            return done
+
+        dimension = self.encoder.dimension  # the export's own (a stand-in model's may differ from `like`)
+        vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+        token_rows: list[np.ndarray] = [np.zeros((0, dimension), dtype=np.float32)] * len(texts) if tokens else []
+        with ThreadPoolExecutor(len(encoders)) as pool:  # onnxruntime lets go of the GIL while it runs
+            results = list(pool.map(run, encoders, shares))
+        for share, share_results in zip(shares, results, strict=True):
+            for rows, (batch_vectors, batch_tokens) in zip(share, share_results, strict=True):
+                vectors[rows] = batch_vectors
+                for row, found in zip(rows, batch_tokens, strict=False):
+                    token_rows[row] = found
+        return vectors, token_rows
+
+    def _encoders(self, count: int) -> list[OnnxEncoder]:
+        """The sessions for `count` texts: one for a few (an edit re-embeds a handful, and opening
+        another session costs more than it saves), one per core for more."""
+        if count < PARALLEL_FROM:
+            return [self.encoder]
+        if not self._more_encoders:
+            from assistant.model.onnx_encoder import OnnxEncoder
+
+            workers = max(1, min(_cores(), DOCUMENT_WORKERS))
+            self._more_encoders = [OnnxEncoder(self.encoder.directory, threads=1) for _ in range(workers - 1)]
+        return [self.encoder, *self._more_encoders]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(list(texts))
+
+    def count_tokens(self, text: str) -> int:
+        return self._counter(text)
+
+
+def _cores() -> int:
+    """Cores this process may run on (the affinity mask where the system has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1

@@ -1,0 +1,256 @@
+"""Answer lines: for one search result, the line (or short run of lines) of its passage that answers
+the question, chosen by meaning from signals the engine already has.
+
+Input: a result's passage lines (answer_unit.py), the question's vector and token vectors, the
+passage's stored line vectors and token vectors (with each token's line, stored at index time).
+Output: an `Answer` (file lines, text, and the table header to show above a table row).
+
+Why: a passage averages ten lines, and the reader glances at it for the one line with the number or
+the rule. The line sharing most words with the question is often not it ("whats a nacl" → "One
+NACL per subnet…" rather than the definition); every line of every passage already has a vector.
+
+The rule (measured on both eval sets, docs/answer-lines.md):
+1. Candidates: lines with a line vector and readable words, not headings or code fences. A table's
+   header row is scored but never answers: when it wins, its table's best-scoring row does.
+2. Score: z(cosine of the question to the line's vector) + z(MaxSim of the question's tokens
+   against that line's own tokens), z-scored among the candidates, equal weights (nothing tuned).
+   A line vector carries its heading, so a bare label ("Consists of:") under a heading that
+   matches the question scores high on the heading alone; the line's own tokens do not, so each
+   signal corrects the other. Without token vectors the cosine alone decides; with no question
+   vector (a BM25-only search) the IDF weight of the question's terms a line holds. Ties go to the
+   earlier line.
+3. Grow the winner into its logical unit (`answer_unit.logical_unit`).
+
+Pure: no index I/O, no UI; numpy only inside the vector helpers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from assistant.notes.outline import readable
+from assistant.retrieve.answer_unit import (
+    PassageLine,
+    candidates,
+    is_table_header,
+    logical_unit,
+    passage_lines,
+    table_header,
+    table_rows,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The lines of a result's passage that answer the question."""
+
+    start_line: int
+    end_line: int
+    """1-based, inclusive, lines of the file, inside the passage's span."""
+    text: str
+    """Those lines as in the passage."""
+    header: str = ""
+    """For a table row: its table's header row, to show above it (display only, not in the span)."""
+    scored: bool = True
+    """False when no line of the passage could answer (only headings, images, markup) or nothing was
+    scored: the answer is then the passage's first readable line."""
+
+
+NO_ANSWER = Answer(0, 0, "", scored=False)
+"""Stands for "not chosen yet" where a record is made before its answer (search.Hit)."""
+
+
+def first_line(lines: Sequence[PassageLine], table_header_row: str = "") -> Answer:
+    """The passage's first line that may answer (else its first readable, else first non-blank
+    line), unscored: the answer of a result nothing was scored for, and an eval baseline."""
+    texts = [line.text for line in lines]
+    readable_lines = [i for i, text in enumerate(texts) if readable(text)]
+    non_blank = [i for i, text in enumerate(texts) if text.strip()] or [0]
+    i = (candidates(lines) or readable_lines or non_blank)[0]
+    return Answer(lines[i].number, lines[i].number, texts[i], table_header(texts, i, table_header_row), scored=False)
+
+
+def unscored(text: str, end_line: int, table_header_row: str = "") -> Answer:
+    """`first_line` of a passage given as its text and end line (a Hit made without an answer)."""
+    return first_line(passage_lines([(text, end_line)]), table_header_row)
+
+
+# ---------------------------------------------------------------- signals (the only numpy)
+
+
+def line_cosines(
+    lines: Sequence[PassageLine], query_vector: np.ndarray, line_vectors: np.ndarray
+) -> list[float | None]:
+    """Per passage line, the cosine of the question to its line vector (None: it has none).
+    `line_vectors`: the passage's stored line vectors, its pieces' rows in order."""
+    import numpy as np
+
+    units = sum(line.unit is not None for line in lines)
+    if len(line_vectors) != units:
+        raise ValueError(f"{len(line_vectors)} line vectors for {units} line units")
+    if not units:
+        return [None] * len(lines)
+    cosines = np.asarray(line_vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    return [None if line.unit is None else float(cosines[line.unit]) for line in lines]
+
+
+def line_maxsims(similarity: np.ndarray, token_lines: np.ndarray, line_count: int) -> list[float | None]:
+    """Per text line of one chunk: the mean over the question's tokens of the best cosine to a token
+    of that line only (None: no token of it was kept, e.g. past the model's window).
+    `similarity`: the question's tokens against the chunk's, [question tokens, chunk tokens], both
+    in the index's projection (`TokenVectors.similarities`); `token_lines[t]`: chunk token t's line
+    (-1: the heading context, or not known)."""
+    import numpy as np
+
+    if similarity.shape[1] != len(token_lines):
+        raise ValueError(f"{similarity.shape[1]} token similarities for {len(token_lines)} token lines")
+    result: list[float | None] = [None] * line_count
+    owners = np.asarray(token_lines)
+    keep = (owners >= 0) & (owners < line_count)
+    if not len(similarity) or not keep.any():
+        return result
+    owners = owners[keep]
+    kept = np.asarray(similarity, dtype=np.float32)[:, keep]
+    # Tokens of one line are contiguous and in line order: reduce each run's columns at once.
+    starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
+    best = np.maximum.reduceat(kept, starts, axis=1).mean(axis=0)
+    for line, value in zip(owners[starts].tolist(), best.tolist(), strict=True):
+        previous = result[line]
+        result[line] = value if previous is None else max(previous, value)
+    return result
+
+
+def gather(lines: Sequence[PassageLine], per_piece: Sequence[Sequence[float | None]]) -> list[float | None]:
+    """Per passage line, the value a per-piece list gives its line (`line_maxsims` of each piece)."""
+    return [None if line.piece_line is None else per_piece[line.piece][line.piece_line] for line in lines]
+
+
+def lexical_scores(line_terms: Sequence[Collection[str]], weights: Mapping[str, float]) -> list[float]:
+    """Per line, the summed weight (IDF) of the question's terms it holds (BM25's terms: see
+    `lexical.tokenize`). Only for a search without a question vector: beside the cosine it
+    measured worse (docs/answer-lines.md)."""
+    return [sum(weights[term] for term in set(terms) if term in weights) for terms in line_terms]
+
+
+# ---------------------------------------------------------------- the choice
+
+
+def _zscores(values: Sequence[float]) -> list[float]:
+    if len(values) < 2:
+        return [0.0] * len(values)
+    mean = sum(values) / len(values)
+    spread = math.sqrt(sum((value - mean) ** 2 for value in values) / len(values))
+    return [0.0] * len(values) if spread < 1e-9 else [(value - mean) / spread for value in values]
+
+
+def _filled(values: Sequence[float | None]) -> list[float] | None:
+    """Missing values as the lowest known one (None when none is known)."""
+    known = [value for value in values if value is not None]
+    if not known:
+        return None
+    low = min(known)
+    return [low if value is None else value for value in values]
+
+
+def best_line(
+    lines: Sequence[PassageLine],
+    cosines: Sequence[float | None] | None,
+    maxsims: Sequence[float | None] | None = None,
+    lexical: Sequence[float | None] | None = None,
+) -> int | None:
+    """The index of the candidate line with the highest z(cosine) + z(MaxSim), over whichever of the
+    two is given; `lexical` counts only when neither is. The earlier line wins a tie. None when the
+    passage has no candidate, or no signal was given."""
+    signals = [s for s in (cosines, maxsims) if s is not None] or ([lexical] if lexical is not None else [])
+    if any(len(signal) != len(lines) for signal in signals):
+        raise ValueError("one value of each signal per passage line")
+    chosen = candidates(lines)
+    if not chosen or not signals:
+        return None
+    total = [0.0] * len(chosen)
+    for signal in signals:
+        values = _filled([signal[i] for i in chosen])
+        if values is not None:
+            total = [a + b for a, b in zip(total, _zscores(values), strict=True)]
+    ranked = [chosen[j] for j in sorted(range(len(chosen)), key=lambda j: (-total[j], j))]
+    texts = [line.text for line in lines]
+    for winner in ranked:
+        if is_table_header(texts, winner):
+            # The header matched the question: the table answers, by its best row.
+            rows = set(table_rows(texts, winner))
+            winner = next((i for i in ranked if i in rows), -1)
+            if winner < 0:
+                continue
+        return winner
+    return None
+
+
+def answer_lines(
+    lines: Sequence[PassageLine],
+    cosines: Sequence[float | None] | None,
+    maxsims: Sequence[float | None] | None = None,
+    lexical: Sequence[float | None] | None = None,
+    *,
+    table_header_row: str = "",
+) -> Answer:
+    """The answer of one result: its best line grown into its logical unit, with the table header to
+    show above a table row; the first readable line, unscored, when no line can answer.
+
+    cosines: `line_cosines(...)` (None without a question vector); maxsims: per passage line,
+    `gather(lines, [line_maxsims(...) per piece])` (None without token vectors); lexical:
+    `lexical_scores(...)`, read only when neither of the others is given; table_header_row: the
+    passage's `Chunk.table_header`."""
+    if not lines:
+        raise ValueError("a passage has at least one line")
+    texts = [line.text for line in lines]
+    best = best_line(lines, cosines, maxsims, lexical)
+    if best is None:
+        return first_line(lines, table_header_row)
+    start, end = logical_unit(texts, best)
+    return Answer(
+        lines[start].number,
+        lines[end].number,
+        "\n".join(texts[start : end + 1]),
+        table_header(texts, start, table_header_row),
+    )
+
+
+def answer_for_passage(
+    pieces: Sequence[tuple[str, int]],
+    query_vector: np.ndarray | None,
+    line_vectors: np.ndarray | None,
+    *,
+    piece_tokens: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    terms_of: Callable[[str], Collection[str]] | None = None,
+    term_weights: Mapping[str, float] | None = None,
+    table_header_row: str = "",
+) -> Answer:
+    """One call for the search stage: the answer lines of a result from what it already holds.
+
+    pieces: (text, end_line) of each chunk-store row the result joins, in line order; query_vector /
+    line_vectors: the question's vector and those rows' stored line vectors, concatenated (None
+    without); piece_tokens: for each row, the question's tokens against its tokens (a similarity
+    matrix, `TokenVectors.similarities`) and each of its tokens' line (None without); terms_of /
+    term_weights: a line's BM25 terms and the question's terms' IDFs (used only when neither vector
+    signal is given)."""
+    lines = passage_lines(pieces)
+    cosines = None
+    if query_vector is not None and line_vectors is not None:
+        cosines = line_cosines(lines, query_vector, line_vectors)
+    maxsims = None
+    if piece_tokens is not None:
+        per_piece = [
+            line_maxsims(similarity, owners, text.count("\n") + 1)
+            for (text, _end), (similarity, owners) in zip(pieces, piece_tokens, strict=True)
+        ]
+        maxsims = gather(lines, per_piece)
+    lexical: list[float | None] | None = None
+    if cosines is None and maxsims is None and terms_of is not None and term_weights is not None:
+        lexical = list(lexical_scores([terms_of(line.text) for line in lines], term_weights))
+    return answer_lines(lines, cosines, maxsims, lexical, table_header_row=table_header_row)

@@ -1,0 +1,196 @@
+"""A passage's lines as the answer selector sees them, and the unit a chosen line grows into.
+
+Input: a passage's pieces (each chunk-store row's text and end line). Output: `PassageLine`s (each
+line's number in the file, its row among the passage's line vectors, its piece), which lines may
+answer (`candidates`), and `logical_unit`: the lines a reader needs around a chosen one. Pure text
+rules (answer.py scores the lines).
+
+Why grow a line at all: the line with the answer is often half of it. A label ("Consists of:")
+promises the line after it; a list item's few sub-items are its content; a hard-wrapped sentence
+goes on on the next line. Each rule is structural, with at most one constant (`MAX_SUB_ITEMS`),
+and each was measured on both eval sets (docs/answer-lines.md). A table row stays one row: its
+header row is shown above it instead.
+
+Line numbers follow the project's convention: 1-based, inclusive, lines of the file on disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.notes.chunk import embeds_line
+from assistant.notes.outline import LIST_MARKER, TABLE_RULE, readable, without_markup
+
+MAX_SUB_ITEMS = 3
+"""A chosen list item brings its indented sub-items when it has at most this many lines of them.
+Measured on the eval set: answers average 1.2 lines with it; every sub-item regardless averaged
+1.45 lines with a 13-line tail, for +0.01 accuracy."""
+
+_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_TABLE_ROW = re.compile(r"^\s*\|")
+_EMPHASIS = re.compile(r"[*_`]+")
+_CALLOUT = re.compile(r"^\s*>\s*\[!\w+\]\s*$")
+_SENTENCE_END = re.compile(r"[.!?:;)\]]$")
+_CONTINUES = re.compile(r"^\s*[a-z(]")
+
+
+@dataclass(frozen=True)
+class PassageLine:
+    """One line of a (possibly joined) passage."""
+
+    number: int
+    """Its line in the file (1-based)."""
+    text: str
+    unit: int | None
+    """Its row among the passage's line vectors (its pieces' rows in order), or None when
+    `chunk.line_units` made no unit of it (blank, markup only, very short)."""
+    piece: int
+    """Which piece of a joined passage it is in (0 for a single chunk; a gap line gets the next piece)."""
+    piece_line: int | None
+    """Its index among its piece's text lines (None for a blank line between two pieces)."""
+
+
+def passage_lines(pieces: Sequence[tuple[str, int]]) -> list[PassageLine]:
+    """Every line of a passage, from its pieces' (text, end_line) in line order.
+
+    A chunk's text always ends on its `end_line` but may start after its `start_line` (the heading
+    line is not in its text), so text line i of a piece is file line end_line - n + 1 + i. Pieces
+    joined into one passage are separated by blank file lines, which are given here too."""
+    lines: list[PassageLine] = []
+    unit = 0
+    for index, (text, end_line) in enumerate(pieces):
+        rows = text.split("\n")
+        first = end_line - len(rows) + 1
+        if lines:
+            lines.extend(PassageLine(n, "", None, index, None) for n in range(lines[-1].number + 1, first))
+        for offset, row in enumerate(rows):
+            vector = unit if embeds_line(row) else None
+            unit += vector is not None
+            lines.append(PassageLine(first + offset, row, vector, index, offset))
+    return lines
+
+
+def is_table_row(line: str) -> bool:
+    return bool(_TABLE_ROW.match(line))
+
+
+def is_table_header(texts: Sequence[str], i: int) -> bool:
+    """Whether line i is a table's header row (the row right above its rule)."""
+    return is_table_row(texts[i]) and i + 1 < len(texts) and bool(TABLE_RULE.match(texts[i + 1]))
+
+
+def is_label(line: str) -> bool:
+    """A line that promises what follows: "Consists of:", "- **High TTL** - e.g. 24 hr:", "> [!WARNING]"."""
+    return plain_text(line).endswith(":") or bool(_CALLOUT.match(line))
+
+
+def may_answer(line: PassageLine) -> bool:
+    """A line that may be scored: it has a line vector, has readable words, and is no heading or
+    code fence. (A table's header row may be scored, but never answers: see `answer.best_line`.)"""
+    text = line.text
+    return line.unit is not None and not _HEADING.match(text) and not _FENCE.match(text) and readable(text)
+
+
+def candidates(lines: Sequence[PassageLine]) -> list[int]:
+    """Indices of the lines that may be scored (`may_answer`)."""
+    return [i for i, line in enumerate(lines) if may_answer(line)]
+
+
+def table_rows(texts: Sequence[str], header: int) -> range:
+    """The rows under a table's header row (after its rule), to the table's end."""
+    end = header + 2
+    while end < len(texts) and is_table_row(texts[end]):
+        end += 1
+    return range(header + 2, end)
+
+
+def table_header(texts: Sequence[str], i: int, fallback: str = "") -> str:
+    """The header row of the table row i is in, searched upward in the passage; else `fallback`
+    (a piece cut from inside a table carries its header as `Chunk.table_header`)."""
+    if not is_table_row(texts[i]):
+        return ""
+    top = i
+    while top > 0 and is_table_row(texts[top - 1]):
+        top -= 1
+    if top < i and TABLE_RULE.match(texts[top + 1]) and not TABLE_RULE.match(texts[top]):
+        return texts[top].strip()
+    return fallback.strip()
+
+
+def logical_unit(texts: Sequence[str], i: int) -> tuple[int, int]:
+    """The (first, last) indices of the answer grown from line i: its hard-wrapped paragraph; then,
+    for a list item, its sub-items when there are at most `MAX_SUB_ITEMS`; for a label, the first
+    line it introduces. A table row stays itself."""
+    start, end = _wrapped_start(texts, i), _wrapped_end(texts, i)
+    if is_table_row(texts[end]):
+        return start, end
+    subs = _sub_items(texts, end)
+    if subs and len(subs) <= MAX_SUB_ITEMS:
+        return start, subs[-1]
+    if is_label(texts[end]):
+        following = subs[0] if subs else _next_line(texts, end)
+        if following is not None:
+            return start, following
+    return start, end
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def plain_text(line: str) -> str:
+    """The line's words without link addresses, tags or emphasis markers."""
+    return _EMPHASIS.sub("", without_markup(line)).strip()
+
+
+def _structural(line: str) -> bool:
+    """A line no paragraph wraps across: a table row, heading, fence, HTML, or one without words."""
+    return bool(_TABLE_ROW.match(line) or _HEADING.match(line) or _FENCE.match(line)) or (
+        line.lstrip().startswith("<") or not readable(line)
+    )
+
+
+def _wraps(line: str, after: str) -> bool:
+    """Whether `after` continues `line`'s sentence: no sentence end, then a lower-case start."""
+    if not after.strip() or _structural(line) or _structural(after) or LIST_MARKER.match(after):
+        return False
+    return not _SENTENCE_END.search(plain_text(line)) and bool(_CONTINUES.match(after))
+
+
+def _wrapped_start(texts: Sequence[str], i: int) -> int:
+    while i > 0 and texts[i - 1].strip() and _wraps(texts[i - 1], texts[i]):
+        i -= 1
+    return i
+
+
+def _wrapped_end(texts: Sequence[str], i: int) -> int:
+    while i + 1 < len(texts) and _wraps(texts[i], texts[i + 1]):
+        i += 1
+    return i
+
+
+def _sub_items(texts: Sequence[str], i: int) -> list[int]:
+    """The lines right after line i indented deeper than it (blank lines inside allowed)."""
+    depth = _indent(texts[i])
+    found: list[int] = []
+    for j in range(i + 1, len(texts)):
+        if not texts[j].strip():
+            continue
+        if _indent(texts[j]) <= depth or _HEADING.match(texts[j]):
+            break
+        found.append(j)
+    return found
+
+
+def _next_line(texts: Sequence[str], i: int) -> int | None:
+    """The next non-blank line after i, unless it is a heading, a fence or a table rule."""
+    for j in range(i + 1, len(texts)):
+        if texts[j].strip():
+            if _HEADING.match(texts[j]) or _FENCE.match(texts[j]) or TABLE_RULE.match(texts[j]):
+                return None
+            return j
+    return None

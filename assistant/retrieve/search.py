@@ -1,0 +1,375 @@
+"""Stage 5, search: a question → passage-vector, line-vector and BM25 candidate lists → fused, ranked Hits.
+
+Each list is its own function returning ranked `(row, score)` lists:
+- `dense_candidates`: cosine similarity (inner product of normalised vectors), in [-1, 1];
+- `line_candidates`: passages ranked by the cosine of their best-matching line, in [-1, 1];
+- `bm25_candidates`: BM25 scores, >= 0, unbounded.
+They are fused and reranked by the pure functions of fuse.py. Before any of them,
+`spelling.Speller` corrects misspelt words of the question to the notes' words. The CLI, the chat
+app and the eval harness all call `Searcher.search`, so eval scores measure what users see.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import MODES
+from assistant.errors import UsageProblem
+from assistant.model.projection import project
+from assistant.notes.chunk import Chunk, join_pieces
+from assistant.retrieve.answer import NO_ANSWER, Answer, answer_for_passage, unscored
+from assistant.retrieve.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
+from assistant.store.lexical import tokenize
+from assistant.store.open import OpenedIndex, open_index
+from assistant.store.token_vectors import RERANK_DEPTH, maxsim_of
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.model.embed import QueryEncoder
+
+LINE_CANDIDATES = 300
+"""Line vectors searched per question before they are folded into chunks (about 5 lines a chunk)."""
+CANDIDATES = 50
+"""How deep each list goes before fusion."""
+MAX_QUERY_CHARS = 2000
+"""Longer questions are cut: the model reads 256 word pieces anyway, and BM25 needs no essay."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage, with its rank in each list for --explain."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)
+    """Each list's own score: cosine for "dense" and "lines", BM25 for "bm25" (None: not in that list)."""
+    fused_rank: int | None = None
+    """Rank before the token rerank (None: not reranked); `score` is then the rerank's, on MaxSim's scale."""
+    pieces: int = 1
+    """How many neighbouring pieces of one section this passage joins (ranks and scores are the
+    best-ranked piece's)."""
+    answer: Answer = NO_ANSWER
+    """The lines of the passage that answer the question (answer.py). A hit made without one gets
+    the passage's first readable line, unscored."""
+    similarity: float | None = None
+    """How close in meaning the passage is to the question: the cosine of the question's vector to
+    the passage's or its best line's, whichever is higher (None without a question vector)."""
+
+    def __post_init__(self) -> None:
+        if self.answer is NO_ANSWER:
+            chunk = self.chunk
+            object.__setattr__(self, "answer", unscored(chunk.text, chunk.end_line, chunk.table_header))
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    """What the user typed."""
+    searched: str
+    """What was actually searched (a follow-up carries its context here)."""
+    mode: str
+    hits: list[Hit]
+    seconds: float = 0.0
+
+
+def dense_candidates(
+    index: Any, query_vector: np.ndarray, n: int, allowed: np.ndarray | None
+) -> list[tuple[int, float]]:
+    """Top-n rows by cosine similarity from the FAISS index, optionally restricted to allowed rows."""
+    import faiss
+    import numpy as np
+
+    if index.ntotal == 0 or n <= 0:
+        return []
+    library: Any = faiss  # its stubs lack the search-parameter classes
+    vector = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    hnsw = isinstance(index, faiss.IndexHNSW)
+    params = None
+    if allowed is not None:
+        if len(allowed) == 0:
+            return []
+        selector = library.IDSelectorBatch(allowed.astype(np.int64))
+        params = library.SearchParameters(sel=selector)
+        if hnsw:
+            params = library.SearchParametersHNSW(sel=selector, efSearch=max(index.hnsw.efSearch, n))
+    elif hnsw:
+        params = library.SearchParametersHNSW(efSearch=max(index.hnsw.efSearch, n))
+    scores, rows = index.search(vector, min(n, index.ntotal), params=params)
+    return [(int(row), float(score)) for row, score in zip(rows[0], scores[0], strict=False) if row >= 0]
+
+
+def line_candidates(
+    index: Any, owner: np.ndarray, query_vector: np.ndarray, n: int, allowed: np.ndarray | None
+) -> list[tuple[int, float]]:
+    """Chunks ranked by their best-matching line: a question usually targets one statement of a
+    passage, which the whole-passage vector blurs."""
+    import numpy as np
+
+    allowed_lines = None
+    if allowed is not None:
+        allowed_lines = np.flatnonzero(np.isin(owner, allowed))
+    best: dict[int, float] = {}
+    for line, score in dense_candidates(index, query_vector, LINE_CANDIDATES, allowed_lines):
+        row = int(owner[line])
+        if row not in best:
+            best[row] = score
+            if len(best) >= n:
+                break
+    return list(best.items())
+
+
+def bm25_candidates(scores: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    """Top-n rows by BM25 score, zero scores dropped (a passage sharing no term is no match)."""
+    import numpy as np
+
+    if allowed is not None:
+        masked = np.zeros_like(scores)
+        masked[allowed] = scores[allowed]
+        scores = masked
+    if n <= 0 or not len(scores):
+        return []
+    n = min(n, len(scores))
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(row), float(scores[row])) for row in top if scores[row] > 0]
+
+
+class Searcher:
+    """An opened index, ready to answer: passages, FAISS, BM25 arrays, token vectors, the query encoder."""
+
+    def __init__(self, opened: OpenedIndex) -> None:
+        self.opened = opened
+        self.chunks = opened.chunks
+        self.dense_index = opened.dense_index
+        self.lexical = opened.lexical
+        self.lines = opened.lines
+        self.line_vectors = opened.line_vectors
+        self.tokens = opened.tokens
+        self.speller = opened.speller
+        self.encoder: QueryEncoder = opened.encoder
+        self.manifest = opened.manifest
+        self.files = opened.chunks.files
+        self.slow_path = opened.slow_path
+        """Why questions take sentence-transformers' slow path ("" when they take the ONNX export)."""
+
+    @property
+    def model_name(self) -> str:
+        return self.manifest.model.name
+
+    @classmethod
+    def load(cls, index_dir: Path, encoder: QueryEncoder | None = None, *, model: str | None = None) -> Searcher:
+        """Open the current index (open_index.py)."""
+        return cls(open_index(index_dir, encoder, model=model))
+
+    def allowed_rows(self, file_glob: str | None) -> np.ndarray | None:
+        """Rows of chunks from files matching the glob (matched against the path and the file name)."""
+        if not file_glob:
+            return None
+        matching = [
+            file
+            for file in self.files
+            if fnmatch.fnmatch(file, file_glob) or fnmatch.fnmatch(file.rsplit("/", 1)[-1], file_glob)
+        ]
+        return self.chunks.rows_of(matching)
+
+    def search(self, query: str, *, k: int = 5, mode: str = "hybrid", file_glob: str | None = None) -> SearchResponse:
+        started = time.perf_counter()
+        if mode not in MODES:
+            raise UsageProblem(f"unknown mode {mode!r}", f"use one of {', '.join(MODES)}")
+        if k < 1:
+            raise UsageProblem(f"-k must be at least 1, not {k}")
+        searched = self.searched_for(query)
+        allowed = self.allowed_rows(file_glob)
+        if allowed is not None and len(allowed) == 0:
+            raise UsageProblem(f"no notes match --file {file_glob!r}", f"files: {', '.join(self.files[:5])}")
+        lists, vector, query_tokens = self.candidate_lists(searched, mode, max(CANDIDATES, k), allowed)
+        ranked = fuse_rrf(list(lists.values())) if len(lists) > 1 else lists[mode]
+        projected = (
+            None if query_tokens is None or self.tokens is None else project(query_tokens, self.tokens.projection)
+        )
+        similarities: dict[int, np.ndarray] = {}
+        if mode == "hybrid" and vector is not None and projected is not None and self.tokens is not None:
+            final, similarities = self.rerank_with_similarities(ranked, vector, projected)
+        else:
+            final = [(row, score, None) for row, score in ranked]
+        positions = {name: {row: rank for rank, (row, _s) in enumerate(items, 1)} for name, items in lists.items()}
+        own = {name: dict(items) for name, items in lists.items()}
+        placed = {row: (place, score, fused_rank) for place, (row, score, fused_rank) in enumerate(final)}
+        hits = []
+        # The answer lines fall back on the question's BM25 terms only without both vector signals.
+        lexical_only = (vector is None or self.line_vectors is None) and (projected is None or self.tokens is None)
+        asked = Asked(
+            searched, vector, projected, similarities, self.lexical.idf(tokenize(searched)) if lexical_only else None
+        )
+        for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
+            # The best-ranked piece leads (a piece between two that rank may not be in the ranking at all).
+            row = min(group, key=lambda member: placed[member][0] if member in placed else len(placed))
+            _place, score, fused_rank = placed[row]
+            chunk = self.passage(group)
+            hits.append(
+                Hit(
+                    rank,
+                    score,
+                    chunk,
+                    {name: positions[name].get(row) for name in lists},
+                    {name: own[name].get(row) for name in lists},
+                    fused_rank,
+                    len(group),
+                    self.answer_for(group, chunk, asked),
+                    self.similarity(group, vector, own),
+                )
+            )
+        return SearchResponse(query, searched, mode, hits, time.perf_counter() - started)
+
+    def searched_for(self, query: str) -> str:
+        """What is actually searched for a question: whitespace and control characters tidied, typos
+        corrected to the notes' words."""
+        searched = normalise_query(query)
+        if not searched:
+            raise UsageProblem("the question is empty", "type a few words")
+        if self.speller is not None:
+            # A correction can lengthen the question ("memor" cut by the cap → "memory"): cap it again.
+            searched = self.speller.correct(searched)[:MAX_QUERY_CHARS]
+        return searched
+
+    def candidate_lists(
+        self,
+        searched: str,
+        mode: str,
+        depth: int,
+        allowed: np.ndarray | None,
+        bm25_scores: np.ndarray | None = None,
+    ) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
+        """The mode's ranked candidate lists, with the question's vector and (hybrid, when the index
+        has token vectors) its token vectors, from one pass of the model. `bm25_scores`: every
+        passage's BM25 score for the question, when the caller has them already."""
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            if bm25_scores is None:
+                bm25_scores = self.lexical.scores(searched)
+            lists["bm25"] = bm25_candidates(bm25_scores, depth, allowed)
+        vector = query_tokens = None
+        if mode in ("hybrid", "dense"):
+            if self.tokens is not None:
+                # Token vectors from the same pass: the hybrid rerank, and any mode's answer lines.
+                vector, query_tokens = self.embed_query_with_tokens(searched)
+            else:
+                vector = self.embed_query(searched)
+            lists["dense"] = dense_candidates(self.dense_index, vector, depth, allowed)
+            if self.lines is not None:
+                lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
+        return lists, vector, query_tokens
+
+    def rerank_with_similarities(
+        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, projected: np.ndarray
+    ) -> tuple[list[tuple[int, float, int | None]], dict[int, np.ndarray]]:
+        """The token rerank of a fused ranking (`fuse.rerank_by_tokens`, with the head's best line
+        cosines when the index has line vectors), given the projected question tokens, and the head's
+        token similarity matrices, which the answer lines read again (answer_for)."""
+        assert self.tokens is not None
+        head = [row for row, _score in ranked[:RERANK_DEPTH]]
+        matrices = self.tokens.similarities(projected, head)
+        final = rerank_by_tokens(
+            ranked, [maxsim_of(matrix) for matrix in matrices], line_scores=self.best_line_scores(ranked, vector)
+        )
+        return final, dict(zip(head, matrices, strict=True))
+
+    def best_line_scores(self, ranked: Sequence[tuple[int, float]], vector: np.ndarray) -> list[float] | None:
+        """For each of the top `RERANK_DEPTH` rows, the cosine of its best-matching line (a passage
+        without lines gets the others' mean, which is neutral after z-scoring)."""
+        if self.line_vectors is None:
+            return None
+        vectors, starts = self.line_vectors
+        best: list[float | None] = []
+        for row, _score in ranked[:RERANK_DEPTH]:
+            start, end = int(starts[row]), int(starts[row + 1])
+            best.append(float((vectors[start:end] @ vector).max()) if end > start else None)
+        known = [score for score in best if score is not None]
+        fill = sum(known) / len(known) if known else 0.0
+        return [fill if score is None else score for score in best]
+
+    def passage(self, group: Sequence[int]) -> Chunk:
+        """What a result of chunk-store rows `group` (in line order) shows: its chunk, or its pieces joined."""
+        return self.chunks[group[0]] if len(group) == 1 else join_pieces([self.chunks[row] for row in group])
+
+    def answer_for(self, group: Sequence[int], chunk: Chunk, asked: Asked) -> Answer:
+        """The answer lines of a result joining chunk-store rows `group`, from the question's vector
+        and tokens and the rows' stored line and token vectors; with no question vector (BM25 mode)
+        or an index without line or token vectors, from the question's BM25 terms."""
+        import numpy as np
+
+        pieces = [(self.chunks[row].text, self.chunks[row].end_line) for row in group]
+        line_vectors = None
+        if asked.vector is not None and self.line_vectors is not None:
+            vectors, starts = self.line_vectors
+            line_vectors = np.concatenate([vectors[int(starts[row]) : int(starts[row + 1])] for row in group])
+        piece_tokens = None
+        if asked.tokens is not None and self.tokens is not None:
+            missing = [row for row in group if row not in asked.similarities]
+            # The rerank compared the question with these rows already, unless they ranked below its head.
+            matrices = asked.similarities | dict(
+                zip(missing, self.tokens.similarities(asked.tokens, missing), strict=True)
+            )
+            piece_tokens = [(matrices[row], np.asarray(self.tokens.passage(row).lines)) for row in group]
+        return answer_for_passage(
+            pieces,
+            asked.vector,
+            line_vectors,
+            piece_tokens=piece_tokens,
+            terms_of=tokenize,
+            term_weights=asked.term_weights,
+            table_header_row=chunk.table_header,
+        )
+
+    def similarity(
+        self, group: Sequence[int], vector: np.ndarray | None, own: dict[str, dict[int, float]]
+    ) -> float | None:
+        """The best cosine of the question to a passage of rows `group`: its passage vector's (where
+        the dense list has it) or any of its lines'."""
+        if vector is None:
+            return None
+        known = [own[name][row] for name in ("dense", "lines") if name in own for row in group if row in own[name]]
+        if self.line_vectors is not None:
+            vectors, starts = self.line_vectors
+            for row in group:
+                start, end = int(starts[row]), int(starts[row + 1])
+                if end > start:
+                    known.append(float((vectors[start:end] @ vector).max()))
+        return max(known) if known else None
+
+    def embed_query(self, query: str) -> np.ndarray:
+        vector: np.ndarray = self.encoder.encode([query])[0]
+        return vector
+
+    def embed_query_with_tokens(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """The question's vector and, when the encoder can give them, its token vectors (one pass)."""
+        vectors, tokens = self.encoder.encode_with_tokens([query])
+        return vectors[0], tokens[0]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the answer lines of every result of one search are chosen with."""
+
+    searched: str
+    vector: np.ndarray | None
+    tokens: np.ndarray | None
+    """The question's token vectors, projected like the stored ones (None: no token vectors)."""
+    similarities: dict[int, np.ndarray]
+    """The rerank's token similarity matrices, by row (the answer lines read them again)."""
+    term_weights: dict[str, float] | None = None
+    """The IDF of the question's BM25 terms, when the answer lines have no vector signal to go on."""
+
+
+def normalise_query(query: str) -> str:
+    """Collapse whitespace, drop control characters, cap the length."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in query)
+    return " ".join(cleaned.split())[:MAX_QUERY_CHARS]
