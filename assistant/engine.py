@@ -1,7 +1,14 @@
-"""The one entry point both front ends (CLI and chat app) use: make sure the index is fresh, open it.
+"""The one engine behind every front end: the CLI, the chat app, eval, the bench and the MCP server.
 
-Kept apart from `search` so that opening a ready index never imports the build path (torch), and
-apart from the CLI so the chat app refreshes indexes the same way `notes ask` does.
+An `Engine` is built from `Settings` and owns everything below the front ends: reading the index
+folder, building or refreshing the index, repairing a damaged one, opening it, searching it and
+saying how it stands. What notes and questions are embedded with can be handed to its constructor
+(`embedder` for builds, `encoder` for questions); left out, they are the model's ONNX export (made
+once per machine, then cached) and the index's own copy of it. Tests hand it a fast stand-in the
+same way, never by patching a module.
+
+Each operation reads the index folder once (`store.state.read_state`) and passes what it read down:
+freshness, the build and opening all start from the same `IndexState`.
 """
 
 from __future__ import annotations
@@ -10,50 +17,330 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.config import Settings
+from assistant.config import Mode, Settings
 from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
 from assistant.model.encoder_cache import ENCODER_DIRECTORY
 from assistant.notes.ingest import require_corpus
 from assistant.reporting import Notify, Progress, no_notify, no_progress
+from assistant.retrieve.results import SearchResponse
 from assistant.retrieve.search import Searcher
 from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
 from assistant.store.freshness import Freshness, check_freshness, mismatch
-from assistant.store.generation import current_generation, verify
-from assistant.store.manifest import read_manifest
+from assistant.store.open import open_index
+from assistant.store.state import IndexState, read_state
 
 if TYPE_CHECKING:
-    from assistant.model.embed import Embedder, SentenceTransformerEmbedder
+    from assistant.model.embed import Embedder, EmbeddingPath, QueryEncoder, SentenceTransformerEmbedder
+    from assistant.store.health import Problem
+
+EXPORT_STAGE = "exporting the model to ONNX (once per machine, about 30 s)"
+"""The progress stage of the one-time export: named, so a bar that sits still says why."""
 
 
-def build(
-    settings: Settings,
-    *,
-    rebuild: bool = False,
-    progress: Progress = no_progress,
-    notify: Notify = no_notify,
-    hooks: BuildHooks = NO_HOOKS,
-) -> BuildReport:
-    """Build or refresh the index. Embedding runs on the model's ONNX export (made once per model
-    and machine with sentence-transformers, then reused), falling back to sentence-transformers
-    for models that cannot be exported."""
-    from assistant.store.build import build_index  # the build's modules stay out of a question's start-up
+@dataclass(frozen=True)
+class Status:
+    """What `notes status` (and the MCP server's `status` tool) reports."""
 
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    _remove_orphaned_exports(settings.index_dir)
-    with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
-        embedder = _embedder_for_build(settings, Path(scratch), progress)
-        return build_index(
-            settings.corpus_dir,
-            settings.index_dir,
-            embedder,
-            rebuild=rebuild,
-            progress=progress,
-            on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
-            hooks=hooks,
+    notes: Path
+    index: Path
+    model: str
+    files: int
+    """Notes the index holds (0 without an index)."""
+    skipped: int
+    """Notes the last build skipped (unreadable, binary, empty)."""
+    passages: int
+    state: str
+    """"ready", "missing", "stale", "damaged", "unusable": one word for scripts."""
+    summary: list[str]
+    """What the index holds and how it was made, a line each."""
+    problems: list[Problem]
+    """Each problem with the one command or change that fixes it (empty: ready and fresh)."""
+
+
+class Engine:
+    """Settings in, answers out: build, refresh, open, search and status over one notes folder."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        encoder: QueryEncoder | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        """What builds embed notes with (None: the model's ONNX export, see `_document_embedder`)."""
+        self._encoder = encoder
+        """What questions are embedded with (None: the index's own export, see store/open.py)."""
+        self._searcher: Searcher | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ reading the index folder
+
+    def state(self) -> IndexState:
+        """The index folder as it is now, read once."""
+        return read_state(self.settings.index_dir)
+
+    def freshness(self, state: IndexState | None = None) -> Freshness:
+        """How the notes on disk compare with the index."""
+        return check_freshness(state or self.state(), self.settings.corpus_dir, self.settings.model)
+
+    # ------------------------------------------------------------ building
+
+    def build(
+        self,
+        *,
+        rebuild: bool = False,
+        state: IndexState | None = None,
+        progress: Progress = no_progress,
+        notify: Notify = no_notify,
+        hooks: BuildHooks = NO_HOOKS,
+    ) -> BuildReport:
+        """Build or refresh the index (only what changed is embedded again; `rebuild`: everything)."""
+        from assistant.store.build import build_index  # the build's modules stay out of a question's start-up
+
+        settings = self.settings
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        state = state or self.state()
+        _remove_orphaned_exports(settings.index_dir)
+        with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
+            embedder, embedding = self._document_embedder(Path(scratch), state, progress)
+            return build_index(
+                settings.corpus_dir,
+                settings.index_dir,
+                embedder,
+                embedding=embedding,
+                state=state,
+                rebuild=rebuild,
+                progress=progress,
+                on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
+                hooks=hooks,
+            )
+
+    def refresh(self, *, progress: Progress = no_progress, notify: Notify = no_notify) -> BuildReport:
+        """Bring the index up to date: incrementally, or from scratch when it cannot serve these notes
+        (another model, chunker or format)."""
+        require_corpus(self.settings.corpus_dir)
+        state = self.state()
+        fresh = self.freshness(state)
+        if fresh.other_corpus:
+            raise mismatch(self.settings.index_dir, self.settings.corpus_dir, fresh.other_corpus)
+        return self.build(rebuild=bool(fresh.reason), state=state, progress=progress, notify=notify)
+
+    def _document_embedder(
+        self, scratch: Path, state: IndexState, progress: Progress
+    ) -> tuple[Embedder, EmbeddingPath]:
+        """What this build embeds notes with, and how (recorded in the manifest): the embedder given
+        to the engine; else this machine's cached export of the model (checked before use), else one
+        restored from the current index's own copy, else a fresh export (cached for next time), else
+        sentence-transformers for a model that cannot be exported."""
+        from assistant.model.embed import EmbeddingPath, OnnxEmbedder, SentenceTransformerEmbedder
+        from assistant.model.encoder_cache import cached_encoder, store_encoder
+        from assistant.model.onnx_export import export_onnx_encoder
+
+        if self._embedder is not None:
+            return self._embedder, EmbeddingPath(self._embedder.kind)
+        model = SentenceTransformerEmbedder(self.settings.model)
+        cached = cached_encoder(model.path) or _restore_cache(state, model)
+        if cached is not None:
+            with contextlib.suppress(OSError, ValueError):
+                return OnnxEmbedder(self.settings.model, cached, model), EmbeddingPath("onnx", cached)
+        progress(EXPORT_STAGE, 0, 1)
+        try:
+            export_onnx_encoder(model.path, scratch)
+            exported = store_encoder(model.path, scratch) or scratch
+            onnx = OnnxEmbedder(self.settings.model, exported, model)
+        except Exception as exc:  # noqa: BLE001 - a model that cannot be exported still indexes, just slower
+            error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            return model, EmbeddingPath("sentence-transformers", export_error=error)
+        progress(EXPORT_STAGE, 1, 1)
+        return onnx, EmbeddingPath("onnx", exported)
+
+    # ------------------------------------------------------------ opening
+
+    def open(
+        self,
+        *,
+        refresh: bool = True,
+        notify: Notify = no_notify,
+        progress: Progress = no_progress,
+        on_report: Callable[[BuildReport], None] | None = None,
+    ) -> Searcher:
+        """A Searcher over a fresh, undamaged index: builds a missing one, refreshes a stale one and
+        repairs a damaged one, saying so; refuses an index that belongs to another notes folder.
+        With `refresh=False`, the index as it is on disk (never built or repaired here).
+        `on_report`: handed each build's report (the CLI lists the notes it skipped or repaired)."""
+        settings = self.settings
+        require_corpus(settings.corpus_dir)
+        state = self.state()
+        fresh = self.freshness(state)
+        if fresh.other_corpus:
+            raise mismatch(settings.index_dir, settings.corpus_dir, fresh.other_corpus)
+
+        def rebuild(why: str, everything: bool, state: IndexState | None = None) -> IndexState:
+            notify(why)
+            report = self.build(rebuild=everything, state=state, progress=progress, notify=notify)
+            if on_report is not None:
+                on_report(report)
+            notify(summary_line(report))
+            return self.state()
+
+        if not fresh.fresh and refresh:
+            if fresh.missing:
+                state = rebuild(
+                    f"no index yet in {settings.index_dir}: building it from {settings.corpus_dir} …", False
+                )
+            else:
+                state = rebuild(f"index is out of date ({fresh.describe()}): refreshing …", bool(fresh.reason), state)
+        try:
+            searcher = Searcher(open_index(state, self._encoder, model=settings.model))
+        except IndexDamaged as exc:
+            if not refresh:
+                raise
+            if only_encoder(exc.files):
+                notify(f"{exc.message}: restoring the model export from this machine's cache …")
+                if not self.repair(state, exc.files):
+                    state = rebuild("the cache cannot restore it: writing the index again with a fresh export …", False)
+                else:
+                    state = self.state()
+            else:
+                state = rebuild(f"{exc.message}: rebuilding the index …", True)
+            searcher = Searcher(open_index(state, self._encoder, model=settings.model))
+        except (IndexCorrupt, IndexStale) as exc:
+            if not refresh:
+                raise
+            state = rebuild(f"{exc.message}: rebuilding the index …", True)
+            searcher = Searcher(open_index(state, self._encoder, model=settings.model))
+        if searcher.slow_path:
+            notify(searcher.slow_path)
+        with self._lock:
+            self._searcher = searcher
+        return searcher
+
+    def load(self) -> Searcher:
+        """The index as it is on disk, opened (never built, refreshed or repaired: the chat app
+        answers from it at once and refreshes in the background)."""
+        return self.open(refresh=False)
+
+    @property
+    def searcher(self) -> Searcher | None:
+        """The searcher last opened (None before the first `open` or `load`)."""
+        with self._lock:
+            return self._searcher
+
+    def repair(self, state: IndexState, damaged: Sequence[str]) -> bool:
+        """Undo damage to the current index's copy of the model export from this machine's cache, in
+        place, when the cache holds exactly the recorded files; False when anything else is damaged or
+        the cache cannot restore it (the caller rebuilds)."""
+        from assistant.config import resolve_model_path
+        from assistant.files import copy_isolated
+        from assistant.model.encoder_cache import cached_encoder, entry_records
+        from assistant.store.generation import verify
+
+        generation, manifest = state.generation, state.manifest
+        if generation is None or manifest is None or not only_encoder(damaged):
+            return False
+        entry = cached_encoder(resolve_model_path(self.settings.model))
+        records = entry_records(entry) if entry is not None else None
+        if entry is None or records is None:
+            return False
+        for name in damaged:
+            inside = name.removeprefix(f"{ENCODER_DIRECTORY}/")
+            if inside not in records or records[inside].sha256 != manifest.stored[name].sha256:
+                return False
+            target = generation / name
+            temporary = target.with_name(f".{target.name}.repair-{os.getpid()}")
+            copy_isolated(entry / inside, temporary)
+            os.replace(temporary, target)
+        return not verify(generation, manifest)
+
+    # ------------------------------------------------------------ asking
+
+    def search(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: Mode | None = None,
+        file: str | None = None,
+        context: str | None = None,
+    ) -> SearchResponse:
+        """The ranked passages that answer a question, with their answer lines, from the searcher
+        last opened (the index on disk is opened first if none is). `file`: only notes it names, as
+        `--file` takes them (a path, a name without its suffix, a folder or a glob); `context`: what
+        the previous turn of a conversation searched (follow-ups)."""
+        searcher = self.searcher or self.load()
+        return searcher.search(
+            question,
+            k=k or self.settings.k,
+            mode=mode or self.settings.mode,
+            file_glob=None if file is None else self.file_glob(file, searcher),
+            context=context,
+        )
+
+    def file_glob(self, file: str, searcher: Searcher | None = None) -> str:
+        """The glob of the indexed notes that `file` names, as `--file` takes it (retrieve/file_filter.py);
+        UsageProblem, naming a few notes, when it names none."""
+        from assistant.retrieve.file_filter import note_glob
+
+        searcher = searcher or self.searcher or self.load()
+        return note_glob(file, searcher.files, self.settings.corpus_dir)
+
+    def watch(self, stop: threading.Event, *, debounce_ms: int = 700) -> Iterator[set[str]]:
+        """The notes (paths inside the notes folder) saved, added or removed, a set per burst of
+        changes, until `stop` is set; only what ingest would index, never the index's own files."""
+        import watchfiles
+
+        from assistant.notes.ingest import is_note_path
+
+        root = self.settings.corpus_dir.resolve()
+        if not root.is_dir():
+            return
+        index = self.settings.index_dir.resolve()
+
+        def is_note(change: watchfiles.Change, path: str) -> bool:
+            candidate = Path(path)
+            return is_note_path(candidate, root) and index not in candidate.parents
+
+        for changes in watchfiles.watch(
+            root, watch_filter=is_note, debounce=debounce_ms, stop_event=stop, yield_on_timeout=False
+        ):
+            yield {_relative(Path(path), root) for _change, path in changes}
+
+    # ------------------------------------------------------------ health
+
+    def status(self, *, full: bool = True) -> Status:
+        """Whether the index is there, fresh, whole and fast, with what it holds. `full` hashes every
+        file of the index (about 0.4 s for the shipped notes) and opens it to see which way questions
+        would be embedded; without it, only sizes and times are compared."""
+        from assistant.store.health import index_problems, index_summary
+
+        settings = self.settings
+        state = self.state()
+        problems = index_problems(settings, state, full=full, encoder=self._encoder)
+        manifest = state.manifest
+        if problems:
+            word = "missing" if state.missing else "damaged" if any("damaged" in p.what for p in problems) else "stale"
+            if state.problem is not None:
+                word = "unusable"
+        else:
+            word = "ready"
+        return Status(
+            notes=settings.corpus_dir,
+            index=settings.index_dir,
+            model=manifest.model.name if manifest is not None else settings.model,
+            files=len(manifest.files) if manifest is not None else 0,
+            skipped=len(manifest.skipped) if manifest is not None else 0,
+            passages=manifest.chunk_count if manifest is not None else 0,
+            state=word,
+            summary=index_summary(state),
+            problems=problems,
         )
 
 
@@ -72,135 +359,26 @@ def _remove_orphaned_exports(index_dir: Path) -> None:
             continue
 
 
-def _embedder_for_build(settings: Settings, scratch: Path, progress: Progress = no_progress) -> Embedder:
-    """This machine's cached export of the model (`encoder_cache`, checked before use), else one
-    restored from the current index's own copy, else a fresh export (cached for next time), else
-    sentence-transformers for a model that cannot be exported."""
-    from assistant.model.embed import OnnxEmbedder, SentenceTransformerEmbedder
-    from assistant.model.encoder_cache import cached_encoder, store_encoder
-    from assistant.model.onnx_export import export_onnx_encoder
-
-    embedder = SentenceTransformerEmbedder(settings.model)
-    cached = cached_encoder(embedder.path) or _restore_cache(settings, embedder)
-    if cached is not None:
-        with contextlib.suppress(OSError, ValueError):
-            return OnnxEmbedder(settings.model, cached, embedder)
-    progress("loading model", 0, 1)
-    try:
-        export_onnx_encoder(embedder.path, scratch)
-        onnx = OnnxEmbedder(settings.model, store_encoder(embedder.path, scratch) or scratch, embedder)
-    except Exception as exc:  # noqa: BLE001 - a model that cannot be exported still indexes, just slower
-        embedder.export_error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return embedder
-    progress("loading model", 1, 1)
-    return onnx
-
-
-def _restore_cache(settings: Settings, embedder: SentenceTransformerEmbedder) -> Path | None:
+def _restore_cache(state: IndexState, model: SentenceTransformerEmbedder) -> Path | None:
     """Put the current index's copy of the export back in the cache (a cleared ~/.cache costs a
-    copy, not a 10 s export), when that copy is undamaged and made from this model by this code."""
+    copy, not a 30 s export), when that copy is undamaged and made from this model by this code."""
     from assistant.model.encoder_cache import store_encoder
     from assistant.model.onnx_encoder import onnx_encoder_current
     from assistant.store.build import model_fingerprint
 
-    try:
-        generation = current_generation(settings.index_dir)
-        manifest = read_manifest(generation) if generation is not None else None
-    except (IndexCorrupt, IndexStale):
-        return None
-    if generation is None or manifest is None or manifest.model != model_fingerprint(embedder):
+    generation, manifest = state.generation, state.manifest
+    if generation is None or manifest is None or manifest.model != model_fingerprint(model):
         return None
     copy = generation / ENCODER_DIRECTORY
-    if not onnx_encoder_current(copy) or verify(generation, manifest):
+    if not onnx_encoder_current(copy) or state.damaged():
         return None
-    return store_encoder(embedder.path, copy)
-
-
-def freshness(settings: Settings) -> Freshness:
-    return check_freshness(settings.index_dir, settings.corpus_dir, settings.model)
-
-
-def open_searcher(
-    settings: Settings,
-    *,
-    notify: Notify = no_notify,
-    progress: Progress = no_progress,
-    refresh: bool = True,
-    on_report: Callable[[BuildReport], None] | None = None,
-) -> Searcher:
-    """A Searcher over a fresh, undamaged index: builds a missing one, refreshes a stale one and
-    repairs a damaged one, saying so; refuses an index that belongs to another notes folder.
-    `on_report`: handed each build's report (the CLI lists the notes it skipped or repaired)."""
-    require_corpus(settings.corpus_dir)
-    state = freshness(settings)
-    if state.other_corpus:
-        raise mismatch(settings.index_dir, settings.corpus_dir, state.other_corpus)
-
-    def rebuild(why: str, everything: bool) -> None:
-        notify(why)
-        report = build(settings, rebuild=everything, progress=progress, notify=notify)
-        if on_report is not None:
-            on_report(report)
-        notify(summary_line(report))
-
-    if not state.fresh and refresh:
-        if state.missing:
-            rebuild(f"no index yet in {settings.index_dir}: building it from {settings.corpus_dir} …", False)
-        else:
-            rebuild(f"index is out of date ({state.describe()}): refreshing …", bool(state.reason))
-    try:
-        searcher = Searcher.load(settings.index_dir, model=settings.model)
-    except IndexDamaged as exc:
-        if not refresh:
-            raise
-        if only_encoder(exc.files):
-            notify(f"{exc.message}: restoring the model export from this machine's cache …")
-            if not repair(settings, exc.files):
-                rebuild("the cache cannot restore it: writing the index again with a fresh export …", False)
-        else:
-            rebuild(f"{exc.message}: rebuilding the index …", True)
-        searcher = Searcher.load(settings.index_dir, model=settings.model)
-    except (IndexCorrupt, IndexStale) as exc:
-        if not refresh:
-            raise
-        rebuild(f"{exc.message}: rebuilding the index …", True)
-        searcher = Searcher.load(settings.index_dir, model=settings.model)
-    if searcher.slow_path:
-        notify(searcher.slow_path)
-    return searcher
+    return store_encoder(model.path, copy)
 
 
 def only_encoder(damaged: Sequence[str]) -> bool:
     """Whether the damage is confined to the index's copy of the model export (which the cache can
     restore in place; any other damaged file means a rebuild)."""
     return bool(damaged) and all(name.startswith(f"{ENCODER_DIRECTORY}/") for name in damaged)
-
-
-def repair(settings: Settings, damaged: Sequence[str]) -> bool:
-    """Undo damage to the current index's copy of the model export from this machine's cache, in
-    place, when the cache holds exactly the recorded files; False when anything else is damaged or
-    the cache cannot restore it (the caller rebuilds)."""
-    from assistant.config import resolve_model_path
-    from assistant.files import copy_isolated
-    from assistant.model.encoder_cache import cached_encoder, entry_records
-
-    generation = current_generation(settings.index_dir)
-    if generation is None or not only_encoder(damaged):
-        return False
-    manifest = read_manifest(generation)
-    entry = cached_encoder(resolve_model_path(settings.model))
-    records = entry_records(entry) if entry is not None else None
-    if entry is None or records is None:
-        return False
-    for name in damaged:
-        inside = name.removeprefix(f"{ENCODER_DIRECTORY}/")
-        if inside not in records or records[inside].sha256 != manifest.stored[name].sha256:
-            return False
-        target = generation / name
-        temporary = target.with_name(f".{target.name}.repair-{os.getpid()}")
-        copy_isolated(entry / inside, temporary)
-        os.replace(temporary, target)
-    return not verify(generation, manifest)
 
 
 def summary_line(report: BuildReport) -> str:
@@ -213,3 +391,10 @@ def summary_line(report: BuildReport) -> str:
         f"index {what}: {report.files} files{extra}, {report.chunks} chunks "
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
     )
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

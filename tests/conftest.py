@@ -85,5 +85,5 @@ def small_index(tmp_path: Path, small_corpus: Path, fake_embedder: FakeEmbedder)
     from assistant.store.build import build_index
 
     index_dir = tmp_path / "index"
-    build_index(small_corpus, index_dir, fake_embedder, export_encoder=False)
+    build_index(small_corpus, index_dir, fake_embedder)
     return index_dir

@@ -46,8 +46,6 @@ class FakeEmbedder:
     """
 
     kind = "fake"
-    export_dir: Path | None = None
-    export_error = ""
 
     def __init__(self, name: str = "fake-hash-32", dimension: int = 32, max_tokens: int = 128) -> None:
         self.name = name

@@ -93,7 +93,7 @@ def test_index_spells_out_lines_and_bm25_but_never_the_notes(tmp_path: Path) -> 
     (notes / "regions.md").write_text(regions, encoding="utf-8")
     (notes / "dynamodb.md").write_text(dynamo, encoding="utf-8")
     embedder = RecordingEmbedder()
-    build_index(notes, tmp_path / "index", embedder, export_encoder=False)
+    build_index(notes, tmp_path / "index", embedder)
 
     assert any("Replicated across 3 AZ (Availability Zones)." in text for text in embedder.texts)  # a line vector
     passage = next(text for text in embedder.texts if text.startswith("DynamoDB > Durability"))
@@ -112,11 +112,11 @@ def test_a_definition_added_to_one_note_reaches_the_others_at_the_next_build(tmp
     notes.mkdir()
     (notes / "dynamodb.md").write_text("# DynamoDB\n\nReplicated across 3 AZ.\n", encoding="utf-8")
     (notes / "regions.md").write_text("# Regions\n\nIsolated data centres.\n", encoding="utf-8")
-    build_index(notes, tmp_path / "index", FakeEmbedder(), export_encoder=False)
+    build_index(notes, tmp_path / "index", FakeEmbedder())
 
     (notes / "regions.md").write_text("# Availability Zones (AZs)\n\nIsolated data centres.\n", encoding="utf-8")
     embedder = RecordingEmbedder()
-    report = build_index(notes, tmp_path / "index", embedder, export_encoder=False)
+    report = build_index(notes, tmp_path / "index", embedder)
     assert report.changed_files == ["regions.md"]
     assert "DynamoDB\nReplicated across 3 AZ (Availability Zones)." in embedder.texts  # the unchanged note's line
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())

@@ -399,7 +399,7 @@ def test_every_search_result_has_answer_lines_inside_its_passage(small_index: Pa
 
 def test_a_hit_made_without_answer_lines_gets_its_first_readable_line() -> None:
     from assistant.notes.chunk import Chunk
-    from assistant.retrieve.search import Hit
+    from assistant.retrieve.results import Hit
 
     image = '<img alt="Screenshot" src="https://x/y.png">'
     hit = Hit(1, 0.5, Chunk("n.md", ("Topic",), 3, 6, f"## Sub\n{image}\nThe first words.\nMore words."))

@@ -226,7 +226,7 @@ def test_file_that_matches_nothing_names_the_notes(
 
 
 def test_file_name_without_suffix_matches_the_shipped_notes() -> None:
-    from assistant.cli.notes_filter import note_glob
+    from assistant.retrieve.file_filter import note_glob
 
     files = ["architect-associate.md", "everything-aws.txt", "vpc-endpoints.md"]
     corpus = REPO / "corpus"

@@ -1,22 +1,21 @@
-"""Follow-up resolution, the strength verdict and the recall history (assistant/retrieve/conversation.py)."""
+"""Follow-up resolution (retrieve/follow_up.py), the strength verdict (retrieve/strength.py) and the
+recall history (tui/history.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.notes.chunk import Chunk
-from assistant.retrieve.conversation import (
-    STRONG,
-    Conversation,
-    History,
-    Thresholds,
-    match_strength,
-    resolve,
-    score_fraction,
-    similarity,
-)
+from assistant.retrieve.follow_up import Conversation, resolve
 from assistant.retrieve.fuse import RRF_K
-from assistant.retrieve.search import Hit, SearchResponse
+from assistant.retrieve.results import Hit, SearchResponse, Strength
+from assistant.retrieve.strength import STRONG, Thresholds, match_strength, score_fraction, similarity
+from assistant.tui.history import History
+
+
+def strength_of(response: SearchResponse, thresholds: Thresholds = STRONG) -> Strength:
+    return match_strength(response.mode, response.searched, response.hits, thresholds)
+
 
 # ---------------------------------------------------------------- follow-ups
 
@@ -92,7 +91,7 @@ def test_chained_follow_ups_carry_the_topic() -> None:
 
 def test_follow_up_logic_has_no_subject_words() -> None:
     """The decision rests on general signals: none of the corpus's subject words appear in the rules."""
-    import assistant.retrieve.conversation as module
+    import assistant.retrieve.follow_up as module
 
     source = open(module.__file__, encoding="utf-8").read().lower()
     rules = source.split("def resolve", 1)[1].split("# ------", 1)[0]
@@ -114,7 +113,7 @@ def _response(
 
 
 def test_hybrid_strong_when_lists_agree_near_the_top() -> None:
-    strength = match_strength(_response("hybrid", [{"bm25": 2, "dense": 1}], [0.03]))
+    strength = strength_of(_response("hybrid", [{"bm25": 2, "dense": 1}], [0.03]))
     assert strength.strong
 
 
@@ -128,36 +127,36 @@ def test_hybrid_strong_when_lists_agree_near_the_top() -> None:
     ],
 )
 def test_hybrid_weak_matches_say_why(ranks: dict[str, int | None], reason: str) -> None:
-    strength = match_strength(_response("hybrid", [ranks], [0.02]))
+    strength = strength_of(_response("hybrid", [ranks], [0.02]))
     assert not strength.strong
     assert reason in strength.reason
 
 
 def test_hybrid_uses_the_best_meaning_list() -> None:
     """With line vectors there is a third list; the best meaning rank counts."""
-    assert match_strength(_response("hybrid", [{"bm25": 2, "dense": 12, "lines": 1}], [0.03])).strong
+    assert strength_of(_response("hybrid", [{"bm25": 2, "dense": 12, "lines": 1}], [0.03])).strong
 
 
 def test_dense_threshold_is_the_cosine() -> None:
-    assert match_strength(_response("dense", [{"dense": 1}], [STRONG.min_cosine + 0.01])).strong
-    assert not match_strength(_response("dense", [{"dense": 1}], [STRONG.min_cosine - 0.01])).strong
+    assert strength_of(_response("dense", [{"dense": 1}], [STRONG.min_cosine + 0.01])).strong
+    assert not strength_of(_response("dense", [{"dense": 1}], [STRONG.min_cosine - 0.01])).strong
 
 
 def test_bm25_threshold_is_word_coverage() -> None:
-    assert match_strength(_response("bm25", [{"bm25": 1}], [3.0], searched="lambda memory")).strong
-    weak = match_strength(_response("bm25", [{"bm25": 1}], [3.0], searched="lambda world cup winner"))
+    assert strength_of(_response("bm25", [{"bm25": 1}], [3.0], searched="lambda memory")).strong
+    weak = strength_of(_response("bm25", [{"bm25": 1}], [3.0], searched="lambda world cup winner"))
     assert not weak.strong
     assert "1 of 4 words" in weak.reason
 
 
 def test_no_hits_is_weak() -> None:
-    assert not match_strength(SearchResponse("q", "q", "hybrid", [])).strong
+    assert not strength_of(SearchResponse("q", "q", "hybrid", [])).strong
 
 
 def test_thresholds_are_adjustable_in_one_place() -> None:
     response = _response("hybrid", [{"bm25": 4, "dense": 4}], [0.02])
-    assert not match_strength(response).strong
-    assert match_strength(response, Thresholds(top_rank=5)).strong
+    assert not strength_of(response).strong
+    assert strength_of(response, Thresholds(top_rank=5)).strong
 
 
 # ---------------------------------------------------------------- score bar
@@ -207,10 +206,10 @@ def test_hybrid_weak_when_the_best_cosine_is_low() -> None:
         {"bm25": 1, "dense": 1, "lines": 1},
         {"bm25": 4.0, "dense": 0.22, "lines": 0.25},
     )
-    strength = match_strength(SearchResponse("capital of france", "capital of france", "hybrid", [hit]))
+    strength = strength_of(SearchResponse("capital of france", "capital of france", "hybrid", [hit]))
     assert not strength.strong and "0.25 similar" in strength.reason
     good = Hit(1, 0.27, hit.chunk, hit.ranks, {"bm25": 4.0, "dense": 0.41, "lines": 0.66})
-    assert match_strength(SearchResponse("q", "q", "hybrid", [good])).strong
+    assert strength_of(SearchResponse("q", "q", "hybrid", [good])).strong
 
 
 def test_the_weak_text_names_the_number_the_closest_card_shows() -> None:
@@ -220,7 +219,7 @@ def test_the_weak_text_names_the_number_the_closest_card_shows() -> None:
         Hit(1, 0.38, chunk, {"bm25": 1, "dense": 1}, {"dense": 0.12}, similarity=0.21),
         Hit(2, 0.31, chunk, {"bm25": 2, "dense": 2}, {"dense": 0.2}, similarity=0.27),
     ]
-    strength = match_strength(SearchResponse("q", "q", "hybrid", hits))
+    strength = strength_of(SearchResponse("q", "q", "hybrid", hits))
     assert not strength.strong and strength.reason == "the closest passage is only 0.27 similar"
     assert [similarity(hit) for hit in hits] == [0.21, 0.27]
     # A hit made without a similarity falls back to its lists' cosines; BM25 alone has none.

@@ -14,7 +14,8 @@ import pytest
 from assistant.evaluate.run import load_questions
 from assistant.notes.chunk import same_section, spans_touch
 from assistant.notes.outline import readable
-from assistant.retrieve.search import Hit, Searcher
+from assistant.retrieve.results import Hit
+from assistant.retrieve.search import Searcher
 
 from .conftest import CORPUS, REPO, FakeEmbedder
 
@@ -43,7 +44,7 @@ def corpus_searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     from assistant.store.build import build_index
 
     index = tmp_path_factory.mktemp("fake-corpus") / "index"
-    build_index(CORPUS, index, FakeEmbedder(), export_encoder=False)
+    build_index(CORPUS, index, FakeEmbedder())
     return Searcher.load(index, encoder=FakeEmbedder())
 
 

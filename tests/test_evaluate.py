@@ -187,7 +187,7 @@ def test_answer_rows_score_each_selector_on_the_same_passage() -> None:
     from assistant.evaluate.metrics import Span
     from assistant.notes.chunk import Chunk
     from assistant.retrieve.answer import Answer
-    from assistant.retrieve.search import Hit
+    from assistant.retrieve.results import Hit
 
     text = "## NACL\n**NACL** are like a firewall for subnets.\n- One NACL per subnet\n- Newly created NACLs deny all"
     chunk = Chunk("vpc.md", ("VPC",), 10, 14, text)

@@ -21,7 +21,8 @@ from assistant.errors import UsageProblem
 from assistant.notes.chunk import Chunk, chunk_with_skips
 from assistant.notes.ingest import Document, decode_document
 from assistant.present.render import _UNSAFE, format_response, inert, response_record, to_json
-from assistant.retrieve.search import MAX_QUERY_CHARS, Searcher, SearchResponse, normalise_query
+from assistant.retrieve.results import SearchResponse
+from assistant.retrieve.search import MAX_QUERY_CHARS, Searcher, normalise_query
 from assistant.store.build import build_index
 
 from .messy import FakeEmbedder
@@ -170,7 +171,7 @@ def tiny_searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     for name, text in TINY_NOTES.items():
         (corpus / name).write_text(text, encoding="utf-8")
     fake = FakeEmbedder()
-    build_index(corpus, root / "index", fake, export_encoder=False)
+    build_index(corpus, root / "index", fake)
     return Searcher.load(root / "index", encoder=fake)
 
 
@@ -191,7 +192,7 @@ def test_normalise_query_is_clean_and_bounded(query: str) -> None:
 @FUZZ
 @given(query=questions)
 def test_bm25_scores_any_text(tiny_searcher: Searcher, query: str) -> None:
-    scores = tiny_searcher.lexical.scores(normalise_query(query))
+    scores = tiny_searcher.index.lexical.scores(normalise_query(query))
     assert scores.shape == (len(tiny_searcher.chunks),)
     assert np.all(np.isfinite(scores)) and np.all(scores >= 0)
 

@@ -56,7 +56,7 @@ def write_corpus(root: Path, extra: int = 0) -> Path:
 def built(tmp_path: Path) -> tuple[Path, Path]:
     corpus = write_corpus(tmp_path / "notes")
     index = tmp_path / "index"
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
     return corpus, index
 
 
@@ -166,7 +166,7 @@ def test_incremental_build_over_a_damaged_chunk_store_rebuilds_everything(built:
     corpus, index = built
     path = generation_of(index) / "chunks.jsonl"
     path.write_text(path.read_text(encoding="utf-8").splitlines(keepends=True)[0], encoding="utf-8")
-    report = build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    report = build_index(corpus, index, FakeEmbedder())
     assert report.rebuilt_all and not report.up_to_date
     assert answers(index)
 
@@ -176,7 +176,7 @@ def test_vectors_of_another_shape_are_not_reused(built: tuple[Path, Path], shape
     corpus, index = built
     np.save(generation_of(index) / "vectors.npy", np.ones(shape, dtype=np.float32), allow_pickle=False)
     (corpus / "fish.md").write_text("# Fish\n\nThe coelacanth was found again in 1938.\n", encoding="utf-8")
-    report = build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    report = build_index(corpus, index, FakeEmbedder())
     assert report.rebuilt_all
     assert answers(index)
 
@@ -205,7 +205,7 @@ def test_manifest_with_another_dimension(built: tuple[Path, Path], fake_model: N
 def test_incremental_build_after_a_model_change_re_embeds_everything(built: tuple[Path, Path]) -> None:
     corpus, index = built
     other = FakeEmbedder(name="fake-hash-16", dimension=16)
-    report = build_index(corpus, index, other, export_encoder=False)
+    report = build_index(corpus, index, other)
     assert report.rebuilt_all and report.reused == 0
     assert Searcher.load(index, encoder=other).dense_index.d == 16
 
@@ -312,7 +312,7 @@ def test_future_format_is_refused_not_rebuilt_over(
     assert "newer" in caught.value.message and "99" in caught.value.message
     assert "notes index --rebuild" in (caught.value.hint or "")
     with pytest.raises(IndexTooNew):
-        build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+        build_index(corpus, index, FakeEmbedder())
     assert generation_of(index) == generation  # untouched
 
     code, out, err = run_notes(capsys, "ask", "gibbons", *where(corpus, index))
@@ -343,10 +343,10 @@ def assert_previous_intact(index: Path, generation: Path) -> None:
 def test_ctrl_c_while_embedding(tmp_path: Path, after: int) -> None:
     corpus = write_corpus(tmp_path / "notes", extra=300)  # > 2 batches of 128
     index = tmp_path / "index"
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
     generation = generation_of(index)
     with pytest.raises(KeyboardInterrupt):
-        build_index(corpus, index, InterruptingEmbedder(after=after), rebuild=True, export_encoder=False)
+        build_index(corpus, index, InterruptingEmbedder(after=after), rebuild=True)
     assert_previous_intact(index, generation)
 
 
@@ -360,9 +360,7 @@ def test_ctrl_c_while_writing(built: tuple[Path, Path], step: str) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_index(
-            corpus, index, FakeEmbedder(), rebuild=True, export_encoder=False, hooks=BuildHooks(writing=interrupted)
-        )
+        build_index(corpus, index, FakeEmbedder(), rebuild=True, hooks=BuildHooks(writing=interrupted))
     assert_previous_intact(index, generation)
 
 
@@ -373,7 +371,7 @@ def test_failing_embedder_and_full_disk_keep_the_old_index(
     generation = generation_of(index)
     with pytest.raises(RuntimeError):
         crashing = InterruptingEmbedder(exc=RuntimeError("model crashed"))
-        build_index(corpus, index, crashing, rebuild=True, export_encoder=False)
+        build_index(corpus, index, crashing, rebuild=True)
     assert_previous_intact(index, generation)
 
     def full(name: str) -> None:
@@ -381,7 +379,7 @@ def test_failing_embedder_and_full_disk_keep_the_old_index(
             raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError):
-        build_index(corpus, index, FakeEmbedder(), rebuild=True, export_encoder=False, hooks=BuildHooks(writing=full))
+        build_index(corpus, index, FakeEmbedder(), rebuild=True, hooks=BuildHooks(writing=full))
     assert_previous_intact(index, generation)
 
 
@@ -427,7 +425,7 @@ def writing(name):
 
 hooks = BuildHooks(writing=writing)
 index_module.build_index(
-    pathlib.Path(corpus), pathlib.Path(index), Slow(), rebuild=True, export_encoder=False, hooks=hooks
+    pathlib.Path(corpus), pathlib.Path(index), Slow(), rebuild=True, hooks=hooks
 )
 print("built")
 """
@@ -465,7 +463,7 @@ def test_kill_9_during_a_build(built: tuple[Path, Path], tmp_path: Path, phase: 
         assert [path for path in index.iterdir() if path.name.endswith(".partial")]
     # The lock died with the process; the next build neither waits nor keeps the leftovers.
     waited: list[bool] = []
-    build_index(corpus, index, FakeEmbedder(), rebuild=True, on_wait=lambda: waited.append(True), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder(), rebuild=True, on_wait=lambda: waited.append(True))
     assert not waited
     assert not [path for path in index.iterdir() if path.name.endswith(".partial")]
     assert [path.name for path in index.iterdir() if path.name.startswith("gen-")] == [generation_of(index).name]
@@ -491,7 +489,7 @@ def test_two_builds_at_once_the_second_waits(built: tuple[Path, Path], tmp_path:
     assert "another `notes index`" in caught.value.message
     waited: list[float] = []
     started = time.monotonic()
-    build_index(corpus, index, FakeEmbedder(), on_wait=lambda: waited.append(time.monotonic()), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder(), on_wait=lambda: waited.append(time.monotonic()))
     out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert len(waited) == 1, "the waiting build says so once"
@@ -533,7 +531,7 @@ def test_lock_is_released_when_a_thread_build_fails(built: tuple[Path, Path]) ->
     def run() -> None:
         try:
             crashing = InterruptingEmbedder(exc=RuntimeError("boom"))
-            build_index(corpus, index, crashing, rebuild=True, export_encoder=False)
+            build_index(corpus, index, crashing, rebuild=True)
         except RuntimeError as exc:
             errors.append(exc)
 

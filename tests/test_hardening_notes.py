@@ -53,7 +53,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def messy_build(messy: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[BuildReport, Path, float]:
     index = tmp_path_factory.mktemp("messy-index") / "index"
     started = time.perf_counter()
-    report = build_index(messy, index, FakeEmbedder(), export_encoder=False)
+    report = build_index(messy, index, FakeEmbedder())
     return report, index, time.perf_counter() - started
 
 
@@ -141,7 +141,7 @@ def test_rebuild_reports_the_same_problems_again_once(
 ) -> None:
     """An up-to-date second build over the same folder says the same, once per file."""
     _, index, _ = messy_build
-    report = build_index(messy, index, FakeEmbedder(), export_encoder=False)
+    report = build_index(messy, index, FakeEmbedder())
     assert report.up_to_date
     found = problems_by_path(report.problems)
     assert_expected(found, expected_problems())
@@ -168,7 +168,7 @@ def build_one(tmp_path: Path, files: dict[str, bytes], **patches: object) -> Bui
     for name, data in files.items():
         (corpus / name).parent.mkdir(parents=True, exist_ok=True)
         (corpus / name).write_bytes(data)
-    report = build_index(corpus, tmp_path / "index", FakeEmbedder(), export_encoder=False)
+    report = build_index(corpus, tmp_path / "index", FakeEmbedder())
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
     assert searcher.search("gibbons", mode="bm25").hits[0].chunk.file == "good.md"
     return report
@@ -250,7 +250,7 @@ def test_file_rewritten_while_indexing_is_seen_as_changed_next_time(
     monkeypatch.undo()
     state = check_freshness(tmp_path / "index", tmp_path / "notes", "fake-hash-32")
     assert state.changed == ("moving.md",)
-    report = build_index(tmp_path / "notes", tmp_path / "index", FakeEmbedder(), export_encoder=False)
+    report = build_index(tmp_path / "notes", tmp_path / "index", FakeEmbedder())
     assert report.changed_files == ["moving.md"]
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
     assert searcher.search("lemurs", mode="bm25").hits[0].chunk.file == "moving.md"
@@ -267,7 +267,7 @@ def test_skipped_file_that_becomes_text_is_picked_up(tmp_path: Path) -> None:
     (tmp_path / "notes" / "empty.md").write_text("# Empty\n\nnow about okapis\n", encoding="utf-8")
     state = check_freshness(tmp_path / "index", tmp_path / "notes", "fake-hash-32")
     assert set(state.added) | set(state.changed) == {"later.md", "empty.md"}
-    build_index(tmp_path / "notes", tmp_path / "index", FakeEmbedder(), export_encoder=False)
+    build_index(tmp_path / "notes", tmp_path / "index", FakeEmbedder())
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
     assert searcher.search("sloths", mode="bm25").hits[0].chunk.file == "later.md"
     assert searcher.search("okapis", mode="bm25").hits[0].chunk.file == "empty.md"
@@ -341,13 +341,13 @@ def test_folder_with_nothing_to_index(
     corpus.mkdir()
     for name, data in files.items():
         (corpus / name).write_bytes(data)
-    report = build_index(corpus, tmp_path / "index", FakeEmbedder(), export_encoder=False)
+    report = build_index(corpus, tmp_path / "index", FakeEmbedder())
     assert report.chunks == 0
     assert {problem.path for problem in report.problems} == set(files)
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
     for mode in ("hybrid", "dense", "bm25"):
         assert searcher.search("anything at all", mode=mode).hits == []
-    assert build_index(corpus, tmp_path / "index", FakeEmbedder(), export_encoder=False).up_to_date
+    assert build_index(corpus, tmp_path / "index", FakeEmbedder()).up_to_date
 
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
     monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())

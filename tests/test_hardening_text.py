@@ -17,7 +17,8 @@ import pytest
 from assistant.errors import UsageProblem
 from assistant.notes.chunk import Chunk
 from assistant.present.render import format_response, inert, response_record, to_json
-from assistant.retrieve.search import MAX_QUERY_CHARS, Hit, Searcher, SearchResponse, normalise_query
+from assistant.retrieve.results import Hit, SearchResponse
+from assistant.retrieve.search import MAX_QUERY_CHARS, Searcher, normalise_query
 from assistant.store.build import build_index
 from assistant.store.lexical import MAX_CORRECTED_CHARS
 
@@ -38,7 +39,7 @@ def notes_index(tmp_path: Path) -> tuple[Path, Path]:
     for name, text in NOTES.items():
         (corpus / name).write_text(text, encoding="utf-8")
     index = tmp_path / "index"
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
     return corpus, index
 
 
@@ -127,13 +128,13 @@ def test_spelling_correction_survives_a_huge_token(tmp_path: Path) -> None:
     corpus = tmp_path / "notes"
     corpus.mkdir()
     (corpus / "blob.md").write_text("# Blob\n\n" + blob + "\n\nlambda memory limits\n", encoding="utf-8")
-    build_index(corpus, tmp_path / "index", FakeEmbedder(), export_encoder=False)
+    build_index(corpus, tmp_path / "index", FakeEmbedder())
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
     response = searcher.search("lambdda memmory", mode="bm25")
     assert response.hits and response.hits[0].chunk.file == "blob.md"
-    searcher.lexical.correct("memmoryy")  # builds BM25's table too
-    assert searcher.speller is not None
-    for table in (searcher.speller._deletes, searcher.lexical._deletes):
+    searcher.index.lexical.correct("memmoryy")  # builds BM25's table too
+    assert searcher.index.speller is not None
+    for table in (searcher.index.speller._deletes, searcher.index.lexical._deletes):
         assert table is not None and max(len(variant) for variant in table) <= MAX_CORRECTED_CHARS + 1
 
 
@@ -270,7 +271,7 @@ def test_cli_ask_shows_a_hostile_file_name_inert(
     corpus.mkdir()
     (corpus / HOSTILE_NAME).write_text("# Name\n\nThe file name attacks the terminal; ocelot.\n", encoding="utf-8")
     index = tmp_path / "index"
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
     args = [
         "ask",
         "ocelot",

@@ -45,7 +45,7 @@ def test_one_edited_file_re_embeds_only_its_changed_chunks(
     note = small_corpus / "lambda.md"
     note.write_text(note.read_text().replace("Timeout: 15 minutes max", "Timeout: 900 seconds max"))
     embedder = FakeEmbedder()
-    report = build_index(small_corpus, small_index, embedder, export_encoder=False)
+    report = build_index(small_corpus, small_index, embedder)
     assert report.changed_files == ["lambda.md"]
     assert report.embedded == 1 and report.lines_embedded == 1
     assert sum(embedder.calls) == 2  # the changed chunk and its one changed line
@@ -56,14 +56,14 @@ def test_one_edited_file_re_embeds_only_its_changed_chunks(
 
 def test_unchanged_corpus_is_up_to_date(small_corpus: Path, small_index: Path) -> None:
     embedder = FakeEmbedder()
-    report = build_index(small_corpus, small_index, embedder, export_encoder=False)
+    report = build_index(small_corpus, small_index, embedder)
     assert report.up_to_date and embedder.calls == []
 
 
 def test_new_model_rebuilds_everything(small_corpus: Path, small_index: Path) -> None:
     embedder = FakeEmbedder()
     embedder.name = "other-model"
-    report = build_index(small_corpus, small_index, embedder, export_encoder=False)
+    report = build_index(small_corpus, small_index, embedder)
     assert report.rebuilt_all and report.embedded == report.chunks
 
 
@@ -88,7 +88,7 @@ def test_failed_build_leaves_previous_index_usable(
     before = current_generation(small_index)
     (small_corpus / "lambda.md").write_text("# Lambda\n\nsomething new entirely\n")
     with pytest.raises(KeyboardInterrupt):
-        build_index(small_corpus, small_index, Exploding(), export_encoder=False)
+        build_index(small_corpus, small_index, Exploding())
     assert current_generation(small_index) == before
     assert not [p for p in small_index.iterdir() if p.name.endswith(".partial")]
     searcher = Searcher.load(small_index, encoder=fake_embedder)

@@ -54,7 +54,7 @@ def built(tmp_path: Path) -> tuple[Path, Path]:
     (corpus / "apes.md").write_text("# Apes\n\nGibbons sing duets at dawn.\n", encoding="utf-8")
     (corpus / "fish.md").write_text("# Fish\n\nThe coelacanth is a living fossil.\n", encoding="utf-8")
     index = tmp_path / "index"
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
     return corpus, index
 
 
@@ -156,8 +156,8 @@ def test_build_and_search_never_unpickle(built: tuple[Path, Path], monkeypatch: 
 
     monkeypatch.setattr(np, "load", checked_load)
     (corpus / "new.md").write_text("# New\n\nA new note about tapirs.\n", encoding="utf-8")
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
-    build_index(corpus, index, FakeEmbedder(), rebuild=True, export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
+    build_index(corpus, index, FakeEmbedder(), rebuild=True)
     searcher = Searcher.load(index, encoder=FakeEmbedder())
     assert searcher.search("tapirs", mode="hybrid").hits
 
@@ -175,11 +175,11 @@ def test_planted_vectors_npy_is_refused(built: tuple[Path, Path], tmp_path: Path
     assert "vectors.npy" in caught.value.message and "rebuild" in (caught.value.hint or "")
     # Loading for search does not read it; an incremental build refuses it and rebuilds everything.
     Searcher.load(index, encoder=FakeEmbedder())
-    report = build_index(corpus, index, FakeEmbedder(), rebuild=False, export_encoder=False)
+    report = build_index(corpus, index, FakeEmbedder(), rebuild=False)
     assert not marker.exists()
     (corpus / "apes.md").write_text("# Apes\n\nGibbons sing long duets at dawn.\n", encoding="utf-8")
     save_object_npy(generation_of(index) / "vectors.npy", marker)
-    report = build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    report = build_index(corpus, index, FakeEmbedder())
     assert report.rebuilt_all
     assert not marker.exists()
 
@@ -225,6 +225,6 @@ def test_planted_payloads_do_not_run_during_a_build(built: tuple[Path, Path], tm
         save_object_npy(path, marker)
     for name in ("chunks.jsonl", "dense.faiss"):
         (generation / name).write_bytes(pickle_bytes(marker))
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
     assert not marker.exists()
     assert Searcher.load(index, encoder=FakeEmbedder()).search("gibbons", mode="bm25").hits

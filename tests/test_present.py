@@ -22,7 +22,7 @@ from assistant.present.render import (
     wants_links,
 )
 from assistant.retrieve.answer import Answer
-from assistant.retrieve.search import Hit, SearchResponse
+from assistant.retrieve.results import Hit, SearchResponse
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 OSC8 = re.compile(r"\x1b\]8;;([^\x1b]*)\x1b\\")

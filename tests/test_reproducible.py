@@ -171,7 +171,7 @@ def test_the_slow_path_is_said_once_and_status_fails(
     """An index without a usable model export answers through sentence-transformers (seconds to
     start, not a fraction of one): opening it says so once, and `notes status` exits 1."""
     notes, index = _notes(tmp_path / "notes"), tmp_path / "index"
-    build_index(notes, index, FakeEmbedder(), export_encoder=False)
+    build_index(notes, index, FakeEmbedder())
     monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
     said: list[str] = []
     searcher = engine.open_searcher(Settings(corpus_dir=notes, index_dir=index, model=FAKE), notify=said.append)

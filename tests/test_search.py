@@ -169,7 +169,7 @@ def test_a_search_hit_joining_pieces_cites_and_shows_the_whole_run(tmp_path: Pat
     text = "# Long\n\n## Zebra section\n\n" + "\n".join(items) + "\n"
     (corpus / "long.md").write_text(text, encoding="utf-8")
     index = tmp_path / "index"
-    build_index(corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(corpus, index, FakeEmbedder())
     searcher = Searcher.load(index, encoder=FakeEmbedder())
     assert len(searcher.chunks) > 3
     lines = text.split("\n")

@@ -75,7 +75,7 @@ def test_only_one_edit_and_the_most_frequent_wins() -> None:
 
 def test_search_says_what_it_searched(small_index: Path, fake_embedder: FakeEmbedder) -> None:
     searcher = Searcher.load(small_index, encoder=fake_embedder)
-    assert searcher.speller is not None
+    assert searcher.index.speller is not None
     response = searcher.search("statless firewal")
     # "firewal" is "firewall" less a last letter that makes no ending: a typo
     assert response.searched == "stateless firewall"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from assistant.errors import IndexCorrupt
-from assistant.retrieve.conversation import match_strength, score_fraction
 from assistant.retrieve.fuse import rerank_by_tokens
 from assistant.retrieve.search import Searcher
+from assistant.retrieve.strength import match_strength, score_fraction
 from assistant.store.build import build_index
 from assistant.store.chunk_store import read_chunks
 from assistant.store.generation import current_generation
@@ -117,9 +117,9 @@ def test_the_best_line_moves_the_rerank_by_line_weight_standard_deviations(tmp_p
 
 def test_searcher_reads_each_passages_lines_for_the_rerank(small_index: Path, fake_embedder: FakeEmbedder) -> None:
     searcher = Searcher.load(small_index, encoder=fake_embedder)
-    assert searcher.lines is not None and searcher.line_vectors is not None
-    vectors, starts = searcher.line_vectors
-    owner = searcher.lines[1]
+    assert searcher.index.lines is not None and searcher.index.line_vectors is not None
+    vectors, starts = searcher.index.line_vectors
+    owner = searcher.index.lines[1]
     for row in range(len(searcher.chunks)):
         assert set(owner[starts[row] : starts[row + 1]].tolist()) <= {row}
     assert int(starts[-1]) == len(owner) == len(vectors)
@@ -163,7 +163,7 @@ def test_damaged_token_vectors_are_refused(tmp_path: Path, damage, what: str | N
 
 def test_hybrid_search_reranks_and_says_so(small_index: Path, fake_embedder: FakeEmbedder) -> None:
     searcher = Searcher.load(small_index, encoder=fake_embedder)
-    assert searcher.tokens is not None
+    assert searcher.index.tokens is not None
     hybrid = searcher.search("timeout minutes", k=3)
     assert hybrid.hits[0].chunk.heading_path[-1] == "Limits"
     assert all(hit.fused_rank is not None for hit in hybrid.hits)
@@ -179,12 +179,12 @@ def test_strength_judges_the_passage_fusion_ranked_first(small_index: Path, fake
     response = searcher.search("stateless firewall subnet", k=3)
     judged = min(response.hits, key=lambda hit: hit.fused_rank or hit.rank)
     assert judged.fused_rank == 1
-    assert match_strength(response).strong
+    assert match_strength(response.mode, response.searched, response.hits).strong
 
 
 def test_incremental_build_reuses_token_vectors(tmp_path: Path, small_corpus: Path) -> None:
     index = tmp_path / "index"
-    build_index(small_corpus, index, FakeEmbedder(), export_encoder=False)
+    build_index(small_corpus, index, FakeEmbedder())
     first = current_generation(index)
     assert first is not None
     chunks = read_chunks(first)
@@ -192,12 +192,12 @@ def test_incremental_build_reuses_token_vectors(tmp_path: Path, small_corpus: Pa
     nacl = next(row for row, chunk in enumerate(chunks) if chunk.text == "Stateless firewall at the subnet level.")
     note = small_corpus / "plain.txt"
     note.write_text(note.read_text() + "\nS3: objects in buckets.\n")
-    report = build_index(small_corpus, index, FakeEmbedder(), export_encoder=False)
+    report = build_index(small_corpus, index, FakeEmbedder())
     assert report.embedded == 1 and report.reused >= 4
     second = current_generation(index)
     assert second is not None and second != first
     searcher = Searcher.load(index, encoder=FakeEmbedder())
-    after = searcher.tokens
+    after = searcher.index.tokens
     assert after is not None
     rows = {chunk.text: row for row, chunk in enumerate(searcher.chunks)}
     kept = after.passage(rows["Stateless firewall at the subnet level."])
@@ -227,14 +227,14 @@ def test_the_projection_is_the_models_whatever_the_notes(tmp_path: Path) -> None
     grown one way or built at once, all keep the same projection (no history in an index)."""
     expected = WideFakeEmbedder().token_projection()
     small = _wide_notes(tmp_path / "small", count=2)
-    build_index(small, tmp_path / "small-index", WideFakeEmbedder(), export_encoder=False)
+    build_index(small, tmp_path / "small-index", WideFakeEmbedder())
     first = current_generation(tmp_path / "small-index")
     assert first is not None and np.array_equal(np.load(first / "tokens" / "projection.npy"), expected)
     _wide_notes(small, count=6)  # the folder grows
-    report = build_index(small, tmp_path / "small-index", WideFakeEmbedder(), export_encoder=False)
+    report = build_index(small, tmp_path / "small-index", WideFakeEmbedder())
     assert 0 < report.embedded < report.chunks  # the first two notes' passages are reused
     grown = current_generation(tmp_path / "small-index")
-    build_index(_wide_notes(tmp_path / "big"), tmp_path / "big-index", WideFakeEmbedder(), export_encoder=False)
+    build_index(_wide_notes(tmp_path / "big"), tmp_path / "big-index", WideFakeEmbedder())
     fresh = current_generation(tmp_path / "big-index")
     assert grown is not None and fresh is not None
     for name in ("projection.npy", "codes.npy", "scales.npy", "offsets.npy"):
@@ -247,9 +247,9 @@ def test_a_new_projection_re_embeds_every_passage(tmp_path: Path) -> None:
     """Token vectors projected on other axes cannot be reused: a model export whose projection
     changed re-embeds them all, even with no note changed."""
     notes = _wide_notes(tmp_path / "notes")
-    build_index(notes, tmp_path / "index", WideFakeEmbedder(), export_encoder=False)
+    build_index(notes, tmp_path / "index", WideFakeEmbedder())
     (notes / "note0.md").write_text((notes / "note0.md").read_text() + "\nOne more line.\n")
-    report = build_index(notes, tmp_path / "index", WideFakeEmbedder(seed=1), export_encoder=False)
+    report = build_index(notes, tmp_path / "index", WideFakeEmbedder(seed=1))
     assert report.embedded == report.chunks
 
 
@@ -263,6 +263,6 @@ def test_an_index_without_token_vectors_searches_in_fused_order(small_index: Pat
     shutil.rmtree(generation / "tokens")
     reseal(generation)
     searcher = Searcher.load(small_index, encoder=fake_embedder)
-    assert searcher.tokens is None and searcher.lines is not None
+    assert searcher.index.tokens is None and searcher.index.lines is not None
     hits = searcher.search("timeout minutes", k=3).hits
     assert hits and all(hit.fused_rank is None for hit in hits)

@@ -69,8 +69,7 @@ def _timed_writes(clock: _StageClock) -> tuple[Callable[[str], None], Callable[[
 
 def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     """Build an index as the spec says and report seconds, counts and per-stage timings."""
-    from assistant import engine
-    from assistant.store.build import build_index
+    from assistant.engine import Engine
     from assistant.store.build_report import BuildHooks
     from assistant.store.generation import current_generation
     from assistant.store.manifest import read_manifest
@@ -83,20 +82,12 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     chunk_note = _known_chunks(spec["synthetic"], settings.corpus_dir, clock) if spec.get("synthetic") else None
     hooks = BuildHooks(chunk_note=chunk_note, writing=writing, written=written)
     started = clock.started = time.perf_counter()
+    embedder = None
     if spec["stand_in"]:
         from assistant.bench.stand_in import StandInEmbedder
 
-        report = build_index(
-            settings.corpus_dir,
-            settings.index_dir,
-            StandInEmbedder(),
-            rebuild=spec["rebuild"],
-            progress=clock,
-            export_encoder=False,
-            hooks=hooks,
-        )
-    else:
-        report = engine.build(settings, rebuild=spec["rebuild"], progress=clock, hooks=hooks)
+        embedder = StandInEmbedder()
+    report = Engine(settings, embedder=embedder).build(rebuild=spec["rebuild"], progress=clock, hooks=hooks)
     seconds = time.perf_counter() - started
     generation = current_generation(settings.index_dir)
     manifest = read_manifest(generation) if generation else None

@@ -77,7 +77,7 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         normalise_query,
     )
 
-    speller, tokens, lines = searcher.speller, searcher.tokens, searcher.lines
+    speller, tokens, lines = searcher.index.speller, searcher.index.tokens, searcher.index.lines
     timings: dict[str, list[float]] = {}
 
     def mark(name: str, started: float) -> float:
@@ -91,7 +91,7 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         if speller is not None:
             text = speller.correct(text)
             now = mark("spelling correction", now)
-        scores = searcher.lexical.scores(text)
+        scores = searcher.index.lexical.scores(text)
         now = mark("bm25 scoring", now)
         ranked = [bm25_candidates(scores, CANDIDATES, None)]
         now = mark("bm25 top-k", now)
@@ -101,7 +101,7 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
         else:
             vector = searcher.embed_query(text)
         now = mark("query encoding", now)
-        ranked.append(dense_candidates(searcher.dense_index, vector, CANDIDATES, None))
+        ranked.append(dense_candidates(searcher.index.dense_index, vector, CANDIDATES, None))
         now = mark("dense search (chunks)", now)
         if lines is not None:
             ranked.append(line_candidates(lines[0], lines[1], vector, CANDIDATES, None))

@@ -209,7 +209,7 @@ def bench_scale(
     )
     import assistant.retrieve.search as search_module
 
-    targets = [("chunks", searcher.dense_index, "vectors.npy", search_module.CANDIDATES)]
+    targets = [("chunks", searcher.index.dense_index, "vectors.npy", search_module.CANDIDATES)]
     lines = getattr(searcher, "lines", None)
     if lines is not None:
         targets.append(("lines", lines[0], "line_vectors.npy", getattr(search_module, "LINE_CANDIDATES", 300)))

@@ -13,7 +13,6 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.notes.chunk import approximate_token_count
@@ -30,8 +29,6 @@ class StandInEmbedder:
     name = "bench-stand-in/hashed-random-projection"
     max_tokens = 256
     kind = "bench stand-in"
-    export_dir: Path | None = None
-    export_error = ""
 
     def __init__(self, dimension: int = 384, buckets: int = 1 << 15, seed: int = 0) -> None:
         import numpy as np

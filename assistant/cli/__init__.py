@@ -9,18 +9,25 @@ Shell completion is click's: `eval "$(_NOTES_COMPLETE=bash_source notes)"` (zsh_
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from assistant.cli.ask import ask_command
 from assistant.cli.bench import bench_command
-from assistant.cli.common import location_options, resolve, say
+from assistant.cli.common import Invocation, engine_for, location_options, resolve, say
 from assistant.cli.evaluate import eval_command
 from assistant.cli.index import index_command
 from assistant.cli.status import status_command
 from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.engine import Engine
 
 NO_TERMINAL = 'the chat app needs a terminal; use notes ask "…" for one question, or notes ask - for a batch'
 
@@ -31,7 +38,7 @@ NO_TERMINAL = 'the chat app needs a terminal; use notes ask "…" for one questi
 @click.pass_context
 def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, model: str | None) -> None:
     """Search your own study notes from the terminal. Without a command, opens the chat app."""
-    ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model}
+    ctx.ensure_object(Invocation).flags = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model}
     if ctx.invoked_subcommand is not None:
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -39,17 +46,23 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, mod
         sys.exit(2)
     from assistant.tui import run_chat
 
-    run_chat(resolve(ctx).settings)
+    settings = resolve(ctx).settings
+    run_chat(settings, engine_for(ctx, settings))
 
 
 for _command in (ask_command, index_command, eval_command, bench_command, status_command):
     cli.add_command(_command)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning every expected error into one line and an exit code."""
+def main(argv: list[str] | None = None, *, make_engine: Callable[[Settings], Engine] | None = None) -> None:
+    """Entry point: run the CLI, turning every expected error into one line and an exit code.
+    `make_engine`: how commands get their engine (default: `Engine(settings)`, the real model)."""
+    # The tokenizers library warns when the process forks (an editor, a child build) after it has run
+    # in parallel; nothing here relies on that parallelism.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    invocation = Invocation() if make_engine is None else Invocation(make_engine=make_engine)
     try:
-        cli.main(args=argv, prog_name="notes", standalone_mode=False)
+        cli.main(args=argv, prog_name="notes", standalone_mode=False, obj=invocation)
     except click.exceptions.Abort:
         say("interrupted")
         sys.exit(130)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import location_options, open_for_questions, resolve, say
+from assistant.cli.common import engine_for, location_options, open_for_questions, resolve, say
 from assistant.config import MAX_K, MODES
 from assistant.errors import UsageProblem
 
 if TYPE_CHECKING:
-    from assistant.retrieve.search import Hit
+    from assistant.retrieve.results import Hit
 
 
 @click.command("ask")
@@ -89,14 +89,12 @@ def ask_command(
         raise UsageProblem("--open opens one result of one question", "drop --json and -, or drop --open")
     resolved = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model, k=k, mode=mode, editor=editor)
     settings = resolved.settings
-    searcher = open_for_questions(settings)
-    file_glob = None
+    engine = engine_for(ctx, settings)
+    open_for_questions(engine)
     if file_value is not None:
-        from assistant.cli.notes_filter import note_glob
-
-        file_glob = note_glob(file_value, searcher.files, settings.corpus_dir)
+        engine.file_glob(file_value)  # a --file that names no note is refused before any question is read
     if open_rank is not None:
-        response = searcher.search(question, k=max(settings.k, open_rank), mode=settings.mode, file_glob=file_glob)
+        response = engine.search(question, k=max(settings.k, open_rank), file=file_value)
         _open_result(response.hits, open_rank, settings.corpus_dir, settings.editor)
         return
     look = Look(
@@ -108,7 +106,7 @@ def ask_command(
                 click.echo(to_json(empty_record(text)))
                 sys.stdout.flush()
             continue
-        response = searcher.search(text, k=settings.k, mode=settings.mode, file_glob=file_glob)
+        response = engine.search(text, file=file_value)
         if as_json:
             click.echo(to_json(response_record(response, explain, settings.corpus_dir)))
         else:

@@ -1,19 +1,20 @@
-"""What every command shares: the location flags, settings resolution, stderr messages, progress,
-and opening an index (building or refreshing it first, saying so, and naming repaired files)."""
+"""What every command shares: the location flags, settings resolution, the engine, stderr messages,
+progress, and opening an index (building or refreshing it first, saying so, and naming repaired files)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from assistant.config import Resolved, resolve_settings
+from assistant.config import Resolved, Settings, resolve_settings
 
 if TYPE_CHECKING:
-    from assistant.config import Settings
+    from assistant.engine import Engine
     from assistant.retrieve.search import Searcher
     from assistant.store.build_report import BuildReport
 
@@ -42,15 +43,38 @@ def location_options(func: F) -> F:
     return func
 
 
+def _default_engine(settings: Settings) -> Engine:
+    from assistant.engine import Engine
+
+    return Engine(settings)
+
+
+@dataclass
+class Invocation:
+    """What one run of `notes` shares between the group and its command: the location flags given
+    before the command (`notes --corpus X ask …`), and how an engine is made from settings (`main`
+    takes another maker: tests hand in an engine with a stand-in model)."""
+
+    flags: dict[str, Any] = field(default_factory=dict)
+    make_engine: Callable[[Settings], Engine] = _default_engine
+
+
+def invocation(ctx: click.Context) -> Invocation:
+    found = ctx.find_root().obj
+    return found if isinstance(found, Invocation) else Invocation()
+
+
 def resolve(ctx: click.Context, **flags: Any) -> Resolved:
     """Settings for this command: its own flags, then those given before the command (`notes --corpus
     X ask …`), then environment, config file and defaults."""
-    given: dict[str, Any] = {}
-    parent = ctx.find_root().obj
-    if isinstance(parent, dict):
-        given.update({key: value for key, value in parent.items() if value is not None})
+    given: dict[str, Any] = {key: value for key, value in invocation(ctx).flags.items() if value is not None}
     given.update({key: value for key, value in flags.items() if value is not None})
     return resolve_settings(given)
+
+
+def engine_for(ctx: click.Context, settings: Settings) -> Engine:
+    """The engine this command works through (the one way into the core)."""
+    return invocation(ctx).make_engine(settings)
 
 
 def say(message: str) -> None:
@@ -67,12 +91,10 @@ def report_problems(report: BuildReport) -> None:
         click.echo(f"  {verb}: {inert(problem.path)}: {inert(problem.reason)}", err=True)
 
 
-def open_for_questions(settings: Settings) -> Searcher:
-    """A searcher over a fresh, undamaged index (engine.open_searcher): what it builds, refreshes or
-    repairs is said on stderr, with the same per-file report as `notes index`."""
-    from assistant.engine import open_searcher
-
-    return open_searcher(settings, notify=say, progress=stderr_progress(), on_report=report_problems)
+def open_for_questions(engine: Engine) -> Searcher:
+    """Open a fresh, undamaged index (`Engine.open`): what it builds, refreshes or repairs is said on
+    stderr, with the same per-file report as `notes index`."""
+    return engine.open(notify=say, progress=stderr_progress(), on_report=report_problems)
 
 
 class Progress:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
-from assistant.cli.common import location_options, resolve, say
-from assistant.config import MODES
+from assistant.cli.common import engine_for, location_options, resolve, say
+from assistant.config import MODES, Mode
 
 RESULTS_DIR = Path("evals/results")
 COMMITTED_REPORT_DIR = Path("evals")
@@ -99,9 +100,10 @@ def eval_command(
         raise UsageProblem("--write-report and --report name two places for one report", "use one of them")
     settings = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model).settings
     questions = load_questions(set_path, settings.corpus_dir)
-    searcher = open_for_questions(settings)
-    modes = list(MODES) if compare or update_baseline else [mode]
-    results = [run_eval(searcher, questions, name) for name in modes]
+    engine = engine_for(ctx, settings)
+    searcher = open_for_questions(engine)
+    modes: list[Mode] = list(MODES) if compare or update_baseline else [cast(Mode, mode)]
+    results = [run_eval(engine, questions, name) for name in modes]
     click.echo(format_table(results))
     for result in results:
         if result.mode == mode or not compare:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.common import Progress, location_options, report_problems, resolve, say
+from assistant.cli.common import Progress, engine_for, location_options, report_problems, resolve, say
 
 
 @click.command("index")
@@ -17,13 +17,14 @@ def index_command(
     ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, model: str | None, rebuild: bool
 ) -> None:
     """Build or refresh the index (only changed notes are re-embedded)."""
-    from assistant.engine import build, summary_line
+    from assistant.engine import summary_line
     from assistant.notes.ingest import require_corpus
 
     settings = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model).settings
     require_corpus(settings.corpus_dir)
+    engine = engine_for(ctx, settings)
     say(f"indexing {settings.corpus_dir} into {settings.index_dir} …")
     with Progress() as progress:
-        report = build(settings, rebuild=rebuild, progress=progress, notify=say)
+        report = engine.build(rebuild=rebuild, progress=progress, notify=say)
     report_problems(report)
     click.echo(summary_line(report))

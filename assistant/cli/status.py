@@ -2,7 +2,7 @@
 health: a list of problems, each with the one command or change that fixes it. Exit 0 when there is
 none, 1 otherwise, so scripts can ask "is my index usable and fresh?".
 
-The checks are in assistant/store/health.py (add one to its CHECKS to report more).
+The checks are in assistant/store/health.py (`index_problems`), run by `Engine.status`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.common import location_options, resolve
+from assistant.cli.common import engine_for, location_options, resolve
 from assistant.config import Resolved, display_path
 
 _LABELS = {
@@ -35,15 +35,13 @@ def status_command(ctx: click.Context, corpus_dir: Path | None, index_dir: Path 
     each problem and the command that fixes it, when the index is missing, out of date, another
     folder's, damaged (every file is hashed), or would answer through the slow path.
     """
-    from assistant.store.health import index_problems, index_summary
-
     resolved = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model)
-    settings = resolved.settings
+    status = engine_for(ctx, resolved.settings).status()
     for line in settings_lines(resolved):
         click.echo(line)
-    for line in index_summary(settings):
+    for line in status.summary:
         click.echo(line)
-    problems = index_problems(settings)
+    problems = status.problems
     if not problems:
         click.echo("ok: the index is up to date with the notes, undamaged, and answers through the model export")
         return

@@ -20,7 +20,7 @@ from assistant.evaluate.metrics import Span
 from assistant.retrieve.answer import first_line
 from assistant.retrieve.answer_unit import passage_lines
 from assistant.retrieve.highlight import best_sentence, query_terms
-from assistant.retrieve.search import Hit
+from assistant.retrieve.results import Hit
 
 SELECTORS = ("answer", "first line", "shared words")
 """The selector and its two baselines, as named in reports."""

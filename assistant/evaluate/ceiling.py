@@ -28,9 +28,8 @@ from assistant.errors import UsageProblem
 from assistant.evaluate.metrics import METRICS, Span, question_metrics, relevance
 from assistant.evaluate.run import DEPTH, EvalQuestion
 from assistant.notes.chunk import Chunk, touches
-from assistant.retrieve.fuse import LINE_WEIGHT, fuse_rrf, join_neighbours
-from assistant.retrieve.search import CANDIDATES, Searcher
-from assistant.store.token_vectors import RERANK_DEPTH
+from assistant.retrieve.fuse import LINE_WEIGHT, join_neighbours
+from assistant.retrieve.search import RerankSignals, Searcher
 
 GRID = (-0.3, 0.0, 0.1, 0.2, 0.4, 0.7, 1.0)
 """Weights tried for each signal beside MaxSim's 1: against it, off, and up to as much as MaxSim."""
@@ -38,39 +37,6 @@ ANCHOR = "maxsim"
 """The signal every combination keeps at weight 1 (scaling all weights together changes no order)."""
 IN_USE = {"best line": LINE_WEIGHT}
 """The weights search uses now; every other signal is at 0."""
-
-
-@dataclass(frozen=True)
-class RerankSignals:
-    """A question's fused ranking and, for its top `RERANK_DEPTH`, each signal the rerank could weigh."""
-
-    ranked: list[tuple[int, float]]
-    """The whole fused ranking, (row, RRF score); the rows past the head follow it unchanged."""
-    signals: dict[str, list[float]]
-    """Signal name → one value per head row, in fused order."""
-
-
-def rerank_signals(searcher: Searcher, query: str) -> RerankSignals | None:
-    """What the hybrid rerank could weigh for a question's fused top `RERANK_DEPTH`, each signal
-    one value per candidate (None when the index has no token vectors, so nothing is reranked).
-    Only `notes eval --ceiling` reads these: search itself weighs MaxSim and the best line."""
-    searched = searcher.searched_for(query)
-    bm25 = searcher.lexical.scores(searched)
-    lists, vector, query_tokens = searcher.candidate_lists(searched, "hybrid", CANDIDATES, None, bm25)
-    if vector is None or query_tokens is None or searcher.tokens is None:
-        return None
-    ranked = fuse_rrf(list(lists.values()))
-    head = [row for row, _score in ranked[:RERANK_DEPTH]]
-    signals = {
-        "maxsim": list(searcher.tokens.maxsim(query_tokens, head)),
-        "passage cosine": [float(searcher.dense_index.reconstruct(row) @ vector) for row in head],
-        "bm25": [float(bm25[row]) for row in head],
-        "fused rank": [-float(np.log(rank)) for rank in range(1, len(head) + 1)],
-    }
-    best_lines = searcher.best_line_scores(ranked, vector)
-    if best_lines is not None:
-        signals["best line"] = best_lines
-    return RerankSignals(ranked, signals)
 
 
 @dataclass(frozen=True)
@@ -93,8 +59,8 @@ def fusion_ceiling(
     signals_of: Callable[[str], RerankSignals | None] | None = None,
 ) -> Ceiling:
     """Score every weighting on the grid over the eval set (the model runs once per question).
-    `signals_of`: where a question's signals come from (default: `rerank_signals` on the searcher)."""
-    gather = signals_of or partial(rerank_signals, searcher)
+    `signals_of`: where a question's signals come from (default: `Searcher.rerank_signals`)."""
+    gather = signals_of or searcher.rerank_signals
     gathered: list[tuple[EvalQuestion, RerankSignals]] = []
     for question in questions:
         signals = gather(question.question)

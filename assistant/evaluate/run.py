@@ -1,4 +1,4 @@
-"""Stage 7, evaluate: the fixed question set → the same `Searcher.search` users get → metrics, report, gate.
+"""Stage 7, evaluate: the fixed question set → the same `Engine.search` users get → metrics, report, gate.
 
 `evals/questions.jsonl` holds hand-written questions with gold line spans (validated against the
 corpus on load); `evals/baseline.json` the committed figures that `--check` refuses to fall below
@@ -15,8 +15,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from assistant.config import Mode
 from assistant.errors import EvalSetError
 from assistant.evaluate.answer_eval import answer_row, format_answers, summarise
 from assistant.evaluate.metrics import (
@@ -30,8 +31,16 @@ from assistant.evaluate.metrics import (
 )
 from assistant.machine import describe, summary
 from assistant.notes.ingest import note_lines
-from assistant.retrieve.search import Searcher
+from assistant.retrieve.results import SearchResponse
 from assistant.store.manifest import Manifest
+
+
+class Asks(Protocol):
+    """What an eval asks its questions of: `Engine.search` (what users get), or, in measurement
+    scripts, a `Searcher` whose index they have varied."""
+
+    def search(self, question: str, /, *, k: int, mode: Mode) -> SearchResponse: ...
+
 
 KINDS = ("paraphrase", "keyword", "typo", "heading", "natural")
 DEPTH = 10
@@ -124,7 +133,7 @@ class RunResult:
     """Answer-line accuracy beside its baselines, overall and per kind (answer_eval.summarise)."""
 
 
-def run_eval(searcher: Searcher, questions: Sequence[EvalQuestion], mode: str) -> RunResult:
+def run_eval(engine: Asks, questions: Sequence[EvalQuestion], mode: Mode) -> RunResult:
     """Search every question as a user would and score the top 10."""
     rows: list[dict[str, float]] = []
     per_question: list[dict[str, Any]] = []
@@ -135,7 +144,7 @@ def run_eval(searcher: Searcher, questions: Sequence[EvalQuestion], mode: str) -
     answered: list[tuple[str, dict[str, Any]]] = []
     for question in questions:
         started = time.perf_counter()
-        response = searcher.search(question.question, k=DEPTH, mode=mode)
+        response = engine.search(question.question, k=DEPTH, mode=mode)
         latencies.append(time.perf_counter() - started)
         returned = [Span(h.chunk.file, h.chunk.start_line, h.chunk.end_line) for h in response.hits]
         matched = relevance(returned, question.gold)

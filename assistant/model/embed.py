@@ -7,8 +7,10 @@ answers in well under a second), and fall back to sentence-transformers otherwis
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -22,6 +24,19 @@ if TYPE_CHECKING:
     from assistant.model.onnx_encoder import OnnxEncoder
 
 
+@dataclass(frozen=True)
+class EmbeddingPath:
+    """How a build embeds the notes, as its caller (the engine) chose the embedder: recorded in the
+    index's manifest, and the export it names is copied into the index for questions."""
+
+    kind: str
+    """"onnx" (the model's float export), "sentence-transformers" (torch), or a stand-in's own name."""
+    export_dir: Path | None = None
+    """The ONNX export the embedder runs on (None: it runs on none)."""
+    export_error: str = ""
+    """Why the model could not be exported ("" when it was, or when exporting was not tried)."""
+
+
 class Embedder(Protocol):
     """What the index stage needs from a model; tests inject a deterministic fake."""
 
@@ -32,16 +47,6 @@ class Embedder(Protocol):
     @property
     def kind(self) -> str:
         """How it embeds: "onnx" (the model's float export) or "sentence-transformers" (torch)."""
-        ...
-
-    @property
-    def export_dir(self) -> Path | None:
-        """The ONNX export this embedder runs on, which the index keeps for its queries (None: none)."""
-        ...
-
-    @property
-    def export_error(self) -> str:
-        """Why the model could not be exported to ONNX ("" when it was, or was never tried)."""
         ...
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -86,31 +91,26 @@ class QueryEncoder(Protocol):
         ...
 
 
-def _offline() -> None:
-    # Model weights must come from disk: never let a cache miss turn into a hub download.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-
-
-def _quiet_loading() -> None:
-    """Model loading prints weight-loading bars and deprecation chatter: not for the user's terminal."""
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Loading a model prints weight-loading bars and deprecation chatter, not for the user's
+    terminal: silenced while the model loads, and only then (the warning filters and log levels are
+    put back afterwards, so nothing else in the process loses its warnings)."""
     import logging
     import warnings
 
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module="torch")
-    for name in ("transformers", "sentence_transformers", "huggingface_hub"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        from transformers.utils import logging as transformers_logging
-
-        hf_logging: Any = transformers_logging
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except ImportError:
-        pass
+    loggers = [logging.getLogger(name) for name in ("transformers", "sentence_transformers", "huggingface_hub")]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
 
 
 class SentenceTransformerEmbedder:
@@ -129,12 +129,12 @@ class SentenceTransformerEmbedder:
     @property
     def model(self) -> Any:
         if self._model is None:
-            _offline()
             try:
-                _quiet_loading()
-                from sentence_transformers import SentenceTransformer
+                with quiet_loading():
+                    from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(self.path, device="cpu")
+                    # local_files_only: the weights come from disk; a cache miss is never a hub download.
+                    self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
             except (OSError, ValueError) as exc:
                 raise AssistantError(
                     f"cannot load embedding model {self.name!r}: {str(exc).splitlines()[0]}",
@@ -148,10 +148,6 @@ class SentenceTransformerEmbedder:
         return self._model
 
     kind = "sentence-transformers"
-    export_dir: Path | None = None
-    """Runs on torch, not on an ONNX export."""
-    export_error = ""
-    """Why the model could not be exported to ONNX, when the engine tried and failed."""
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, document=True)
@@ -271,8 +267,6 @@ class OnnxEmbedder:
 
         self.name = model
         self.kind = "onnx"
-        self.export_error = ""
-        self.export_dir: Path | None = encoder_dir
         self.encoder = OnnxEncoder(encoder_dir, threads=1)
         self._more_encoders: list[OnnxEncoder] = []
         # Chunk sizes must not depend on which embedder built the index: count with the model's tokenizer.

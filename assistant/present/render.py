@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from assistant.retrieve.search import Hit, SearchResponse, normalise_query
+from assistant.retrieve.results import Hit, SearchResponse
 
 _BIDI_AND_INVISIBLE = (
     "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -176,7 +176,7 @@ def response_record(response: SearchResponse, explain: bool = False, notes_dir: 
             result["pieces"] = hit.pieces
         results.append(result)
     record: dict[str, Any] = {"query": response.query, "results": results}
-    if response.searched != response.query:
+    if response.rewritten:
         record["searched"] = response.searched
     return record
 
@@ -265,8 +265,9 @@ def _body(hit: Hit, look: Look) -> list[str]:
 
 
 def searched_line(response: SearchResponse, look: Look = Look()) -> str | None:
-    """`searched: …` when what was searched differs from the question (a typo corrected), else None."""
-    if response.searched == normalise_query(response.query):
+    """`searched: …` when the question was rewritten before it was searched (a typo corrected, a
+    follow-up completed), else None: the same rule as JSON's "searched" (`SearchResponse.rewritten`)."""
+    if not response.rewritten:
         return None
     return _sgr("searched:", "2", look) + " " + _sgr(inert(response.searched), "3", look)
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import IndexCorrupt, IndexStale, IndexTooNew
+from assistant.errors import IndexCorrupt
 from assistant.files import digest_bytes, record_files
-from assistant.model.embed import Embedder, TokenEmbedder
+from assistant.model.embed import Embedder, EmbeddingPath, TokenEmbedder
 from assistant.model.encoder_cache import ENCODER_DIRECTORY, known_hashes, place_encoder
 from assistant.notes.abbreviations import Expander, find_abbreviations
 from assistant.notes.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text, line_units
@@ -29,11 +29,12 @@ from assistant.notes.ingest import FileProblem, decode_document, discover, read_
 from assistant.reporting import Progress, no_progress
 from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
 from assistant.store.chunk_store import ChunkStore, write_chunk_store
-from assistant.store.freshness import belongs_elsewhere, mismatch
-from assistant.store.generation import build_lock, current_generation, new_staging, publish, verify
+from assistant.store.freshness import belongs_elsewhere, mismatch, same_stat
+from assistant.store.generation import build_lock, current_generation, new_staging, publish
 from assistant.store.lexical import BM25_PARAMS, build_bm25
-from assistant.store.manifest import Manifest, ModelFingerprint, NoteRecord, SkippedNote, read_manifest
+from assistant.store.manifest import Manifest, ModelFingerprint, NoteRecord, SkippedNote
 from assistant.store.spelling import WORDS_FILE, count_words, write_words
+from assistant.store.state import IndexState, read_state
 from assistant.store.token_vectors import DIRECTORY as TOKENS_DIRECTORY
 from assistant.store.token_vectors import TOKEN_VECTOR_LIMIT, Quantized, TokenVectors, write_token_vectors
 from assistant.store.vectors import (
@@ -62,17 +63,25 @@ def build_index(
     index_dir: Path,
     embedder: Embedder,
     *,
+    embedding: EmbeddingPath | None = None,
+    state: IndexState | None = None,
     rebuild: bool = False,
     progress: Progress = no_progress,
     on_wait: Callable[[], None] | None = None,
-    export_encoder: bool = True,
     hooks: BuildHooks = NO_HOOKS,
 ) -> BuildReport:
-    """Build or refresh the index for corpus_dir, re-embedding only texts that changed."""
+    """Build or refresh the index for corpus_dir, re-embedding only texts that changed.
+
+    `embedding`: how the embedder runs, as its caller chose it (recorded in the manifest; the export
+    it names is copied into the index for questions); `state`: the index folder as the caller read
+    it, read again only when another build published a generation while this one waited."""
+    embedding = embedding if embedding is not None else EmbeddingPath(embedder.kind)
     with build_lock(index_dir, on_wait):
         started = time.perf_counter()
         report = BuildReport()
-        previous = _Previous.load(index_dir, corpus_dir, embedder, rebuild)
+        if state is None or state.index_dir != index_dir or _pointer_moved(state):
+            state = read_state(index_dir)
+        previous = _Previous.load(state, corpus_dir, embedder, rebuild)
         report.rebuilt_all = previous.manifest is None
         notes = _read_notes(corpus_dir, previous, embedder, hooks, progress, report)
         if previous.manifest is not None and not report.changed_files and not report.removed_files:
@@ -81,7 +90,7 @@ def build_index(
                 report.seconds = time.perf_counter() - started
                 return report
         embedded = _embed(notes.chunks, previous, embedder, progress, report)
-        _write(corpus_dir, index_dir, notes, embedded, previous, embedder, export_encoder, hooks, progress, started)
+        _write(corpus_dir, index_dir, notes, embedded, previous, embedder, embedding, hooks, progress, started)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -102,21 +111,17 @@ class _Previous:
     """Its copy of the model export no longer matches its manifest: a new generation gets a fresh one."""
 
     @classmethod
-    def load(cls, index_dir: Path, corpus_dir: Path, embedder: Embedder, rebuild: bool) -> _Previous:
-        try:
-            generation = current_generation(index_dir)
-            if generation is None:
-                return cls(why_full="no index yet")
-            manifest = read_manifest(generation)
-        except IndexTooNew as exc:
-            if not rebuild:
-                raise
-            return cls(why_full=exc.message)
-        except (IndexCorrupt, IndexStale) as exc:
-            return cls(why_full=exc.message)
+    def load(cls, state: IndexState, corpus_dir: Path, embedder: Embedder, rebuild: bool) -> _Previous:
+        if state.problem is not None:
+            if state.too_new and not rebuild:
+                raise state.problem
+            return cls(why_full=state.problem.message)
+        generation, manifest = state.generation, state.manifest
+        if generation is None or manifest is None:
+            return cls(why_full="no index yet")
         if belongs_elsewhere(manifest, corpus_dir):
             if not rebuild:
-                raise mismatch(index_dir, corpus_dir, manifest.corpus)
+                raise mismatch(state.index_dir, corpus_dir, manifest.corpus)
             return cls(why_full=f"replacing the index of {manifest.corpus}")
         same_model = manifest.model == model_fingerprint(embedder)
         if not same_model:
@@ -125,7 +130,7 @@ class _Previous:
             return cls(generation, why_full="chunker changed", same_model=True)
         if rebuild:
             return cls(generation, why_full="--rebuild", same_model=True)
-        damaged = verify(generation, manifest)
+        damaged = state.damaged()
         data = [name for name in damaged if not name.startswith(f"{ENCODER_DIRECTORY}/")]
         if data:
             return cls(generation, why_full=f"damaged files ({', '.join(data[:3])})", same_model=True)
@@ -184,16 +189,21 @@ def _read_notes(
             size, mtime_ns = info.st_size, info.st_mtime_ns
         except OSError:
             size, mtime_ns = -1, 0
-        raw, problem = read_bytes(source)
-        if raw is None or problem is not None:
-            reason = problem.reason if problem else "unreadable"
-            problems.append(problem or FileProblem(source.path, reason, True))
-            notes.skipped[source.path] = SkippedNote(reason, size, mtime_ns)
-            continue
-        digest = digest_bytes(raw)
         entry = known.get(source.path)
+        reusable = entry is not None and (source.path in previous.chunks or entry.chunks == 0)
+        raw: bytes | None = None
+        if entry is not None and reusable and same_stat(size, mtime_ns, entry):
+            digest = entry.hash  # freshness.note_unchanged's rule: same size and time, not read again
+        else:
+            raw, problem = read_bytes(source)
+            if raw is None or problem is not None:
+                reason = problem.reason if problem else "unreadable"
+                problems.append(problem or FileProblem(source.path, reason, True))
+                notes.skipped[source.path] = SkippedNote(reason, size, mtime_ns)
+                continue
+            digest = digest_bytes(raw)
         empty = ""
-        if entry and entry.hash == digest and (source.path in previous.chunks or entry.chunks == 0):
+        if entry is not None and reusable and entry.hash == digest:
             chunks_here = previous.chunks.get(source.path, [])
             repaired = list(entry.notes)
             empty = entry.empty if not chunks_here else ""
@@ -202,6 +212,7 @@ def _read_notes(
             elif repaired:
                 problems.append(FileProblem(source.path, "; ".join(repaired), False))
         else:
+            assert raw is not None  # only a note taken as unchanged by its stat is not read, and it is reused
             if hooks.chunk_note is not None:
                 document, problem, chunks_here = hooks.chunk_note(source.path, raw)
             else:
@@ -282,7 +293,7 @@ def _write(
     embedded: _Embedded,
     previous: _Previous,
     embedder: Embedder,
-    export_encoder: bool,
+    embedding: EmbeddingPath,
     hooks: BuildHooks,
     progress: Progress,
     started: float,
@@ -318,8 +329,9 @@ def _write(
         expand = embedded.expand
         step("bm25", lambda: build_bm25([expand(lexical_text(chunk)) for chunk in chunks], staging / "bm25"))
         step("words", lambda: write_words(staging / WORDS_FILE, count_words(f"{c.context}\n{c.text}" for c in chunks)))
-        if export_encoder:
-            step("encoder", lambda: place_encoder(staging / ENCODER_DIRECTORY, _encoder_sources(previous, embedder)))
+        sources = _encoder_sources(previous, embedding)
+        if sources:
+            step("encoder", lambda: place_encoder(staging / ENCODER_DIRECTORY, sources))
         manifest = Manifest(
             model=model_fingerprint(embedder),
             chunker_version=CHUNKER_VERSION,
@@ -328,12 +340,12 @@ def _write(
             chunk_store=store,
             files=notes.files,
             skipped=notes.skipped,
-            stored=record_files(staging, known_hashes(embedder.export_dir)),
+            stored=record_files(staging, known_hashes(embedding.export_dir)),
             index_type=index_type,
             line_vectors=len(embedded.line_texts),
             token_vectors=sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
             bm25=BM25_PARAMS,
-            embedding=_embedding_record(embedder),
+            embedding=_embedding_record(embedding),
             machine=_machine(),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             build_seconds=round(time.perf_counter() - started, 3),
@@ -347,9 +359,9 @@ def _write(
     progress("writing index", 1, 1)
 
 
-def _encoder_sources(previous: _Previous, embedder: Embedder) -> list[Path]:
+def _encoder_sources(previous: _Previous, embedding: EmbeddingPath) -> list[Path]:
     """The export the embedder ran on, else the previous generation's for the same model (unless damaged)."""
-    sources = [embedder.export_dir] if embedder.export_dir is not None else []
+    sources = [embedding.export_dir] if embedding.export_dir is not None else []
     if previous.same_model and previous.generation is not None and not previous.encoder_damaged:
         sources.append(previous.generation / ENCODER_DIRECTORY)
     return sources
@@ -361,14 +373,22 @@ def _machine() -> dict[str, Any]:
     return describe()
 
 
-def _embedding_record(embedder: Embedder) -> dict[str, Any]:
+def _embedding_record(embedding: EmbeddingPath) -> dict[str, Any]:
     """How the notes were embedded, for the manifest (and every report made from the index)."""
     from importlib import metadata
 
-    record: dict[str, Any] = {"path": "onnx-float32" if embedder.kind == "onnx" else embedder.kind}
-    if embedder.kind == "onnx":
+    record: dict[str, Any] = {"path": "onnx-float32" if embedding.kind == "onnx" else embedding.kind}
+    if embedding.kind == "onnx":
         record["onnxruntime"] = metadata.version("onnxruntime")
         record["projection"] = "model vocabulary"
-    if embedder.export_error:
-        record["export_error"] = embedder.export_error
+    if embedding.export_error:
+        record["export_error"] = embedding.export_error
     return record
+
+
+def _pointer_moved(state: IndexState) -> bool:
+    """Whether another build published a generation since `state` was read (it waited for the lock)."""
+    try:
+        return current_generation(state.index_dir) != state.generation
+    except IndexCorrupt:
+        return True

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import IndexCorrupt, IndexMismatch, IndexStale, IndexTooNew
+from assistant.errors import IndexMismatch
 from assistant.files import digest_bytes
 from assistant.notes.chunk import CHUNKER_VERSION
-from assistant.notes.ingest import discover, read_bytes
-from assistant.store.generation import current_generation
-from assistant.store.manifest import Manifest, SkippedNote, read_manifest
+from assistant.notes.ingest import SourceFile, discover, read_bytes
+from assistant.store.manifest import Manifest, NoteRecord, SkippedNote
+from assistant.store.state import IndexState
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,16 @@ def mismatch(index_dir: Path, corpus_dir: Path, other: str) -> IndexMismatch:
     )
 
 
-def check_freshness(index_dir: Path, corpus_dir: Path, model: str) -> Freshness:
-    """Compare the corpus with the manifest using size and mtime first, hashing only what moved."""
-    try:
-        generation = current_generation(index_dir)
-    except IndexCorrupt as exc:
-        return Freshness(reason=exc.message)
-    if generation is None:
+def check_freshness(state: IndexState, corpus_dir: Path, model: str) -> Freshness:
+    """Compare the notes on disk with the index's manifest (read once, in `state`)."""
+    if state.too_new:
+        assert state.problem is not None
+        raise state.problem
+    if state.problem is not None:
+        return Freshness(reason=state.problem.message)
+    if state.manifest is None:
         return Freshness(missing=True)
-    try:
-        manifest = read_manifest(generation)
-    except IndexTooNew:
-        raise
-    except (IndexCorrupt, IndexStale) as exc:
-        return Freshness(reason=exc.message)
+    manifest = state.manifest
     if belongs_elsewhere(manifest, corpus_dir):
         return Freshness(other_corpus=manifest.corpus)
     if manifest.model.name != model:
@@ -82,6 +78,26 @@ def check_freshness(index_dir: Path, corpus_dir: Path, model: str) -> Freshness:
     if manifest.chunker_version != CHUNKER_VERSION:
         return Freshness(reason="index built by another chunker version")
     return _compare_notes(manifest, corpus_dir)
+
+
+def same_stat(size: int, mtime_ns: int, record: NoteRecord) -> bool:
+    """A note's size and modification time are as recorded: taken as unchanged without reading it."""
+    return size == record.size and mtime_ns == record.mtime_ns
+
+
+def note_unchanged(source: SourceFile, record: NoteRecord) -> bool:
+    """The one rule for "this note changed since the index was built" (the build applies it too):
+    its bytes' hash differs from the recorded one. Size and modification time only spare the hash:
+    when both are as recorded the note is not read at all, and an editor that rewrites a file
+    unchanged costs one hash, never a re-embedding."""
+    try:
+        info = source.absolute.stat()
+    except OSError:
+        return False
+    if same_stat(info.st_size, info.st_mtime_ns, record):
+        return True
+    raw, _problem = read_bytes(source)
+    return raw is not None and digest_bytes(raw) == record.hash
 
 
 def _compare_notes(manifest: Manifest, corpus_dir: Path) -> Freshness:
@@ -93,16 +109,7 @@ def _compare_notes(manifest: Manifest, corpus_dir: Path) -> Freshness:
         if entry is None:
             if source.path not in manifest.skipped or _moved(source.absolute, manifest.skipped[source.path]):
                 added.append(source.path)
-            continue
-        try:
-            info = source.absolute.stat()
-        except OSError:
-            changed.append(source.path)
-            continue
-        if info.st_size == entry.size and info.st_mtime_ns == entry.mtime_ns:
-            continue
-        raw, _problem = read_bytes(source)
-        if raw is None or digest_bytes(raw) != entry.hash:
+        elif not note_unchanged(source, entry):
             changed.append(source.path)
     present = {source.path for source in sources}
     removed = [path for path in manifest.files if path not in present]

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import IndexCorrupt, IndexDamaged
 from assistant.model.encoder_cache import ENCODER_DIRECTORY
 from assistant.store.chunk_store import ChunkStore
-from assistant.store.generation import current_generation, require_index, verify
 from assistant.store.lexical import LexicalIndex
-from assistant.store.manifest import REBUILD, Manifest, read_manifest
+from assistant.store.manifest import REBUILD, Manifest
 from assistant.store.spelling import WORDS_FILE, Speller
+from assistant.store.state import IndexState, read_state
 from assistant.store.token_vectors import DIRECTORY as TOKENS_DIRECTORY
 from assistant.store.token_vectors import TokenVectors
 from assistant.store.vectors import DENSE_FILE, LINES_FAISS, LineVectors, read_faiss
@@ -49,20 +49,21 @@ class OpenedIndex:
     """Why questions take sentence-transformers' slow path ("" when they take the ONNX export)."""
 
 
-def open_index(index_dir: Path, encoder: QueryEncoder | None = None, *, model: str | None = None) -> OpenedIndex:
-    """Open the current generation. The query encoder is the index's ONNX export when it has one,
-    else sentence-transformers for the manifest's model (slower to start, same vectors)."""
-    generation = require_index(index_dir)
+def open_index(state: IndexState, encoder: QueryEncoder | None = None, *, model: str | None = None) -> OpenedIndex:
+    """Open the state's current generation. The query encoder is the one given, else the index's
+    ONNX export when it has one, else sentence-transformers for the manifest's model (slower to
+    start, same vectors)."""
     try:
-        return _open(generation, encoder, model)
+        return _open(state, encoder, model)
     except IndexCorrupt:
         # A build may have replaced this generation while it was being read: open the new one.
-        if current_generation(index_dir) in (None, generation):
+        again = read_state(state.index_dir)
+        if again.generation in (None, state.generation):
             raise
-        return _open(require_index(index_dir), encoder, model)
+        return _open(again, encoder, model)
 
 
-def _open(generation: Path, encoder: QueryEncoder | None, model: str | None) -> OpenedIndex:
+def _open(state: IndexState, encoder: QueryEncoder | None, model: str | None) -> OpenedIndex:
     import faiss
     from threadpoolctl import threadpool_limits
 
@@ -72,8 +73,8 @@ def _open(generation: Path, encoder: QueryEncoder | None, model: str | None) -> 
     # core busy elsewhere, two BLAS threads stalled a question for up to 138 ms (hybrid p95 23 ms);
     # one thread kept the worst at 22 ms (p95 12-14 ms), and changed nothing on a quiet machine.
     threadpool_limits(1, user_api="blas")
-    manifest = read_manifest(generation)
-    damaged = verify(generation, manifest)
+    generation, manifest = state.require()
+    damaged = state.damaged()
     if damaged:
         listed = ", ".join(damaged[:3]) + (", …" if len(damaged) > 3 else "")
         raise IndexDamaged(
@@ -105,7 +106,17 @@ def _open(generation: Path, encoder: QueryEncoder | None, model: str | None) -> 
     speller = _load_speller(generation, encoder)
     slow = slow_path(manifest) if encoder.kind == "sentence-transformers" else ""
     return OpenedIndex(
-        generation, manifest, chunks, dense_index, lexical, lines, line_vectors, tokens, speller, encoder, slow
+        generation=generation,
+        manifest=manifest,
+        chunks=chunks,
+        dense_index=dense_index,
+        lexical=lexical,
+        lines=lines,
+        line_vectors=line_vectors,
+        tokens=tokens,
+        speller=speller,
+        encoder=encoder,
+        slow_path=slow,
     )
 
 

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.config import Settings
+    from assistant.engine import Engine
 
 
-def run_chat(settings: Settings, *, watch_notes: bool = True) -> None:
-    """Open the chat app on the settings' notes folder and index."""
-    from assistant.tui.app import run_chat as _run_chat
+def run_chat(settings: Settings, engine: Engine, *, watch_notes: bool = True) -> None:
+    """Open the chat app on the engine's notes folder and index."""
+    from assistant.tui.app import NotesApp
 
-    _run_chat(settings, watch_notes=watch_notes)
+    NotesApp(settings, engine, watch_notes=watch_notes).run()
 
 
 __all__ = ["run_chat"]

@@ -1,18 +1,18 @@
 """The chat app: ask in the box, read ranked passages of your own notes with their citations.
 
-The app is handed a Backend (STYLE §8) and never builds retrieval itself. It paints at once; the index
-opens in a worker thread, is refreshed there if the notes changed since it was built, and is refreshed
-again whenever a note is saved while the app is open (`indexing.IndexKeeper`). Questions asked before a
-searcher is ready wait in `_pending` and are answered as soon as one is. Workers only post messages
-(messages.py); handlers on the UI thread update the widgets. What `o` and `c` do with a passage is in
-`passages.PassageActions`; questions asked are kept per notes folder across runs (`history`).
+The app is handed an Engine (STYLE §8), the one the CLI uses too, and never builds retrieval itself.
+It paints at once; the index opens in a worker thread, is refreshed there if the notes changed since
+it was built, and is refreshed again whenever a note is saved while the app is open
+(`indexing.IndexKeeper`). Questions asked before the index is ready wait in `_pending` and are answered
+as soon as it is. Workers only post messages (messages.py); handlers on the UI thread update the
+widgets. What `o` and `c` do with a passage is in `passages.PassageActions`; questions asked are kept
+per notes folder across runs (`history`).
 """
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import SystemCommand
@@ -21,12 +21,12 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from assistant.config import MODES, Settings
+from assistant.config import MODES, Mode, Settings
+from assistant.engine import Engine
 from assistant.errors import AssistantError
 from assistant.present.render import inert
-from assistant.retrieve.conversation import Conversation, History, Question, match_strength
-from assistant.tui.backend import Backend, SearcherLike
-from assistant.tui.history import HistoryFile, history_path
+from assistant.retrieve.search import Searcher
+from assistant.tui.history import History, HistoryFile, history_path
 from assistant.tui.indexing import IndexKeeper
 from assistant.tui.messages import SearchFailed, SearchFinished
 from assistant.tui.passages import PassageActions
@@ -42,8 +42,8 @@ RESULT_COUNTS = (3, 5, 10)
 class PendingTurn:
     """A question waiting for (or in) a search, with the settings it was asked under."""
 
-    question: Question
-    mode: str
+    asked: str
+    mode: Mode
     k: int
     file_filter: str | None
 
@@ -61,21 +61,22 @@ class NotesApp(IndexKeeper, PassageActions):
     def __init__(
         self,
         settings: Settings,
-        backend: Backend,
+        engine: Engine,
         *,
         watch_notes: bool = True,
         history: HistoryFile | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.backend = backend
+        self.engine = engine
         self.watch_notes = watch_notes
         self.saved_questions = history if history is not None else HistoryFile(history_path(settings.corpus_dir))
         self._history_failed = False
         self.mode = settings.mode
         self.k = settings.k
         self.file_filter: str | None = None
-        self.conversation = Conversation()
+        self.context: str | None = None
+        """What the latest answer searched: a follow-up ("and the timeout?") is searched in its light."""
         self.chat = ChatScreen(id="chat")
         self._pending: dict[int, PendingTurn] = {}
         self._turns = 0
@@ -102,25 +103,26 @@ class NotesApp(IndexKeeper, PassageActions):
     # ------------------------------------------------------------ search worker (a thread: posts only)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, searcher: SearcherLike, turns: list[tuple[int, PendingTurn]]) -> None:
+    def _search(self, turns: list[tuple[int, PendingTurn]], context: str | None) -> None:
+        """Each waiting question in turn, each searched in the light of the one before it."""
         worker = get_current_worker()
         for turn, pending in turns:
             if worker.is_cancelled:
                 return
-            question = pending.question
-            glob_pattern = glob.escape(pending.file_filter) if pending.file_filter else None
             try:
-                response = searcher.search(question.searched, k=pending.k, mode=pending.mode, file_glob=glob_pattern)
+                response = self.engine.search(
+                    pending.asked, k=pending.k, mode=pending.mode, file=pending.file_filter, context=context
+                )
             except AssistantError as exc:
                 self.post_message(SearchFailed(turn, exc.message, exc.hint))
                 continue
             except Exception as exc:  # report, don't crash the conversation
                 self.post_message(SearchFailed(turn, f"search failed: {type(exc).__name__}: {exc}"))
                 continue
-            response = replace(response, query=question.asked)
-            self.post_message(SearchFinished(turn, question, response, match_strength(response)))
+            context = response.searched
+            self.post_message(SearchFinished(turn, response))
 
-    def _use(self, searcher: SearcherLike) -> None:
+    def _use(self, searcher: Searcher) -> None:
         self.searcher = searcher
         status = self.chat.status_line
         status.files = len(searcher.files)
@@ -166,11 +168,10 @@ class NotesApp(IndexKeeper, PassageActions):
 
     def ask(self, text: str) -> int:
         """Add a question to the conversation and search it (now, or once the index is ready)."""
-        question = self.conversation.ask(text)
         self._turns += 1
         turn = self._turns
-        self._pending[turn] = PendingTurn(question, self.mode, self.k, self.file_filter)
-        card = self.chat.log_view.add_turn(turn, question, waiting=self._waiting_text())
+        self._pending[turn] = PendingTurn(text, self.mode, self.k, self.file_filter)
+        card = self.chat.log_view.add_turn(turn, text, waiting=self._waiting_text())
         self.chat.log_view.show_question(card)
         self._dispatch()
         return turn
@@ -197,14 +198,15 @@ class NotesApp(IndexKeeper, PassageActions):
         self._update_waiting()
         if not self._pending or self.searcher is None or self._hold_questions:
             return
-        self._search(self.searcher, sorted(self._pending.items()))
+        self._search(sorted(self._pending.items()), self.context)
 
     def on_search_finished(self, message: SearchFinished) -> None:
         pending = self._pending.pop(message.turn, None)
         card = self.chat.log_view.answer_card(message.turn)
         if pending is None or card is None:
             return  # answered already, or the conversation was cleared
-        card.show_response(message.response, message.strength, pending.file_filter)
+        self.context = message.response.searched
+        card.show_response(message.response, pending.file_filter)
         self.chat.log_view.show_question(card)
 
     def on_search_failed(self, message: SearchFailed) -> None:
@@ -238,7 +240,7 @@ class NotesApp(IndexKeeper, PassageActions):
         self.notify(text, title="Notes", markup=False)
 
     async def action_clear(self) -> None:
-        self.conversation.clear()
+        self.context = None
         self._pending.clear()
         self.selected = None
         await self.chat.log_view.clear()
@@ -251,7 +253,7 @@ class NotesApp(IndexKeeper, PassageActions):
     def action_reindex(self) -> None:
         self.request_refresh("asked from the command palette")
 
-    def action_set_mode(self, mode: str) -> None:
+    def action_set_mode(self, mode: Mode) -> None:
         if mode in MODES:
             self.mode = mode
             self.chat.status_line.mode = mode
@@ -284,11 +286,4 @@ class NotesApp(IndexKeeper, PassageActions):
         yield SystemCommand("Clear the conversation", "Forget the questions so far (Ctrl+L)", self.action_clear)
 
 
-def run_chat(settings: Settings, *, watch_notes: bool = True) -> None:
-    """Open the chat app on the settings' notes and index (bare `notes`)."""
-    from assistant.tui.backend import EngineBackend
-
-    NotesApp(settings, EngineBackend(settings), watch_notes=watch_notes).run()
-
-
-__all__ = ["NotesApp", "PendingTurn", "run_chat"]
+__all__ = ["NotesApp", "PendingTurn"]

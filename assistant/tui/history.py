@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.config import folder_key, state_root
@@ -69,3 +70,45 @@ class HistoryFile:
             with contextlib.suppress(OSError):
                 os.unlink(scratch)
             raise
+
+
+@dataclass
+class History:
+    """Earlier questions for Up/Down recall, like a shell: Up goes back, Down comes forward to the draft."""
+
+    entries: list[str] = field(default_factory=list)
+    position: int | None = None
+    draft: str = ""
+    limit: int = 500
+    """The most questions kept; the oldest go first."""
+
+    def add(self, text: str) -> None:
+        text = text.strip()
+        if text and (not self.entries or self.entries[-1] != text):
+            self.entries.append(text)
+            del self.entries[: -self.limit]
+        self.position = None
+        self.draft = ""
+
+    def back(self, current: str) -> str | None:
+        """The question before the one shown (None when there is none)."""
+        if not self.entries:
+            return None
+        if self.position is None:
+            self.draft = current
+            self.position = len(self.entries) - 1
+        elif self.position > 0:
+            self.position -= 1
+        else:
+            return None
+        return self.entries[self.position]
+
+    def forward(self) -> str | None:
+        """The question after the one shown, or the draft past the newest (None when not recalling)."""
+        if self.position is None:
+            return None
+        if self.position < len(self.entries) - 1:
+            self.position += 1
+            return self.entries[self.position]
+        self.position = None
+        return self.draft

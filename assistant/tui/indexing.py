@@ -15,9 +15,10 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from assistant.config import Settings, config_file, display_path
+from assistant.engine import Engine, summary_line
 from assistant.errors import AssistantError, CorpusError
 from assistant.present.render import inert
-from assistant.tui.backend import Backend, SearcherLike
+from assistant.retrieve.search import Searcher
 from assistant.tui.messages import (
     IndexFailed,
     IndexOpened,
@@ -35,9 +36,9 @@ class IndexKeeper(App[None]):
     """Keeps `searcher` current with the notes folder, in worker threads."""
 
     settings: Settings
-    backend: Backend
+    engine: Engine
     chat: ChatScreen
-    searcher: SearcherLike | None
+    searcher: Searcher | None
     watch_notes: bool
 
     def _init_index(self) -> None:
@@ -67,10 +68,10 @@ class IndexKeeper(App[None]):
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def _open_index(self) -> None:
         """Open what is on disk (answers at once), then refresh it if the notes moved on."""
-        opened: SearcherLike | None = None
+        opened: Searcher | None = None
         problem = ""
         try:
-            opened = self.backend.open()
+            opened = self.engine.load()
             self.post_message(IndexOpened(opened))
         except CorpusError as exc:
             self.post_message(NotesMissing(exc.message, exc.hint))
@@ -78,7 +79,7 @@ class IndexKeeper(App[None]):
         except AssistantError as exc:
             problem = exc.message
         try:
-            state = self.backend.freshness()
+            state = self.engine.freshness()
         except CorpusError as exc:
             self.post_message(NotesMissing(exc.message, exc.hint))
             return
@@ -103,8 +104,8 @@ class IndexKeeper(App[None]):
             self.call_from_thread(self.notify, inert(text), title="Index", markup=False)
 
         try:
-            summary = self.backend.refresh(progress=progress, notify=notify)
-            searcher = self.backend.open()
+            summary = summary_line(self.engine.refresh(progress=progress, notify=notify))
+            searcher = self.engine.load()
         except CorpusError as exc:
             self.post_message(NotesMissing(exc.message, exc.hint))
             return
@@ -118,7 +119,7 @@ class IndexKeeper(App[None]):
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self, stop: threading.Event) -> None:
-        for paths in self.backend.watch(stop):
+        for paths in self.engine.watch(stop):
             if paths:
                 self.post_message(NotesChanged(paths))
 
@@ -220,7 +221,7 @@ class IndexKeeper(App[None]):
 
     # ------------------------------------------------------------ hooks for the conversation (NotesApp)
 
-    def _use(self, searcher: SearcherLike) -> None:
+    def _use(self, searcher: Searcher) -> None:
         """Start answering with this searcher."""
         self.searcher = searcher
 

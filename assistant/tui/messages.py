@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from assistant.retrieve.conversation import Question, Strength
-from assistant.retrieve.search import SearchResponse
-from assistant.tui.backend import SearcherLike
+from assistant.retrieve.results import SearchResponse
+from assistant.retrieve.search import Searcher
 
 
 class SearchFinished(Message):
     """A question's search came back."""
 
-    def __init__(self, turn: int, question: Question, response: SearchResponse, strength: Strength) -> None:
+    def __init__(self, turn: int, response: SearchResponse) -> None:
         super().__init__()
         self.turn = turn
-        self.question = question
         self.response = response
-        self.strength = strength
 
 
 class SearchFailed(Message):
@@ -37,7 +34,7 @@ class SearchFailed(Message):
 class IndexOpened(Message):
     """The index on disk was opened: questions can be answered (it may still be refreshed)."""
 
-    def __init__(self, searcher: SearcherLike) -> None:
+    def __init__(self, searcher: Searcher) -> None:
         super().__init__()
         self.searcher = searcher
 
@@ -63,7 +60,7 @@ class IndexProgressed(Message):
 class IndexReloaded(Message):
     """A refresh finished and its searcher replaced the old one."""
 
-    def __init__(self, searcher: SearcherLike, summary: str) -> None:
+    def __init__(self, searcher: Searcher, summary: str) -> None:
         super().__init__()
         self.searcher = searcher
         self.summary = summary

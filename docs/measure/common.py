@@ -15,7 +15,7 @@ def searcher_with_raw_tokens(index_dir: Path):
     searcher = Searcher.load(index_dir)
     generation = searcher.opened.generation
     texts = [searcher.chunks[i].embedding_text for i in range(len(searcher.chunks))]
-    like = SimpleNamespace(max_tokens=256, dimension=searcher.dense_index.d, count_tokens=len)
+    like = SimpleNamespace(max_tokens=256, dimension=searcher.index.dense_index.d, count_tokens=len)
     embedder = OnnxEmbedder("measure", generation / "encoder", like)
     _vectors, raw = embedder.embed_documents_with_tokens(texts)
     return searcher, generation, texts, raw

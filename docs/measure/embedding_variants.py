@@ -4,18 +4,21 @@ Agreement (cosine) over every passage and 1,500 lines of the shipped notes, and 
 (one single-threaded session per core) for the passages and the lines. Usage, from the repository:
     .venv/bin/python docs/measure/embedding_variants.py index     # an index built by `notes index`
 (docs/reproducibility.md, section 1)."""
-import sys, time
-from pathlib import Path
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
+
 import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from assistant.machine import summary
+from assistant.model.embed import OnnxEmbedder
+from assistant.model.onnx_encoder import META_FILE, OnnxEncoder, _load_meta
+from assistant.notes.chunk import line_units
 from assistant.store.chunk_store import read_chunks
 from assistant.store.generation import current_generation
-from assistant.notes.chunk import line_units
-from assistant.model.embed import OnnxEmbedder
-from assistant.model.onnx_encoder import OnnxEncoder, META_FILE, _load_meta
-from assistant.machine import summary
 
 gen = current_generation(Path(sys.argv[1]))
 chunks = read_chunks(gen)
@@ -23,9 +26,11 @@ passages = [c.embedding_text for c in chunks]
 lines = [u for c in chunks for u in line_units(c)][:1500]
 enc_dir = gen / "encoder"
 import tempfile
+
 out = Path(tempfile.mkdtemp(prefix="variants-"))
 import logging; logging.disable(logging.WARNING)
 from onnxruntime.quantization import QuantType, quantize_dynamic
+
 meta = _load_meta(enc_dir / META_FILE)
 made = {}
 for name, kw in {"int8 u8s8 (used until issue 18)": dict(weight_type=QuantType.QInt8),
@@ -51,7 +56,9 @@ def grouped(texts):
     t = time.perf_counter(); v = emb.embed_documents(texts); return v, time.perf_counter() - t
 
 from sentence_transformers import SentenceTransformer
+
 from assistant.config import resolve_model_path
+
 st = SentenceTransformer(resolve_model_path("all-MiniLM-L6-v2"), device="cpu")
 t = time.perf_counter(); ref_p = st.encode(passages, normalize_embeddings=True, batch_size=32); st_p = time.perf_counter() - t
 t = time.perf_counter(); ref_l = st.encode(lines, normalize_embeddings=True, batch_size=32); st_l = time.perf_counter() - t

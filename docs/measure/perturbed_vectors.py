@@ -2,19 +2,24 @@
 
     .venv/bin/python docs/measure/perturbed_vectors.py index evals/questions.jsonl corpus
 (docs/reproducibility.md, section 1; the index is only read)."""
-import sys, time
+import dataclasses
+import sys
 from pathlib import Path
-import numpy as np, faiss
+
+import faiss
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from common import searcher_with_raw_tokens
+
 from assistant.evaluate.run import load_questions, run_eval
-from assistant.store.token_vectors import TokenVectors, quantize
 from assistant.model.projection import project
+from assistant.store.token_vectors import TokenVectors, quantize
 
 index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 searcher, gen, _texts, raw = searcher_with_raw_tokens(index_dir)
 P = np.load(gen / "vectors.npy"); L = np.load(gen / "line_vectors.npy")
-owner = searcher.lines[1]; proj = searcher.tokens.projection
+owner = searcher.index.lines[1]; proj = searcher.index.tokens.projection
 questions = load_questions(set_path, corpus)
 rng = np.random.default_rng(0)
 def noisy(a, eps):
@@ -23,13 +28,13 @@ def noisy(a, eps):
 base = None
 for eps in (0.0, 1e-6, 1e-5, 1e-4):
     p, l = (P, L) if eps == 0 else (noisy(P, eps), noisy(L, eps))
-    d = faiss.IndexFlatIP(p.shape[1]); d.add(p); searcher.dense_index = d
-    li = faiss.IndexFlatIP(l.shape[1]); li.add(l); searcher.lines = (li, owner)
-    searcher.line_vectors = (l, searcher.line_vectors[1])
+    d = faiss.IndexFlatIP(p.shape[1]); d.add(p); searcher.index = dataclasses.replace(searcher.index, dense_index=d)
+    li = faiss.IndexFlatIP(l.shape[1]); li.add(l); searcher.index = dataclasses.replace(searcher.index, lines=(li, owner))
+    searcher.index = dataclasses.replace(searcher.index, line_vectors=(l, searcher.index.line_vectors[1]))
     qs = [quantize(project(r if eps == 0 else noisy(r, eps), proj)) for r in raw]
     codes = np.concatenate([x.codes for x in qs]); scales = np.concatenate([x.scales for x in qs])
     offsets = np.zeros(len(qs) + 1, np.int64); offsets[1:] = np.cumsum([len(x.codes) for x in qs])
-    searcher.tokens = TokenVectors(codes, scales, offsets, proj, searcher.tokens.lines)  # token lines: unchanged
+    searcher.index = dataclasses.replace(searcher.index, tokens=TokenVectors(codes, scales, offsets, proj, searcher.index.tokens.lines))  # token lines: unchanged
     r = run_eval(searcher, questions, "hybrid")
     ranks = {q["id"]: (q["rank"], tuple(q["returned"])) for q in r.per_question}
     if base is None: base = ranks

@@ -2,15 +2,21 @@
 
     .venv/bin/python docs/measure/projections.py index evals/questions.jsonl corpus
 (docs/reproducibility.md, section 2; the index is only read, the variants are swapped in memory)."""
-import sys, time, random
+import random
+import dataclasses
+import sys
+import time
 from pathlib import Path
+
 import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from common import searcher_with_raw_tokens
+
 from assistant.evaluate.run import load_questions, run_eval
 from assistant.model.onnx_encoder import OnnxEncoder
+from assistant.model.projection import PROJECTED_DIMENSION, fit_projection, model_projection, project, vocabulary_words
 from assistant.store.token_vectors import TokenVectors, quantize
-from assistant.model.projection import fit_projection, model_projection, project, vocabulary_words, PROJECTED_DIMENSION
 from assistant.store.vectors import text_key as _key
 
 
@@ -45,6 +51,6 @@ for name, make in variants.items():
     qs = [quantize(project(r, proj)) for r in raw]
     codes = np.concatenate([x.codes for x in qs]); scales = np.concatenate([x.scales for x in qs])
     offsets = np.zeros(len(qs) + 1, np.int64); offsets[1:] = np.cumsum([len(x.codes) for x in qs])
-    searcher.tokens = TokenVectors(codes, scales, offsets, proj, searcher.tokens.lines)  # token lines: unchanged
+    searcher.index = dataclasses.replace(searcher.index, tokens=TokenVectors(codes, scales, offsets, proj, searcher.index.tokens.lines))  # token lines: unchanged
     m = run_eval(searcher, questions, "hybrid").metrics
     print(f"| {name} | {m['hit@1']:.3f} | {m['hit@3']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} |", flush=True)

@@ -17,7 +17,8 @@ from assistant.notes.chunk import Chunk
 from assistant.retrieve.answer import Answer, answer_for_passage
 from assistant.retrieve.fuse import RRF_K
 from assistant.retrieve.highlight import matched_terms, query_terms
-from assistant.retrieve.search import Hit, SearchResponse, normalise_query
+from assistant.retrieve.results import Hit, SearchResponse
+from assistant.retrieve.search import normalise_query
 from assistant.store.lexical import tokenize
 
 LAMBDA_NOTE = """\

@@ -8,18 +8,18 @@ from textual.content import Content
 from textual.widgets import Static
 
 from assistant.present.render import inert
-from assistant.retrieve.conversation import Question, Strength
 from assistant.retrieve.highlight import query_terms
-from assistant.retrieve.search import SearchResponse
+from assistant.retrieve.results import SearchResponse
 from assistant.tui.widgets.hit_card import HitCard
 
 
 class QuestionEntry(Static):
     """The question line of a turn."""
 
-    def __init__(self, question: Question) -> None:
-        super().__init__(Content.assemble(("❯ ", ".question-entry--prompt"), inert(question.asked)))
-        self.question = question
+    def __init__(self, turn: int, asked: str) -> None:
+        super().__init__(Content.assemble(("❯ ", ".question-entry--prompt"), inert(asked)))
+        self.turn = turn
+        self.asked = asked
 
     COMPONENT_CLASSES = {"question-entry--prompt"}
 
@@ -29,12 +29,11 @@ class AnswerCard(Vertical):
 
     COMPONENT_CLASSES = {"answer-card--searched", "answer-card--meta"}
 
-    def __init__(self, turn: int, question: Question, *, waiting: str) -> None:
+    def __init__(self, turn: int, asked: str, *, waiting: str) -> None:
         super().__init__(classes="answer-card -pending")
         self.turn = turn
-        self.question = question
+        self.asked = asked
         self.response: SearchResponse | None = None
-        self.strength: Strength | None = None
         self.file_filter: str | None = None
         self._meta_line = Static(Content(waiting), classes="answer-meta")
         self._shown = False
@@ -55,19 +54,19 @@ class AnswerCard(Vertical):
         if not self.answered:
             self._meta_line.update(Content(waiting))
 
-    def show_response(self, response: SearchResponse, strength: Strength, file_filter: str | None = None) -> None:
+    def show_response(self, response: SearchResponse, file_filter: str | None = None) -> None:
         self.response = response
-        self.strength = strength
         self.file_filter = file_filter
         self.remove_class("-pending")
-        self.set_class(not strength.strong, "-weak")
+        self.set_class(not response.strength.strong, "-weak")
         self._meta_line.update(self._meta(response, file_filter))
         if self.is_mounted:
             self._show_hits()
 
     def _show_hits(self) -> None:
-        response, strength = self.response, self.strength
-        assert response is not None and strength is not None
+        response = self.response
+        assert response is not None
+        strength = response.strength
         self._shown = True
         widgets: list[Static | HitCard] = []
         if not response.hits:
@@ -92,7 +91,7 @@ class AnswerCard(Vertical):
 
     def _meta(self, response: SearchResponse, file_filter: str | None) -> Content:
         parts: list[tuple[str, str] | str | Content] = []
-        if response.searched != " ".join(response.query.split()):
+        if response.rewritten:
             parts += [("searched: ", ".answer-card--meta"), (inert(response.searched), ".answer-card--searched")]
             parts.append(("  ·  ", ".answer-card--meta"))
         count = len(response.hits)

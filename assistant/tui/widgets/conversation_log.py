@@ -6,7 +6,6 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from assistant.retrieve.conversation import Question
 from assistant.tui.widgets.answer_card import AnswerCard, QuestionEntry
 from assistant.tui.widgets.hit_card import HitCard
 
@@ -25,13 +24,13 @@ class ConversationLog(VerticalScroll, can_focus=False):
     def on_mount(self) -> None:
         self.mount(self.compose_welcome())
 
-    def add_turn(self, turn: int, question: Question, *, waiting: str) -> AnswerCard:
+    def add_turn(self, turn: int, asked: str, *, waiting: str) -> AnswerCard:
         for welcome in self.query("#welcome"):
             welcome.remove()
         for earlier in self.query(AnswerCard):
             earlier.remove_class("-latest")
-        entry = QuestionEntry(question)
-        card = AnswerCard(turn, question, waiting=waiting)
+        entry = QuestionEntry(turn, asked)
+        card = AnswerCard(turn, asked, waiting=waiting)
         card.add_class("-latest")
         self.mount_all([entry, card])
         return card
@@ -54,6 +53,6 @@ class ConversationLog(VerticalScroll, can_focus=False):
 
     def show_question(self, card: AnswerCard) -> None:
         """Scroll so that the card's question is at the top (its answer below it)."""
-        entries = [entry for entry in self.query(QuestionEntry) if entry.question is card.question]
+        entries = [entry for entry in self.query(QuestionEntry) if entry.turn == card.turn]
         target = entries[0] if entries else card
         self.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False)

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
-from assistant.retrieve.conversation import History
+from assistant.tui.history import History
 
 PLACEHOLDER = "Ask your notes…  (Enter asks · ↑/↓ earlier questions · Tab to the results)"
 
