@@ -23,6 +23,10 @@ class CorpusError(AssistantError):
     """The notes folder is missing or unusable as a whole."""
 
 
+class ModelUnusable(AssistantError):
+    """The model named by --model (or NOTES_MODEL, or the config) cannot be loaded from this machine."""
+
+
 class IndexMissing(AssistantError):
     """No index has been built for this corpus yet."""
 

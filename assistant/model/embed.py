@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from assistant.config import resolve_model_path
 from assistant.errors import AssistantError
-from assistant.model.layout import model_dimension, model_max_tokens, token_counter, vocabulary_check
+from assistant.model.layout import (
+    model_dimension,
+    model_max_tokens,
+    require_usable_model,
+    token_counter,
+    vocabulary_check,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -119,6 +125,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str) -> None:
         self.name = model
         self.path = resolve_model_path(model)
+        require_usable_model(model, self.path)
         self._model: Any = None
         self._projection: np.ndarray | None = None
         self._counter = token_counter(self.path)

@@ -150,27 +150,63 @@ def _model_file(path: str, name: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _config_number(path: str, name: str, key: str) -> int | None:
-    """An integer setting of one of the model's JSON configs; None when the file or key is missing or
-    unreadable (any sentence-transformers model loads, unlike `read_model_layout`, which refuses what
-    the ONNX export cannot run)."""
+def _config_number(path: str, name: str, *keys: str) -> int | None:
+    """A positive integer setting of one of the model's JSON configs, the first of `keys` it has; None
+    when the file or keys are missing or unreadable (any sentence-transformers model loads, unlike
+    `read_model_layout`, which refuses what the ONNX export cannot run)."""
     config = _model_file(path, name)
     if config is None:
         return None
     try:
-        return int(json.loads(config.read_text(encoding="utf-8"))[key])
-    except (ValueError, KeyError, TypeError, OSError):
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
         return None
+    if not isinstance(data, dict):
+        return None
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def _pooling_dir(path: str) -> str:
+    """Where the model's Pooling module keeps its config (modules.json says; "1_Pooling" by default)."""
+    modules = _model_file(path, "modules.json")
+    if modules is not None:
+        try:
+            for module in json.loads(modules.read_text(encoding="utf-8")):
+                if str(module.get("type", "")).endswith("Pooling"):
+                    return str(module.get("path", "1_Pooling"))
+        except (ValueError, OSError, AttributeError, TypeError):
+            pass
+    return "1_Pooling"
+
+
+NO_TOKENIZER_LIMIT = 1_000_000
+"""Tokenizers that set no limit report a huge `model_max_length` (1e30): that is not a window."""
 
 
 def model_max_tokens(path: str) -> int:
-    """The model's window in word pieces (sentence_bert_config.json), 256 when it does not say."""
-    return _config_number(path, "sentence_bert_config.json", "max_seq_length") or 256
+    """The model's window in word pieces, as sentence-transformers finds it: sentence_bert_config.json's
+    max_seq_length; for a folder saved without one (sentence-transformers 6 writes none), the
+    tokenizer's model_max_length, capped by the transformer's max_position_embeddings; else 256."""
+    configured = _config_number(path, "sentence_bert_config.json", "max_seq_length")
+    if configured is not None:
+        return configured
+    tokenizer = _config_number(path, "tokenizer_config.json", "model_max_length")
+    positions = _config_number(path, "config.json", "max_position_embeddings")
+    limits = [n for n in (tokenizer, positions) if n is not None and n < NO_TOKENIZER_LIMIT]
+    return min(limits) if limits else 256
 
 
 def model_dimension(path: str) -> int:
-    """The model's vector width (1_Pooling/config.json), 0 when unknown: the loaded model says then."""
-    return _config_number(path, "1_Pooling/config.json", "word_embedding_dimension") or 0
+    """The model's vector width: its Pooling config's (`word_embedding_dimension`, or
+    `embedding_dimension` as sentence-transformers 6 writes it), else the transformer's hidden size;
+    0 when unknown (the loaded model says then)."""
+    pooling = f"{_pooling_dir(path)}/config.json"
+    pooled = _config_number(path, pooling, "word_embedding_dimension", "embedding_dimension")
+    return pooled or _config_number(path, "config.json", "hidden_size") or 0
 
 
 @lru_cache(maxsize=4)
@@ -203,3 +239,62 @@ def vocabulary_check(path: str) -> Callable[[str], bool]:
 
     tokenizer = Tokenizer.from_file(str(tokenizer_file))
     return lambda word: tokenizer.token_to_id(word) is not None
+
+
+def require_usable_model(name: str, path: str) -> None:
+    """Refuse, in one line naming it and why, a model that cannot be loaded, before anything is
+    built with it: a folder that is not a sentence-transformers or transformers model, a path that
+    does not exist, or a model name that is not in this machine's Hugging Face cache (nothing is
+    ever downloaded). Cheap: a few small JSON files, no torch."""
+    from assistant.errors import ModelUnusable
+
+    fix = "give --model (or NOTES_MODEL) a sentence-transformers model folder, or leave it out for the default"
+    folder = Path(path)
+    if folder.is_dir():
+        problem = _folder_problem(folder)
+        if problem:
+            raise ModelUnusable(f"model {name!r} cannot be used: {problem}", fix)
+        return
+    if folder.exists():
+        raise ModelUnusable(f"model {name!r} cannot be used: {folder} is a file, not a model folder", fix)
+    if name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1:
+        raise ModelUnusable(f"model folder not found: {name}", fix)
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except ValueError:  # not a valid repository id
+        cached = None
+    if not isinstance(cached, str):
+        raise ModelUnusable(
+            f"model {name!r} is neither a folder nor in this machine's Hugging Face cache (nothing is downloaded)",
+            fix,
+        )
+
+
+def _folder_problem(folder: Path) -> str:
+    """Why a folder is not a model sentence-transformers could load ("" when it looks like one)."""
+    transformer = folder
+    modules_path = folder / "modules.json"
+    if modules_path.is_file():
+        try:
+            modules = json.loads(modules_path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            return f"{modules_path} is not readable JSON ({exc})"
+        if not isinstance(modules, list) or not all(isinstance(module, dict) for module in modules):
+            return f"{modules_path} is not a list of modules"
+        first = next((m for m in modules if str(m.get("type", "")).endswith("Transformer")), None)
+        if first is not None:
+            transformer = folder / str(first.get("path", ""))
+    config_path = transformer / "config.json"
+    if not config_path.is_file():
+        return f"{folder} holds no config.json (not a sentence-transformers or transformers model folder)"
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        return f"{config_path} is not readable JSON ({exc})"
+    if not isinstance(config, dict) or "model_type" not in config:
+        return f"{config_path} names no model_type (not a transformers model configuration)"
+    if not any((transformer / weights).is_file() for weights in ("model.safetensors", "pytorch_model.bin")):
+        return f"{transformer} holds no weights (model.safetensors or pytorch_model.bin)"
+    return ""
