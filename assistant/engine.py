@@ -140,12 +140,15 @@ class Engine:
         to the engine; else this machine's cached export of the model (checked before use), else one
         restored from the current index's own copy, else a fresh export (cached for next time), else
         sentence-transformers for a model that cannot be exported."""
+        from assistant.config import resolve_model_path
         from assistant.model.embed import EmbeddingPath, OnnxEmbedder, SentenceTransformerEmbedder
         from assistant.model.encoder_cache import cached_encoder, store_encoder
+        from assistant.model.layout import require_usable_model
         from assistant.model.onnx_export import export_onnx_encoder
 
         if self._embedder is not None:
             return self._embedder, EmbeddingPath(self._embedder.kind)
+        require_usable_model(self.settings.model, resolve_model_path(self.settings.model))  # before building
         model = SentenceTransformerEmbedder(self.settings.model)
         cached = cached_encoder(model.path) or _restore_cache(state, model)
         if cached is not None:

@@ -11,7 +11,8 @@ import pytest
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.model.layout import model_dimension, model_max_tokens
-from tests.messy import run_notes, write_notes
+from assistant.store.build import build_index
+from tests.messy import FakeEmbedder, run_notes, write_notes
 
 NOTES = {
     "lambda.md": "# Lambda\n\n## Limits\n\n- Memory: 128 MB to 10 GB\n- Timeout: 15 minutes max\n",
@@ -65,6 +66,23 @@ def test_a_model_name_not_on_this_machine_is_refused_without_a_download(
     )
     assert code == 2
     assert "nor in this machine's Hugging Face cache" in err and "Traceback" not in err
+
+
+def test_an_index_whose_model_is_not_on_this_machine_still_answers_keyword_questions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The refusal is for builds: an index whose model is not on this machine (and which holds no
+    export of it) still opens, says that its questions take the slow path, and answers a BM25
+    question, which needs no model (as the bench's stand-in indexes are asked)."""
+    notes = write_notes(tmp_path / "notes", NOTES)
+    build_index(notes, tmp_path / "ix", FakeEmbedder(name="nobody/no-such-model"))
+    where = ["--corpus", str(notes), "--index", str(tmp_path / "ix"), "--model", "nobody/no-such-model"]
+    code, out, err = run_notes(capsys, "ask", "stateless firewall", "--mode", "bm25", "-k", "1", *where)
+    assert code == 0, err
+    assert "vpc.md" in out and "slow path" in err
+    (notes / "vpc.md").write_text("# VPC\n\n## NACL\n\nNow stateful.\n", encoding="utf-8")
+    code, _out, err = run_notes(capsys, "ask", "stateless firewall", "--mode", "bm25", *where)
+    assert code == 2 and "nor in this machine's Hugging Face cache" in err, "refreshing it is a build: refused"
 
 
 def test_the_window_and_width_of_a_sentence_transformers_6_save(tmp_path: Path) -> None:

@@ -16,13 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from assistant.config import resolve_model_path
 from assistant.errors import AssistantError
-from assistant.model.layout import (
-    model_dimension,
-    model_max_tokens,
-    require_usable_model,
-    token_counter,
-    vocabulary_check,
-)
+from assistant.model.layout import model_dimension, model_max_tokens, token_counter, vocabulary_check
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,12 +114,15 @@ def quiet_loading() -> Iterator[None]:
 
 
 class SentenceTransformerEmbedder:
-    """The production embedder: any sentence-transformers model, by name or path."""
+    """The production embedder: any sentence-transformers model, by name or path.
+
+    Made without loading anything (the model loads at its first text), so an index whose questions
+    fall back to it still answers BM25 questions when the model is not on this machine; a build
+    refuses an unusable model before it starts (`Engine`, `layout.require_usable_model`)."""
 
     def __init__(self, model: str) -> None:
         self.name = model
         self.path = resolve_model_path(model)
-        require_usable_model(model, self.path)
         self._model: Any = None
         self._projection: np.ndarray | None = None
         self._counter = token_counter(self.path)
