@@ -117,12 +117,17 @@ def test_note_text_stays_inert_in_colour() -> None:
     assert "\x07" not in text and "\x1b[2J" not in text
 
 
-def test_searched_is_shown_when_it_differs() -> None:
-    corrected = SearchResponse("edge locatoins", "edge locations", "hybrid", response().hits, 0.0)
+def test_searched_is_shown_when_the_question_was_rewritten() -> None:
+    """One rule for every front end: `searched: …` (and JSON's "searched") exactly when the searcher
+    says it rewrote the question (`SearchResponse.rewrites`), never from comparing the strings."""
+    hits = response().hits
+    corrected = SearchResponse("edge locatoins", "edge locations", "hybrid", hits, 0.0, rewrites=("spelling",))
     assert format_response(corrected).splitlines()[0] == "searched: edge locations"
-    spaced = SearchResponse("  vpc   nacl ", "vpc nacl", "hybrid", response().hits, 0.0)
+    assert response_record(corrected)["searched"] == "edge locations"
+    spaced = SearchResponse("  vpc   nacl ", "vpc nacl", "hybrid", hits, 0.0)
     assert not format_response(spaced).startswith("searched:")
-    empty = SearchResponse("edge locatoins", "edge locations", "hybrid", [], 0.0)
+    assert "searched" not in response_record(spaced)
+    empty = SearchResponse("edge locatoins", "edge locations", "hybrid", [], 0.0, rewrites=("spelling",))
     assert format_response(empty) == "searched: edge locations\nNo passages found."
 
 
