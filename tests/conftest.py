@@ -1,5 +1,6 @@
 """Shared fixtures: a deterministic fake embedder, a tiny notes folder, an index built from it,
-and an autouse guard that keeps every test away from the developer's real index/ and corpus/."""
+`notes` with its engine over the fake (`notes_cli`), and an autouse guard that keeps every test away
+from the developer's real index/ and corpus/."""
 
 from __future__ import annotations
 
@@ -64,6 +65,14 @@ def _isolated_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _session_mo
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture
+def notes_cli(monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder) -> messy.Notes:
+    """The CLI's real path, every command's engine over the fake embedder (builds and questions);
+    NOTES_MODEL names the fake, so the index it builds stays fresh."""
+    monkeypatch.setenv("NOTES_MODEL", fake_embedder.name)
+    return messy.Notes(messy.engine_maker(fake_embedder))
 
 
 SMALL_NOTES = {

@@ -18,13 +18,19 @@ import os
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from assistant.notes.chunk import approximate_token_count
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.engine import Engine
 
 
 def write_notes(root: Path, notes: dict[str, str]) -> Path:
@@ -293,13 +299,68 @@ def expected_problems(*, huge: bool = True, fifo: bool = True) -> dict[str, tupl
     return expected
 
 
-def run_notes(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `notes ARGV` in-process through cli.main (its error handling included)."""
-    from assistant import cli
+# ---------------------------------------------------------------- an engine over a stand-in model
 
+EngineMaker = Callable[["Settings"], "Engine"]
+"""How a front end makes its engine from settings (`cli.main(make_engine=…)`, `Invocation`)."""
+
+
+def engine_maker(model: FakeEmbedder | None = None, *, questions: bool = True) -> EngineMaker:
+    """Engines over a stand-in model: the one way tests replace the model, through the Engine's
+    constructor. `model` embeds the notes of every build (default: a new 32-d FakeEmbedder) and, with
+    `questions`, the questions too; without, questions take the index's own model export, as they do
+    for a user (the slow path when it has none). The settings' model must name the stand-in
+    (`--model`, NOTES_MODEL or Settings.model) for the index it builds to count as fresh."""
+    stand_in = model if model is not None else FakeEmbedder()
+
+    def make(settings: Settings) -> Engine:
+        from assistant.engine import Engine
+
+        return Engine(settings, embedder=stand_in, encoder=stand_in if questions else None)
+
+    return make
+
+
+def stand_in_engine(settings: Settings, model: FakeEmbedder | None = None, *, questions: bool = True) -> Engine:
+    """An engine over a stand-in model (`engine_maker`), for tests that call the Engine directly."""
+    return engine_maker(model, questions=questions)(settings)
+
+
+@dataclass(frozen=True)
+class Notes:
+    """`notes ARGS` run in-process through click's test runner, each command's engine made by
+    `make_engine` (None: the real one, as a user's `notes` makes it)."""
+
+    make_engine: EngineMaker | None = None
+
+    def __call__(self, args: Sequence[str], stdin: str | None = None) -> tuple[int, str, str]:
+        """Exit code, stdout and stderr; an unexpected exception propagates (no error handling of `main`)."""
+        from click.testing import CliRunner
+
+        from assistant.cli import cli
+        from assistant.cli.common import Invocation
+
+        invocation = Invocation() if self.make_engine is None else Invocation(make_engine=self.make_engine)
+        result = CliRunner().invoke(
+            cli, list(args), input=stdin, catch_exceptions=False, standalone_mode=False, obj=invocation
+        )
+        return result.exit_code, result.stdout, result.stderr
+
+    def main(self, args: Sequence[str]) -> None:
+        """`cli.main`, with its error handling (SystemExit with the exit code)."""
+        from assistant import cli
+
+        cli.main(list(args), make_engine=self.make_engine)
+
+
+def run_notes(
+    capsys: pytest.CaptureFixture[str], *argv: str, make_engine: EngineMaker | None = None
+) -> tuple[int, str, str]:
+    """Run `notes ARGV` in-process through cli.main (its error handling included), each command's
+    engine made by `make_engine` (None: the real one)."""
     code = 0
     try:
-        cli.main(list(argv))
+        Notes(make_engine).main(argv)
     except SystemExit as exc:
         code = int(exc.code or 0)
     out, err = capsys.readouterr()

@@ -9,31 +9,17 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from assistant.cli import cli, main
 
-from .conftest import FakeEmbedder
+from .messy import Notes
+
+run = Notes()
+"""`notes` with the real engine, for what never reaches the model (help, errors)."""
 
 
-@pytest.fixture
-def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
-    """The CLI's real path, with the fake embedder in place of the model (build and queries)."""
-    fake = FakeEmbedder()
-    monkeypatch.setenv("NOTES_MODEL", fake.name)
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
-    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: fake)
-    return fake
-
-
-def run(args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
-    runner = CliRunner()
-    result = runner.invoke(cli, args, input=stdin, catch_exceptions=False, standalone_mode=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
-    code, out, err = run(
+def test_ask_json_schema(notes_cli: Notes, small_corpus: Path, tmp_path: Path) -> None:
+    code, out, err = notes_cli(
         ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "lambda memory"]
     )
     assert code == 0
@@ -65,9 +51,9 @@ def test_ask_json_schema(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path
     assert data["results"][0]["heading_path"] == ["Lambda", "Limits"]
 
 
-def test_ask_reads_questions_from_stdin(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
+def test_ask_reads_questions_from_stdin(notes_cli: Notes, small_corpus: Path, tmp_path: Path) -> None:
     args = ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "-k", "2", "-"]
-    code, out, _ = run(args, stdin="lambda memory\n\n   \n\x00\x01\nstateless firewall\n")
+    code, out, _ = notes_cli(args, stdin="lambda memory\n\n   \n\x00\x01\nstateless firewall\n")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 5, "one output line per input line, blank ones included"
     records = [json.loads(line) for line in lines]
@@ -76,28 +62,28 @@ def test_ask_reads_questions_from_stdin(fake_engine: FakeEmbedder, small_corpus:
     assert records[1] == {"query": "", "results": []}
 
 
-def test_ask_plain_output_and_explain(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
+def test_ask_plain_output_and_explain(notes_cli: Notes, small_corpus: Path, tmp_path: Path) -> None:
     args = ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--explain", "-k", "1", "nacl"]
-    code, out, _ = run(args)
+    code, out, _ = notes_cli(args)
     assert code == 0
     assert "network/vpc.md:" in out and "VPC > NACL" in out and "bm25 #1" in out
 
 
-def test_refreshes_a_stale_index(fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path) -> None:
+def test_refreshes_a_stale_index(notes_cli: Notes, small_corpus: Path, tmp_path: Path) -> None:
     index = str(tmp_path / "ix")
-    run(["ask", "--corpus", str(small_corpus), "--index", index, "lambda"])
+    notes_cli(["ask", "--corpus", str(small_corpus), "--index", index, "lambda"])
     (small_corpus / "lambda.md").write_text("# Lambda\n\nnew text about layers\n")
-    code, out, err = run(["ask", "--corpus", str(small_corpus), "--index", index, "--json", "layers"])
+    code, out, err = notes_cli(["ask", "--corpus", str(small_corpus), "--index", index, "--json", "layers"])
     assert code == 0 and "out of date" in err and "1 changed" in err
     assert "layers" in json.loads(out)["results"][0]["text"]
 
 
 def test_env_variables_choose_folders(
-    fake_engine: FakeEmbedder, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    notes_cli: Notes, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NOTES_CORPUS", str(small_corpus))
     monkeypatch.setenv("NOTES_INDEX", str(tmp_path / "env-ix"))
-    code, out, _ = run(["ask", "--json", "nacl"])
+    code, out, _ = notes_cli(["ask", "--json", "nacl"])
     assert code == 0 and json.loads(out)["results"]
     assert (tmp_path / "env-ix" / "CURRENT").exists()
 

@@ -11,22 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from assistant.cli import cli
 from assistant.errors import UsageProblem
 
-from .conftest import REPO, FakeEmbedder
-
-
-@pytest.fixture
-def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
-    """The CLI's real path, with the fake embedder in place of the model (build and queries)."""
-    fake = FakeEmbedder()
-    monkeypatch.setenv("NOTES_MODEL", fake.name)
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
-    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: fake)
-    return fake
+from .conftest import REPO
+from .messy import Notes
 
 
 @pytest.fixture
@@ -38,9 +27,8 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_corpus: Path) ->
     return tmp_path
 
 
-def run(args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, args, input=stdin, catch_exceptions=False, standalone_mode=False)
-    return result.exit_code, result.stdout, result.stderr
+run = Notes()
+"""`notes` with the real engine, for what never reaches the model (-V, completion)."""
 
 
 def write_config(tmp_path: Path, text: str) -> Path:
@@ -53,65 +41,65 @@ def write_config(tmp_path: Path, text: str) -> Path:
 # ---------------------------------------------------------------- asking
 
 
-def test_question_words_need_no_quotes(fake_engine: FakeEmbedder, here: Path) -> None:
-    quoted = run(["ask", "--json", "lambda memory limit"])
-    unquoted = run(["ask", "lambda", "memory", "--json", "limit"])  # options may sit among the words
+def test_question_words_need_no_quotes(notes_cli: Notes, here: Path) -> None:
+    quoted = notes_cli(["ask", "--json", "lambda memory limit"])
+    unquoted = notes_cli(["ask", "lambda", "memory", "--json", "limit"])  # options may sit among the words
     assert quoted[0] == unquoted[0] == 0
     assert json.loads(quoted[1]) == json.loads(unquoted[1])
     assert json.loads(unquoted[1])["query"] == "lambda memory limit"
 
 
-def test_a_lone_dash_still_reads_stdin(fake_engine: FakeEmbedder, here: Path) -> None:
-    code, out, _ = run(["ask", "--json", "-"], stdin="nacl\n")
+def test_a_lone_dash_still_reads_stdin(notes_cli: Notes, here: Path) -> None:
+    code, out, _ = notes_cli(["ask", "--json", "-"], stdin="nacl\n")
     assert code == 0 and json.loads(out)["query"] == "nacl"
-    code, out, _ = run(["ask", "--json", "-", "x"])
+    code, out, _ = notes_cli(["ask", "--json", "-", "x"])
     assert code == 0 and json.loads(out)["query"] == "- x", "a dash among words is a word"
 
 
-def test_plain_output_says_what_was_searched_after_a_typo_fix(fake_engine: FakeEmbedder, here: Path) -> None:
-    code, out, _ = run(["ask", "statelss", "firewall"])
+def test_plain_output_says_what_was_searched_after_a_typo_fix(notes_cli: Notes, here: Path) -> None:
+    code, out, _ = notes_cli(["ask", "statelss", "firewall"])
     assert code == 0 and out.splitlines()[0] == "searched: stateless firewall"
-    code, out, _ = run(["ask", "stateless", "firewall"])
+    code, out, _ = notes_cli(["ask", "stateless", "firewall"])
     assert "searched:" not in out
 
 
-def test_citations_are_paths_that_open_from_here(fake_engine: FakeEmbedder, here: Path) -> None:
-    code, out, _ = run(["ask", "-k", "1", "nacl"])
+def test_citations_are_paths_that_open_from_here(notes_cli: Notes, here: Path) -> None:
+    code, out, _ = notes_cli(["ask", "-k", "1", "nacl"])
     assert code == 0
     first = out.splitlines()[0]
     assert first.startswith("1. [") and " notes/network/vpc.md:1-5 › notes/network/vpc.md:5  VPC > NACL" in first
     assert "\x1b" not in out, "no colour or links when stdout is not a terminal"
     path = first.split()[2].rsplit(":", 1)[0]
     assert (here / path).is_file()
-    code, out, _ = run(["ask", "--json", "-k", "1", "nacl"])
+    code, out, _ = notes_cli(["ask", "--json", "-k", "1", "nacl"])
     result = json.loads(out)["results"][0]
     assert result["file"] == "network/vpc.md" and result["path"] == "notes/network/vpc.md"
 
 
-def test_no_color_flag_is_accepted_and_output_unchanged(fake_engine: FakeEmbedder, here: Path) -> None:
-    assert run(["ask", "--no-color", "nacl"])[1] == run(["ask", "nacl"])[1]
+def test_no_color_flag_is_accepted_and_output_unchanged(notes_cli: Notes, here: Path) -> None:
+    assert notes_cli(["ask", "--no-color", "nacl"])[1] == notes_cli(["ask", "nacl"])[1]
 
 
-def test_group_flags_reach_the_command(fake_engine: FakeEmbedder, here: Path, tmp_path: Path) -> None:
-    code, out, _ = run(["--index", str(tmp_path / "other-ix"), "ask", "--json", "nacl"])
+def test_group_flags_reach_the_command(notes_cli: Notes, here: Path, tmp_path: Path) -> None:
+    code, out, _ = notes_cli(["--index", str(tmp_path / "other-ix"), "ask", "--json", "nacl"])
     assert code == 0 and (tmp_path / "other-ix" / "CURRENT").exists()
 
 
-def test_ask_building_the_index_reports_repaired_files(fake_engine: FakeEmbedder, here: Path) -> None:
+def test_ask_building_the_index_reports_repaired_files(notes_cli: Notes, here: Path) -> None:
     (here / "notes" / "wide.md").write_bytes("# Wide\n\nutf sixteen notes\n".encode("utf-16"))
-    code, _, err = run(["ask", "sixteen"])
+    code, _, err = notes_cli(["ask", "sixteen"])
     assert code == 0
     assert "  repaired: wide.md: decoded as UTF-16" in err.splitlines()
     assert "no index yet" in err and "index rebuilt" in err
-    code, _, index_err = run(["index"])
+    code, _, index_err = notes_cli(["index"])
     assert "  repaired: wide.md: decoded as UTF-16" in index_err.splitlines(), "the same line as `notes index`"
 
 
-def test_settings_from_the_config_file(fake_engine: FakeEmbedder, here: Path, tmp_path: Path) -> None:
+def test_settings_from_the_config_file(notes_cli: Notes, here: Path, tmp_path: Path) -> None:
     write_config(tmp_path, "k = 2\nmode = 'bm25'\n")
-    code, out, _ = run(["ask", "--json", "firewall"])
+    code, out, _ = notes_cli(["ask", "--json", "firewall"])
     assert code == 0 and len(json.loads(out)["results"]) <= 2
-    code, out, _ = run(["ask", "--json", "-k", "3", "firewall", "--explain"])
+    code, out, _ = notes_cli(["ask", "--json", "-k", "3", "firewall", "--explain"])
     results = json.loads(out)["results"]
     assert set(results[0]["ranks"]) == {"bm25"}, "mode from the config file"
 
@@ -143,25 +131,25 @@ def editor_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 def test_open_starts_the_editor_at_the_line(
-    fake_engine: FakeEmbedder, here: Path, editor_runs: list[list[str]], monkeypatch: pytest.MonkeyPatch
+    notes_cli: Notes, here: Path, editor_runs: list[list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EDITOR", "vim")
-    second = json.loads(run(["ask", "--json", "nacl"])[1])["results"][1]
-    code, out, _ = run(["ask", "nacl", "--open", "2"])
+    second = json.loads(notes_cli(["ask", "--json", "nacl"])[1])["results"][1]
+    code, out, _ = notes_cli(["ask", "nacl", "--open", "2"])
     assert code == 0 and out == ""
     # At the answer line, as the chat app's `o` opens it.
     assert editor_runs == [["vim", f"+{second['answer']['start_line']}", str(here / "notes" / second["file"])]]
-    first = json.loads(run(["ask", "--json", "nacl"])[1])["results"][0]
+    first = json.loads(notes_cli(["ask", "--json", "nacl"])[1])["results"][0]
     note = here / "notes" / "network" / "vpc.md"
-    run(["ask", "nacl", "--open", "1", "--editor", "code -w"])
+    notes_cli(["ask", "nacl", "--open", "1", "--editor", "code -w"])
     assert editor_runs[-1] == ["code", "-w", "-g", f"{note}:{first['answer']['start_line']}"]
 
 
 def test_open_with_an_editor_that_takes_no_line_says_so(
-    fake_engine: FakeEmbedder, here: Path, editor_runs: list[list[str]], tmp_path: Path
+    notes_cli: Notes, here: Path, editor_runs: list[list[str]], tmp_path: Path
 ) -> None:
     write_config(tmp_path, 'editor = "ed"\n')
-    code, _, err = run(["ask", "nacl", "--open", "1"])
+    code, _, err = notes_cli(["ask", "nacl", "--open", "1"])
     assert code == 0 and editor_runs == [["ed", str(here / "notes" / "network" / "vpc.md")]]
     assert "ed cannot be told a line: opening the note; the answer is at notes/network/vpc.md:5" in err
 
@@ -175,14 +163,12 @@ def test_open_with_an_editor_that_takes_no_line_says_so(
     ],
 )
 def test_open_problems_are_one_line(
-    fake_engine: FakeEmbedder, here: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    notes_cli: Notes, here: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from assistant.cli import main
-
-    assert run(["index"])[0] == 0
+    assert notes_cli(["index"])[0] == 0
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
-        main(args)
+        notes_cli.main(args)
     err = capsys.readouterr().err.strip()
     assert exit_info.value.code == 2 and "\n" not in err and message in err
 
@@ -203,24 +189,22 @@ def test_open_problems_are_one_line(
         ("network/*", {"network/vpc.md"}),
     ],
 )
-def test_file_takes_paths_names_and_globs(fake_engine: FakeEmbedder, here: Path, value: str, files: set[str]) -> None:
-    code, out, _ = run(["ask", "--json", "--file", value, "firewall", "storage", "lambda"])
+def test_file_takes_paths_names_and_globs(notes_cli: Notes, here: Path, value: str, files: set[str]) -> None:
+    code, out, _ = notes_cli(["ask", "--json", "--file", value, "firewall", "storage", "lambda"])
     assert code == 0
     assert {result["file"] for result in json.loads(out)["results"]} == files
 
 
-def test_file_given_as_an_absolute_path(fake_engine: FakeEmbedder, here: Path) -> None:
-    code, out, _ = run(["ask", "--json", "--file", str(here / "notes" / "lambda.md"), "firewall"])
+def test_file_given_as_an_absolute_path(notes_cli: Notes, here: Path) -> None:
+    code, out, _ = notes_cli(["ask", "--json", "--file", str(here / "notes" / "lambda.md"), "firewall"])
     assert code == 0 and {r["file"] for r in json.loads(out)["results"]} == {"lambda.md"}
 
 
 def test_file_that_matches_nothing_names_the_notes(
-    fake_engine: FakeEmbedder, here: Path, capsys: pytest.CaptureFixture[str]
+    notes_cli: Notes, here: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from assistant.cli import main
-
     with pytest.raises(SystemExit):
-        main(["ask", "--file", "everything-aws", "x"])
+        notes_cli.main(["ask", "--file", "everything-aws", "x"])
     err = capsys.readouterr().err.strip()
     assert "no notes match --file 'everything-aws'" in err and "lambda.md" in err
 
@@ -241,11 +225,11 @@ def test_file_name_without_suffix_matches_the_shipped_notes() -> None:
 
 
 def test_status_is_0_when_fresh_and_shows_where_settings_came_from(
-    fake_engine: FakeEmbedder, here: Path, tmp_path: Path
+    notes_cli: Notes, here: Path, tmp_path: Path
 ) -> None:
     write_config(tmp_path, "k = 4\n")
-    assert run(["index"])[0] == 0
-    code, out, _ = run(["status", "--corpus", "notes"])
+    assert notes_cli(["index"])[0] == 0
+    code, out, _ = notes_cli(["status", "--corpus", "notes"])
     assert code == 0
     assert "ok: the index is up to date with the notes" in out
     lines = out.splitlines()
@@ -256,32 +240,32 @@ def test_status_is_0_when_fresh_and_shows_where_settings_came_from(
     assert "index holds 3 files" in out
 
 
-def test_status_is_1_when_stale_naming_the_fix(fake_engine: FakeEmbedder, here: Path) -> None:
-    run(["index"])
+def test_status_is_1_when_stale_naming_the_fix(notes_cli: Notes, here: Path) -> None:
+    notes_cli(["index"])
     (here / "notes" / "lambda.md").write_text("# Lambda\n\nchanged\n", encoding="utf-8")
-    code, out, _ = run(["status"])
+    code, out, _ = notes_cli(["status"])
     assert code == 1
     assert "problem: the index is out of date: notes 1 changed (lambda.md)" in out
     assert "    fix: notes index" in out
 
 
-def test_status_is_1_without_an_index_or_notes(fake_engine: FakeEmbedder, here: Path) -> None:
-    code, out, _ = run(["status"])
+def test_status_is_1_without_an_index_or_notes(notes_cli: Notes, here: Path) -> None:
+    code, out, _ = notes_cli(["status"])
     assert code == 1 and "problem: no index yet in ix" in out and "fix: notes index" in out
-    code, out, _ = run(["status", "--corpus", "missing"])
+    code, out, _ = notes_cli(["status", "--corpus", "missing"])
     assert code == 1 and "problem: notes folder not found: missing" in out and "--corpus DIR" in out
 
 
 def test_status_shows_which_index_a_notes_folder_gets(
-    fake_engine: FakeEmbedder, here: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    notes_cli: Notes, here: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("NOTES_INDEX")
     monkeypatch.setenv("NOTES_CACHE", str(tmp_path / "cache"))
-    code, out, _ = run(["status"])
+    code, out, _ = notes_cli(["status"])
     index_line = next(line for line in out.splitlines() if line.startswith("  index "))
     assert str(tmp_path / "cache" / "indexes" / "notes-") in index_line
     assert index_line.endswith("(default: this notes folder's own index in the cache)")
-    assert run(["index"])[0] == 0 and run(["status"])[0] == 0
+    assert notes_cli(["index"])[0] == 0 and notes_cli(["status"])[0] == 0
     assert list((tmp_path / "cache" / "indexes").iterdir())[0].name.startswith("notes-")
 
 
@@ -307,19 +291,19 @@ def test_completion_scripts_are_produced(shell: str, marker: str) -> None:
 
 
 def test_eval_leaves_the_checkout_clean_unless_asked(
-    fake_engine: FakeEmbedder, here: Path, monkeypatch: pytest.MonkeyPatch
+    notes_cli: Notes, here: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.test_evaluate import _small_set
 
     args = ["eval", "--set", str(_small_set(here)), "--baseline", str(here / "baseline.json")]
-    code, _, err = run([*args, "--update-baseline"])
+    code, _, err = notes_cli([*args, "--update-baseline"])
     assert code == 0 and "evals/results/report.md" in err
     assert (here / "evals" / "results" / "report.json").exists()
     assert not (here / "evals" / "report.md").exists() and not (here / "evals" / "report.json").exists()
-    code, _, err = run([*args, "--write-report"])
+    code, _, err = notes_cli([*args, "--write-report"])
     assert code == 0 and (here / "evals" / "report.md").exists() and (here / "evals" / "report.json").exists()
     with pytest.raises(UsageProblem, match="name two places"):
-        run([*args, "--write-report", "--report", "elsewhere"])
+        notes_cli([*args, "--write-report", "--report", "elsewhere"])
 
 
 def test_ci_runs_the_gate_with_write_report() -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from assistant import engine
 from assistant.config import Settings
+from assistant.engine import EXPORT_STAGE, Engine
 from assistant.model import encoder_cache
-from assistant.model.embed import OnnxEmbedder
 from assistant.model.onnx_encoder import TOKENIZER_FILE, onnx_encoder_available
+from assistant.reporting import Progress
+from tests.messy import write_notes
+from tests.models import exported_stand_in, tiny_real_model
 from tests.test_onnx_encoder import _write_tiny_encoder
 
 
@@ -91,28 +91,68 @@ def test_a_damaged_entry_is_ignored_then_replaced(cache: Path, model_dir: Path, 
     assert again == entry and encoder_cache.cached_encoder(str(model_dir)) == entry
 
 
-def test_builds_export_once_per_machine_then_reuse_it(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_dir: Path
+def _recorder(stages: list[str]) -> Progress:
+    """Progress that notes each stage reported (a stage is reported at its start and its end)."""
+    return lambda stage, done, total: stages.append(stage)
+
+
+def _build_twice(model: Path, tmp_path: Path) -> list[list[str]]:
+    """Build two fresh index folders of the same notes with `model`, as a user would (no stand-in):
+    the progress stages each build reported."""
+    notes = write_notes(tmp_path / "notes", {"vpc.md": "# VPC\n\n## NACL\n\nA stateless firewall at the subnet.\n"})
+    stages: list[list[str]] = []
+    for number in range(2):
+        engine = Engine(Settings(corpus_dir=notes, index_dir=tmp_path / f"index-{number}", model=str(model)))
+        stages.append([])
+        engine.build(progress=_recorder(stages[-1]))
+        state = engine.state()
+        assert state.manifest is not None and state.manifest.embedding["path"] == "onnx-float32"
+        assert not [path for path in engine.settings.index_dir.iterdir() if path.name.startswith(".export-")]
+        assert engine.load().encoder.kind == "onnx"  # the index's own copy, not the build's scratch
+    return stages
+
+
+def test_builds_take_the_cached_export(cache: Path, tmp_path: Path) -> None:
+    """A machine that has exported the model before never exports it again: two fresh index folders
+    both take the cache's copy."""
+    model = exported_stand_in(tmp_path / "model", tmp_path / "export")
+    entry = encoder_cache.cached_encoder(str(model))
+    assert entry is not None
+    stages = _build_twice(model, tmp_path)
+    assert all(EXPORT_STAGE not in seen for seen in stages), stages
+    assert os.listdir(cache / "encoders") == [entry.name]
+
+
+@pytest.mark.slow
+def test_the_first_build_on_a_machine_exports_the_model_and_the_next_reuse_it(cache: Path, tmp_path: Path) -> None:
+    """A real (tiny) model and an empty cache: the first build exports it into the cache (torch), the
+    build into another fresh index folder takes the cache's copy."""
+    model = tiny_real_model(tmp_path / "model")
+    stages = _build_twice(model, tmp_path)
+    assert [seen.count(EXPORT_STAGE) for seen in stages] == [2, 0], stages  # started and finished, then never
+    entry = encoder_cache.cached_encoder(str(model))
+    assert entry is not None and os.listdir(cache / "encoders") == [entry.name]
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_be_exported_still_builds_and_says_why_questions_are_slow(
+    cache: Path, tmp_path: Path
 ) -> None:
-    exports: list[Path] = []
-
-    def fake_export(model_path: str, out_dir: Path) -> Path:
-        exports.append(Path(out_dir))
-        return _write_tiny_encoder(Path(out_dir), ["mean"])
-
-    monkeypatch.setattr("assistant.model.onnx_export.export_onnx_encoder", fake_export)
-    monkeypatch.setattr("assistant.model.embed.resolve_model_path", lambda name: str(model_dir))
-    for number in range(2):  # two fresh index folders: the second build finds the export cached
-        settings = Settings(corpus_dir=tmp_path / "notes", index_dir=tmp_path / f"index-{number}")
-        scratch = tmp_path / f"scratch-{number}"
-        scratch.mkdir()
-        embedder: Any = engine._embedder_for_build(settings, scratch)
-        assert isinstance(embedder, OnnxEmbedder)
-        assert embedder.export_dir.parent == cache / "encoders"
-        shutil.rmtree(scratch)  # the build's scratch goes; the cached export must not depend on it
-        assert embedder.embed_documents(["a b c"]).shape == (1, 4)
-    assert len(exports) == 1
-    assert os.listdir(cache / "encoders") == [embedder.export_dir.name]
+    """A real model the ONNX export refuses (a default prompt that pooling leaves out): the build
+    embeds with sentence-transformers, records why, and opening the index says so once."""
+    model = tiny_real_model(tmp_path / "model", prompt_outside_pooling=True)
+    notes = write_notes(tmp_path / "notes", {"vpc.md": "# VPC\n\n## NACL\n\nA stateless firewall at the subnet.\n"})
+    engine = Engine(Settings(corpus_dir=notes, index_dir=tmp_path / "index", model=str(model)))
+    report = engine.build()
+    assert report.chunks >= 1
+    manifest = engine.state().manifest
+    assert manifest is not None and manifest.embedding["path"] == "sentence-transformers"
+    assert "prompt" in manifest.embedding["export_error"]
+    assert encoder_cache.cached_encoder(str(model)) is None
+    said: list[str] = []
+    searcher = engine.open(notify=said.append)
+    assert said == [searcher.slow_path] and "cannot be exported to ONNX" in said[0] and "prompt" in said[0]
+    assert engine.search("stateless firewall", k=1).hits[0].chunk.file == "vpc.md"
 
 
 def test_an_export_from_before_the_document_model_is_made_again(cache: Path, model_dir: Path, export: Path) -> None:

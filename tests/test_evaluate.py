@@ -14,6 +14,7 @@ from assistant.evaluate.run import check_against_baseline, load_questions, resul
 from assistant.retrieve.search import Searcher
 
 from .conftest import CORPUS, REPO, FakeEmbedder
+from .messy import Notes
 
 EVAL_SET = REPO / "evals" / "questions.jsonl"
 EXTERNAL_SET = REPO / "evals" / "external-questions.jsonl"
@@ -122,15 +123,7 @@ def test_harness_and_gate(tmp_path: Path, small_corpus: Path, small_index: Path,
     assert set(failures[0].newly_failing) == {q["id"] for q in result.per_question if q["rank"] != 1}
 
 
-def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
-    from assistant.cli import cli
-
-    fake = FakeEmbedder()
-    monkeypatch.setenv("NOTES_MODEL", fake.name)
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda settings, scratch, progress=None: fake)
-    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: fake)
+def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, notes_cli: Notes) -> None:
     common = [
         "--corpus",
         str(small_corpus),
@@ -143,18 +136,17 @@ def test_eval_command_compare_and_check(tmp_path: Path, small_corpus: Path, monk
         "--report",
         str(tmp_path / "out"),
     ]
-    runner = CliRunner()
-    result = runner.invoke(cli, ["eval", "--compare", "--update-baseline", *common], catch_exceptions=False)
-    assert result.exit_code == 0
-    assert "| hybrid |" in result.stdout and "| dense |" in result.stdout and "| bm25 |" in result.stdout
+    code, out, _ = notes_cli(["eval", "--compare", "--update-baseline", *common])
+    assert code == 0
+    assert "| hybrid |" in out and "| dense |" in out and "| bm25 |" in out
     assert (tmp_path / "out" / "report.md").exists()
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert set(report["runs"]) == {"hybrid", "dense", "bm25"} and report["manifest"]["chunk_count"] > 0
-    result = runner.invoke(cli, ["eval", "--check", *common], catch_exceptions=False)
-    assert result.exit_code == 0 and "passed" in result.stderr
-    result = runner.invoke(cli, ["eval", "--ceiling", *common], catch_exceptions=False)
-    assert result.exit_code == 0 and "### Rerank ceiling (2 questions)" in result.stdout
-    assert "| in use: maxsim 1, best line 0.2 |" in result.stdout and "| best mrr@10: maxsim 1" in result.stdout
+    code, _, err = notes_cli(["eval", "--check", *common])
+    assert code == 0 and "passed" in err
+    code, out, _ = notes_cli(["eval", "--ceiling", *common])
+    assert code == 0 and "### Rerank ceiling (2 questions)" in out
+    assert "| in use: maxsim 1, best line 0.2 |" in out and "| best mrr@10: maxsim 1" in out
 
 
 def test_answer_lines_are_measured_beside_both_baselines_and_gated(

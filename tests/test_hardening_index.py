@@ -4,7 +4,7 @@ or the one command that fixes it, and a failed build never destroys the previous
 Cases: a truncated or corrupt FAISS file, a chunk store that disagrees with the vectors, a manifest
 from another model or dimension, a format version from the future (or the past), a damaged
 pointer or BM25 folder, Ctrl-C and kill -9 during a build, and two builds at once.
-All with the fake embedder; the engine's model loading is replaced by it.
+All with the fake embedder, handed to the engine in place of the model.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.engine import build, open_searcher
 from assistant.errors import IndexCorrupt, IndexLocked, IndexStale, IndexTooNew
 from assistant.retrieve.search import Searcher
 from assistant.store.build import build_index
@@ -31,9 +30,11 @@ from assistant.store.chunk_store import read_chunks
 from assistant.store.freshness import check_freshness
 from assistant.store.generation import build_lock, current_generation
 from assistant.store.manifest import read_manifest
+from assistant.store.open import open_index
+from assistant.store.state import IndexState, read_state
 from assistant.store.vectors import load_vectors
 
-from .messy import FakeEmbedder, InterruptingEmbedder, reseal, run_notes
+from .messy import FakeEmbedder, InterruptingEmbedder, engine_maker, reseal, run_notes, stand_in_engine
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "fake-hash-32"
@@ -58,13 +59,6 @@ def built(tmp_path: Path) -> tuple[Path, Path]:
     index = tmp_path / "index"
     build_index(corpus, index, FakeEmbedder())
     return corpus, index
-
-
-@pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engine builds and queries with the fake embedder instead of loading a model."""
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
 
 
 def settings_for(corpus: Path, index: Path) -> Settings:
@@ -93,7 +87,7 @@ def edit_manifest(index: Path, **changes: object) -> None:
 
 def open_and_collect(corpus: Path, index: Path) -> tuple[Searcher, list[str]]:
     messages: list[str] = []
-    searcher = open_searcher(settings_for(corpus, index), notify=messages.append)
+    searcher = stand_in_engine(settings_for(corpus, index)).open(notify=messages.append)
     return searcher, messages
 
 
@@ -121,7 +115,7 @@ FAISS_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(FAISS_DAMAGE))
-def test_corrupt_faiss_file(built: tuple[Path, Path], fake_model: None, damage: str) -> None:
+def test_corrupt_faiss_file(built: tuple[Path, Path], damage: str) -> None:
     corpus, index = built
     path = generation_of(index) / "dense.faiss"
     path.write_bytes(FAISS_DAMAGE[damage](path.read_bytes()))
@@ -148,7 +142,7 @@ CHUNK_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(CHUNK_DAMAGE))
-def test_chunk_store_that_disagrees_with_the_vectors(built: tuple[Path, Path], fake_model: None, damage: str) -> None:
+def test_chunk_store_that_disagrees_with_the_vectors(built: tuple[Path, Path], damage: str) -> None:
     corpus, index = built
     path = generation_of(index) / "chunks.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -181,10 +175,10 @@ def test_vectors_of_another_shape_are_not_reused(built: tuple[Path, Path], shape
     assert answers(index)
 
 
-def test_manifest_from_another_model(built: tuple[Path, Path], fake_model: None) -> None:
+def test_manifest_from_another_model(built: tuple[Path, Path]) -> None:
     corpus, index = built
     edit_manifest(index, model={"name": "someone/other-model", "dimension": 768, "max_tokens": 512})
-    state = check_freshness(index, corpus, MODEL)
+    state = check_freshness(read_state(index), corpus, MODEL)
     assert "other-model" in state.reason
     _, messages = open_and_collect(corpus, index)
     assert_one_rebuild_message(messages, "other-model", MODEL)
@@ -192,7 +186,7 @@ def test_manifest_from_another_model(built: tuple[Path, Path], fake_model: None)
     assert answers(index)
 
 
-def test_manifest_with_another_dimension(built: tuple[Path, Path], fake_model: None) -> None:
+def test_manifest_with_another_dimension(built: tuple[Path, Path]) -> None:
     corpus, index = built
     edit_manifest(index, model={"name": MODEL, "dimension": 768, "max_tokens": 128})
     with pytest.raises(IndexCorrupt, match="768"):
@@ -207,7 +201,7 @@ def test_incremental_build_after_a_model_change_re_embeds_everything(built: tupl
     other = FakeEmbedder(name="fake-hash-16", dimension=16)
     report = build_index(corpus, index, other)
     assert report.rebuilt_all and report.reused == 0
-    assert Searcher.load(index, encoder=other).dense_index.d == 16
+    assert Searcher.load(index, encoder=other).index.dense_index.d == 16
 
 
 MANIFEST_DAMAGE = {
@@ -219,7 +213,7 @@ MANIFEST_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(MANIFEST_DAMAGE))
-def test_damaged_or_old_manifest_is_rebuilt(built: tuple[Path, Path], fake_model: None, damage: str) -> None:
+def test_damaged_or_old_manifest_is_rebuilt(built: tuple[Path, Path], damage: str) -> None:
     corpus, index = built
     edit_manifest(index, **MANIFEST_DAMAGE[damage])
     with pytest.raises((IndexCorrupt, IndexStale)):
@@ -229,7 +223,7 @@ def test_damaged_or_old_manifest_is_rebuilt(built: tuple[Path, Path], fake_model
     assert answers(index)
 
 
-def test_unparsable_manifest_and_pointer_are_rebuilt(built: tuple[Path, Path], fake_model: None) -> None:
+def test_unparsable_manifest_and_pointer_are_rebuilt(built: tuple[Path, Path]) -> None:
     corpus, index = built
     (generation_of(index) / "manifest.json").write_bytes(b"\x00\xff not json")
     _, messages = open_and_collect(corpus, index)
@@ -243,7 +237,7 @@ def test_unparsable_manifest_and_pointer_are_rebuilt(built: tuple[Path, Path], f
     assert answers(index)
 
 
-def test_pointer_to_a_missing_generation_builds_a_new_index(built: tuple[Path, Path], fake_model: None) -> None:
+def test_pointer_to_a_missing_generation_builds_a_new_index(built: tuple[Path, Path]) -> None:
     corpus, index = built
     (index / "CURRENT").write_text(json.dumps({"generation": "gen-0-0"}), encoding="utf-8")
     _, messages = open_and_collect(corpus, index)
@@ -259,7 +253,7 @@ BM25_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(BM25_DAMAGE))
-def test_damaged_bm25_arrays(built: tuple[Path, Path], fake_model: None, damage: str) -> None:
+def test_damaged_bm25_arrays(built: tuple[Path, Path], damage: str) -> None:
     corpus, index = built
     name, make = BM25_DAMAGE[damage]
     np.save(generation_of(index) / "bm25" / name, make(), allow_pickle=False)
@@ -271,7 +265,7 @@ def test_damaged_bm25_arrays(built: tuple[Path, Path], fake_model: None, damage:
     assert answers(index)
 
 
-def test_bm25_vocabulary_not_an_object(built: tuple[Path, Path], fake_model: None) -> None:
+def test_bm25_vocabulary_not_an_object(built: tuple[Path, Path]) -> None:
     corpus, index = built
     (generation_of(index) / "bm25" / "vocab.index.json").write_text("[1, 2]", encoding="utf-8")
     reseal(generation_of(index))
@@ -281,28 +275,22 @@ def test_bm25_vocabulary_not_an_object(built: tuple[Path, Path], fake_model: Non
     assert_one_rebuild_message(messages, "BM25")
 
 
-def test_generation_replaced_while_loading_is_retried(
-    built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`notes ask` read CURRENT just before a build swapped generations and deleted the old one."""
+def test_generation_replaced_while_loading_is_retried(built: tuple[Path, Path]) -> None:
+    """`notes ask` read the index folder just before a build swapped generations and deleted the old
+    one: opening what it read fails, so the folder is read again and the new generation opened."""
     _, index = built
-    real = current_generation(index)
-    calls = {"n": 0}
-
-    def stale_then_real(index_dir: Path) -> Path:
-        calls["n"] += 1
-        return index / "gen-1-1" if calls["n"] == 1 else real  # type: ignore[return-value]
-
-    monkeypatch.setattr("assistant.store.open.require_index", stale_then_real)
+    now = read_state(index)
+    as_read_before = IndexState(index, index / "gen-1-1", now.manifest)  # that generation is gone
+    opened = open_index(as_read_before, FakeEmbedder())
+    assert opened.generation == now.generation
     assert answers(index)
-    assert calls["n"] == 2
 
 
 # ---------------------------------------------------------------- a format from the future: refused
 
 
 def test_future_format_is_refused_not_rebuilt_over(
-    built: tuple[Path, Path], fake_model: None, capsys: pytest.CaptureFixture[str]
+    built: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     corpus, index = built
     edit_manifest(index, format_version=99)
@@ -315,14 +303,15 @@ def test_future_format_is_refused_not_rebuilt_over(
         build_index(corpus, index, FakeEmbedder())
     assert generation_of(index) == generation  # untouched
 
-    code, out, err = run_notes(capsys, "ask", "gibbons", *where(corpus, index))
+    fake = engine_maker()
+    code, out, err = run_notes(capsys, "ask", "gibbons", *where(corpus, index), make_engine=fake)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "newer" in err and "notes index --rebuild" in err
-    code, out, err = run_notes(capsys, "index", *where(corpus, index))
+    code, out, err = run_notes(capsys, "index", *where(corpus, index), make_engine=fake)
     assert code == 2 and "notes index --rebuild" in err and "Traceback" not in err
     assert generation_of(index) == generation
 
-    code, out, err = run_notes(capsys, "index", "--rebuild", *where(corpus, index))
+    code, out, err = run_notes(capsys, "index", "--rebuild", *where(corpus, index), make_engine=fake)
     assert code == 0, err
     assert generation_of(index) != generation
     assert answers(index)
@@ -383,17 +372,14 @@ def test_failing_embedder_and_full_disk_keep_the_old_index(
     assert_previous_intact(index, generation)
 
 
-def test_cli_ctrl_c_is_one_line_and_exit_130(
-    built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_ctrl_c_is_one_line_and_exit_130(built: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     corpus, index = built
     generation = generation_of(index)
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: InterruptingEmbedder())
-    code, out, err = run_notes(capsys, "index", "--rebuild", *where(corpus, index))
+    interrupted = engine_maker(InterruptingEmbedder())
+    code, out, err = run_notes(capsys, "index", "--rebuild", *where(corpus, index), make_engine=interrupted)
     assert code == 130
     assert err.strip().splitlines()[-1] == "notes: interrupted"
     assert "Traceback" not in err
-    monkeypatch.undo()
     assert_previous_intact(index, generation)
 
 
@@ -498,19 +484,19 @@ def test_two_builds_at_once_the_second_waits(built: tuple[Path, Path], tmp_path:
 
 
 def test_engine_says_it_is_waiting(
-    built: tuple[Path, Path], tmp_path: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
+    built: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     corpus, index = built
     first = start_build(corpus, index, tmp_path / "started", "embed", pause=2)
     messages: list[str] = []
-    build(settings_for(corpus, index), notify=messages.append)
+    stand_in_engine(settings_for(corpus, index)).build(notify=messages.append)
     first.communicate(timeout=60)
     assert messages == [f"waiting for another `notes index` to finish with {index} …"]
     assert answers(index)
 
 
-def test_scratch_exports_of_killed_builds_are_removed(built: tuple[Path, Path], fake_model: None) -> None:
-    """engine.build exports the model into index/.export-<pid>-*; kill -9 leaves it behind. The next
+def test_scratch_exports_of_killed_builds_are_removed(built: tuple[Path, Path]) -> None:
+    """Engine.build exports the model into index/.export-<pid>-*; kill -9 leaves it behind. The next
     build removes those whose process is gone and keeps a running one's."""
     corpus, index = built
     orphan = index / ".export-999999999-abc"
@@ -518,7 +504,7 @@ def test_scratch_exports_of_killed_builds_are_removed(built: tuple[Path, Path], 
     for folder in (orphan, alive):
         folder.mkdir()
         (folder / "encoder.onnx").write_bytes(b"x" * 1000)
-    build(settings_for(corpus, index))
+    stand_in_engine(settings_for(corpus, index)).build()
     assert not orphan.exists()
     assert alive.exists()
     assert not [path for path in index.iterdir() if path.name.startswith(".export-") and path != alive]

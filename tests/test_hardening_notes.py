@@ -27,6 +27,7 @@ from assistant.store.chunk_store import read_chunks
 from assistant.store.freshness import check_freshness
 from assistant.store.generation import current_generation
 from assistant.store.manifest import read_manifest
+from assistant.store.state import read_state
 
 from .messy import (
     DECODED,
@@ -34,10 +35,12 @@ from .messy import (
     INDEXED,
     FakeEmbedder,
     deep_list,
+    engine_maker,
     expected_problems,
     make_messy_corpus,
     many_headings,
     one_line,
+    run_notes,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,7 +251,7 @@ def test_file_rewritten_while_indexing_is_seen_as_changed_next_time(
     monkeypatch.setattr("assistant.store.build.read_bytes", read_then_rewrite)
     build_one(tmp_path, {"moving.md": b"# Moving\n\nold text about marmots\n"})
     monkeypatch.undo()
-    state = check_freshness(tmp_path / "index", tmp_path / "notes", "fake-hash-32")
+    state = check_freshness(read_state(tmp_path / "index"), tmp_path / "notes", "fake-hash-32")
     assert state.changed == ("moving.md",)
     report = build_index(tmp_path / "notes", tmp_path / "index", FakeEmbedder())
     assert report.changed_files == ["moving.md"]
@@ -262,10 +265,10 @@ def test_skipped_file_that_becomes_text_is_picked_up(tmp_path: Path) -> None:
         "later.md": (True, "binary file, not text"),
         "empty.md": (True, "empty file"),
     }
-    assert check_freshness(tmp_path / "index", tmp_path / "notes", "fake-hash-32").fresh
+    assert check_freshness(read_state(tmp_path / "index"), tmp_path / "notes", "fake-hash-32").fresh
     (tmp_path / "notes" / "later.md").write_text("# Later\n\nnow about sloths\n", encoding="utf-8")
     (tmp_path / "notes" / "empty.md").write_text("# Empty\n\nnow about okapis\n", encoding="utf-8")
-    state = check_freshness(tmp_path / "index", tmp_path / "notes", "fake-hash-32")
+    state = check_freshness(read_state(tmp_path / "index"), tmp_path / "notes", "fake-hash-32")
     assert set(state.added) | set(state.changed) == {"later.md", "empty.md"}
     build_index(tmp_path / "notes", tmp_path / "index", FakeEmbedder())
     searcher = Searcher.load(tmp_path / "index", encoder=FakeEmbedder())
@@ -331,12 +334,10 @@ NOTHING_TO_INDEX = {"empty.md": b"", "image.md": b"\x89PNG\r\n\x1a\n\x00\x00", "
 
 @pytest.mark.parametrize("files", [{}, NOTHING_TO_INDEX], ids=["no files", "nothing but skipped files"])
 def test_folder_with_nothing_to_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], files: dict[str, bytes]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, bytes]
 ) -> None:
     """An empty folder, or one whose every file is skipped, builds an empty index (bm25s cannot
     index nothing) and questions find nothing, instead of a traceback."""
-    from assistant import cli
-
     corpus = tmp_path / "notes"
     corpus.mkdir()
     for name, data in files.items():
@@ -349,14 +350,9 @@ def test_folder_with_nothing_to_index(
         assert searcher.search("anything at all", mode=mode).hits == []
     assert build_index(corpus, tmp_path / "index", FakeEmbedder()).up_to_date
 
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
     where = ["--corpus", str(corpus), "--index", str(tmp_path / "fresh-index"), "--model", "fake-hash-32"]
-    try:
-        cli.main(["ask", "anything", *where])
-    except SystemExit as exc:
-        assert not exc.code
-    out, err = capsys.readouterr()
+    code, out, err = run_notes(capsys, "ask", "anything", *where, make_engine=engine_maker())
+    assert code == 0
     assert out.strip() == "No passages found."
     assert "Traceback" not in err
 
@@ -435,31 +431,22 @@ def test_messy_build_time_is_reasonable(messy_build: tuple[BuildReport, Path, fl
 
 
 def test_cli_index_over_the_messy_folder_with_the_fake_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`notes index` in-process (the fake model in place of the real one): exit 0, one stderr line
     per problem, a summary that counts the skipped files, then `notes ask` answers."""
-    from assistant import cli
-
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
-    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
+    fake = engine_maker()
     corpus = make_messy_corpus(tmp_path / "notes", headings=200)
     where = ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "--model", "fake-hash-32"]
-    try:
-        cli.main(["index", *where])
-    except SystemExit as exc:
-        assert not exc.code
-    out, err = capsys.readouterr()
+    code, out, err = run_notes(capsys, "index", *where, make_engine=fake)
+    assert code == 0
     lines = [line.strip() for line in err.splitlines() if line.strip().startswith(("skipped:", "repaired:"))]
     reported = Counter(line.split(": ", 2)[1] for line in lines)
     assert set(reported) == set(expected_problems()) and set(reported.values()) == {1}, reported
     skipped = sum(1 for is_skipped, _ in expected_problems().values() if is_skipped)
     assert f"{skipped} skipped" in out and "Traceback" not in err
-    try:
-        cli.main(["ask", "quokka mnemonic", "--mode", "bm25", "--json", *where])
-    except SystemExit as exc:
-        assert not exc.code
-    out, err = capsys.readouterr()
+    code, out, err = run_notes(capsys, "ask", "quokka mnemonic", "--mode", "bm25", "--json", *where, make_engine=fake)
+    assert code == 0
     assert json.loads(out)["results"][0]["file"] == "good/networking.md"
 
 

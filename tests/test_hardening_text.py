@@ -22,7 +22,7 @@ from assistant.retrieve.search import MAX_QUERY_CHARS, Searcher, normalise_query
 from assistant.store.build import build_index
 from assistant.store.lexical import MAX_CORRECTED_CHARS
 
-from .messy import HOSTILE_CHARS, HOSTILE_NOTE, FakeEmbedder, run_notes
+from .messy import HOSTILE_CHARS, HOSTILE_NOTE, EngineMaker, FakeEmbedder, engine_maker, run_notes
 
 NOTES = {
     "lambda.md": "# Lambda\n\n## Limits\n\nMemory from 128 MB to 10 GB; the timeout is fifteen minutes.\n",
@@ -49,10 +49,9 @@ def searcher(notes_index: tuple[Path, Path]) -> Searcher:
 
 
 @pytest.fixture
-def fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_cli() -> EngineMaker:
     """`notes` in-process with the fake model: queries and any automatic rebuild use FakeEmbedder."""
-    monkeypatch.setattr("assistant.store.open.default_encoder", lambda generation, model: FakeEmbedder())
-    monkeypatch.setattr("assistant.engine._embedder_for_build", lambda *args, **kwargs: FakeEmbedder())
+    return engine_maker(FakeEmbedder())
 
 
 def ask_args(notes_index: tuple[Path, Path], *extra: str) -> list[str]:
@@ -140,18 +139,18 @@ def test_spelling_correction_survives_a_huge_token(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("question", ["", "   ", "\t\n"])
 def test_cli_empty_question_is_one_line_and_exit_2(
-    capsys: pytest.CaptureFixture[str], fake_cli: None, notes_index: tuple[Path, Path], question: str
+    capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker, notes_index: tuple[Path, Path], question: str
 ) -> None:
-    code, out, err = run_notes(capsys, *ask_args(notes_index, question))
+    code, out, err = run_notes(capsys, *ask_args(notes_index, question), make_engine=fake_cli)
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and "empty" in err and "Traceback" not in err
 
 
 def test_cli_control_only_question_is_a_usage_problem(
-    capsys: pytest.CaptureFixture[str], fake_cli: None, notes_index: tuple[Path, Path]
+    capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker, notes_index: tuple[Path, Path]
 ) -> None:
-    code, out, err = run_notes(capsys, *ask_args(notes_index, "\x1b\x07\u202e", "--mode", "bm25"))
+    code, out, err = run_notes(capsys, *ask_args(notes_index, "\x1b\x07\u202e", "--mode", "bm25"), make_engine=fake_cli)
     assert code == 2
     assert err.strip().startswith("notes: error:") and "empty" in err
     assert err.count("\n") == 1
@@ -159,9 +158,11 @@ def test_cli_control_only_question_is_a_usage_problem(
 
 @pytest.mark.parametrize("name", ["huge", "controls", "stop words", "japanese", "punctuation", "surrogate"])
 def test_cli_odd_questions_exit_0(
-    capsys: pytest.CaptureFixture[str], fake_cli: None, notes_index: tuple[Path, Path], name: str
+    capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker, notes_index: tuple[Path, Path], name: str
 ) -> None:
-    code, out, err = run_notes(capsys, *ask_args(notes_index, ODD_QUESTIONS[name], "--mode", "bm25"))
+    code, out, err = run_notes(
+        capsys, *ask_args(notes_index, ODD_QUESTIONS[name], "--mode", "bm25"), make_engine=fake_cli
+    )
     assert code == 0, err
     assert out.strip()
     assert "Traceback" not in err
@@ -227,10 +228,12 @@ def test_hostile_note_survives_ingest_unchanged_but_for_mojibake(searcher: Searc
 
 
 def test_cli_plain_output_of_a_hostile_note_is_inert(
-    capsys: pytest.CaptureFixture[str], fake_cli: None, notes_index: tuple[Path, Path]
+    capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker, notes_index: tuple[Path, Path]
 ) -> None:
     question = "pangolin clipboard bidi isolate"
-    code, out, err = run_notes(capsys, *ask_args(notes_index, question, "--mode", "bm25", "--explain"))
+    code, out, err = run_notes(
+        capsys, *ask_args(notes_index, question, "--mode", "bm25", "--explain"), make_engine=fake_cli
+    )
     assert code == 0, err
     assert "hostile.md" in out
     assert_inert(out)
@@ -240,10 +243,12 @@ def test_cli_plain_output_of_a_hostile_note_is_inert(
 
 
 def test_cli_json_output_of_a_hostile_note_round_trips(
-    capsys: pytest.CaptureFixture[str], fake_cli: None, notes_index: tuple[Path, Path]
+    capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker, notes_index: tuple[Path, Path]
 ) -> None:
     question = "pangolin clipboard bidi isolate"
-    code, out, err = run_notes(capsys, *ask_args(notes_index, question, "--mode", "bm25", "--json"))
+    code, out, err = run_notes(
+        capsys, *ask_args(notes_index, question, "--mode", "bm25", "--json"), make_engine=fake_cli
+    )
     assert code == 0, err
     assert_inert(out)
     assert out.count("\n") == 1
@@ -254,9 +259,11 @@ def test_cli_json_output_of_a_hostile_note_round_trips(
 
 
 def test_cli_hybrid_mode_works_with_the_fake_encoder(
-    capsys: pytest.CaptureFixture[str], fake_cli: None, notes_index: tuple[Path, Path]
+    capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker, notes_index: tuple[Path, Path]
 ) -> None:
-    code, out, err = run_notes(capsys, *ask_args(notes_index, "NACL stateless firewall", "--json"))
+    code, out, err = run_notes(
+        capsys, *ask_args(notes_index, "NACL stateless firewall", "--json"), make_engine=fake_cli
+    )
     assert code == 0, err
     assert json.loads(out)["results"][0]["file"] == "vpc.md"
 
@@ -265,7 +272,7 @@ HOSTILE_NAME = "evil\x1b]0;pwned\x07\u202e.md"
 
 
 def test_cli_ask_shows_a_hostile_file_name_inert(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_cli: None
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker
 ) -> None:
     corpus = tmp_path / "notes"
     corpus.mkdir()
@@ -284,23 +291,23 @@ def test_cli_ask_shows_a_hostile_file_name_inert(
         "--mode",
         "bm25",
     ]
-    code, out, err = run_notes(capsys, *args)
+    code, out, err = run_notes(capsys, *args, make_engine=fake_cli)
     assert code == 0, err
     assert_inert(out)
     assert "evil\\x1b]0;pwned\\x07\\u202e.md" in out
-    code, out, err = run_notes(capsys, *args, "--json")
+    code, out, err = run_notes(capsys, *args, "--json", make_engine=fake_cli)
     assert_inert(out)
     assert json.loads(out)["results"][0]["file"] == HOSTILE_NAME
 
 
 def test_cli_index_reports_a_hostile_file_name_inert(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_cli: None
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_cli: EngineMaker
 ) -> None:
     corpus = tmp_path / "notes"
     corpus.mkdir()
     (corpus / HOSTILE_NAME).write_bytes(b"\x00" * 64)  # skipped, so its name is reported
     args = ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--model", "fake-hash-32"]
-    code, out, err = run_notes(capsys, *args)
+    code, out, err = run_notes(capsys, *args, make_engine=fake_cli)
     assert code == 0, err
     assert "skipped: evil" in err
     assert_inert(err)

@@ -14,6 +14,7 @@ from assistant.store.chunk_store import read_chunks
 from assistant.store.freshness import check_freshness
 from assistant.store.generation import current_generation
 from assistant.store.manifest import ModelFingerprint, read_manifest
+from assistant.store.state import read_state
 
 from .conftest import FakeEmbedder
 
@@ -68,14 +69,14 @@ def test_new_model_rebuilds_everything(small_corpus: Path, small_index: Path) ->
 
 
 def test_freshness_sees_changed_new_and_removed_notes(small_corpus: Path, small_index: Path) -> None:
-    assert check_freshness(small_index, small_corpus, "fake-bow").fresh
+    assert check_freshness(read_state(small_index), small_corpus, "fake-bow").fresh
     (small_corpus / "lambda.md").write_text("# Lambda\n\nchanged\n")
     (small_corpus / "new.md").write_text("# New\n")
     (small_corpus / "plain.txt").unlink()
-    state = check_freshness(small_index, small_corpus, "fake-bow")
+    state = check_freshness(read_state(small_index), small_corpus, "fake-bow")
     assert (state.changed, state.added, state.removed) == (("lambda.md",), ("new.md",), ("plain.txt",))
     assert "1 changed" in state.describe()
-    assert check_freshness(small_index, small_corpus, "another-model").reason
+    assert check_freshness(read_state(small_index), small_corpus, "another-model").reason
 
 
 def test_failed_build_leaves_previous_index_usable(

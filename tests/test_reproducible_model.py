@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import engine
 from assistant.config import Settings
+from assistant.engine import Engine
 from assistant.model.embed import OnnxEmbedder, SentenceTransformerEmbedder
 from assistant.model.encoder_cache import cached_encoder
 from assistant.notes.chunk import chunk_document, line_units
@@ -41,7 +41,7 @@ def _parts(source: Path, count: int, size: int) -> dict[str, str]:
 
 
 def _answers(settings: Settings) -> list[list[tuple[str, int, int, float]]]:
-    searcher = engine.open_searcher(settings, refresh=False)
+    searcher = Engine(settings).load()
     answers = []
     for question in QUESTIONS:
         response = searcher.search(question, k=10)
@@ -57,19 +57,19 @@ def test_incremental_builds_rank_as_a_fresh_build_does(tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     grown = Settings(corpus_dir=folder, index_dir=tmp_path / "grown")
     write_notes(folder, {name: parts[name] for name in ("part-0.md", "part-1.md", "part-2.md", "part-3.md")})
-    engine.build(grown)
+    Engine(grown).build()
     write_notes(folder, {"part-4.md": parts["part-4.md"], "part-5.md": parts["part-5.md"]})
     shutil.copy(CORPUS / "vpc-endpoints.md", folder / "vpc-endpoints.md")
-    assert not engine.build(grown).rebuilt_all
+    assert not Engine(grown).build().rebuilt_all
     (folder / "part-1.md").write_text(parts["part-1.md"] + "\nEdited: replicate the table to the backup region.\n")
-    assert not engine.build(grown).rebuilt_all
+    assert not Engine(grown).build().rebuilt_all
     (folder / "part-2.md").unlink()
-    report = engine.build(grown)
+    report = Engine(grown).build()
     assert not report.rebuilt_all and report.reused > 0
     fresh_folder = tmp_path / "copy"
     shutil.copytree(folder, fresh_folder)
     fresh = Settings(corpus_dir=fresh_folder, index_dir=tmp_path / "fresh")
-    engine.build(fresh)
+    Engine(fresh).build()
     for question, mine, theirs in zip(QUESTIONS, _answers(grown), _answers(fresh), strict=True):
         assert [hit[:3] for hit in mine] == [hit[:3] for hit in theirs], question
         np.testing.assert_allclose([hit[3] for hit in mine], [hit[3] for hit in theirs], atol=1e-6)

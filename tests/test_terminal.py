@@ -26,17 +26,14 @@ from .conftest import REPO
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
-# Runs the CLI with the fake embedder in place of the model, as tests/test_cli.py's fixture does.
+# Runs the CLI with its engine over the fake embedder, as tests/conftest.py's `notes_cli` does.
 FAKE_CLI = f"""
 import sys
 sys.path.insert(0, {str(REPO)!r})
 from tests.conftest import FakeEmbedder
-import assistant.engine, assistant.store.open
-fake = FakeEmbedder()
-assistant.engine._embedder_for_build = lambda settings, scratch, progress=None: fake
-assistant.store.open.default_encoder = lambda generation, model: fake
+from tests.messy import engine_maker
 from assistant.cli import main
-main(sys.argv[1:])
+main(sys.argv[1:], make_engine=engine_maker(FakeEmbedder()))
 """
 CSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
 
