@@ -63,6 +63,21 @@ def test_plain_output_says_what_was_searched_after_a_typo_fix(notes_cli: Notes, 
     assert "searched:" not in out
 
 
+def test_searched_is_said_exactly_when_the_question_was_rewritten(notes_cli: Notes, here: Path) -> None:
+    """One rule for the plain line and JSON's key (SearchResponse.rewritten): spaces tidied away
+    are not a rewrite, a corrected typo is."""
+    code, out, _ = notes_cli(["ask", "lambda  memory"])
+    assert code == 0 and "searched:" not in out and "lambda.md" in out
+    code, out, _ = notes_cli(["ask", "--json", "lambda  memory"])
+    record = json.loads(out)
+    assert code == 0 and "searched" not in record and record["query"] == "lambda  memory"
+    code, out, _ = notes_cli(["ask", "statelss  firewall"])
+    assert code == 0 and out.splitlines()[0] == "searched: stateless firewall"
+    code, out, _ = notes_cli(["ask", "--json", "statelss  firewall"])
+    record = json.loads(out)
+    assert code == 0 and record["searched"] == "stateless firewall" and record["query"] == "statelss  firewall"
+
+
 def test_citations_are_paths_that_open_from_here(notes_cli: Notes, here: Path) -> None:
     code, out, _ = notes_cli(["ask", "-k", "1", "nacl"])
     assert code == 0
