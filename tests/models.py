@@ -43,7 +43,7 @@ def tiny_real_model(folder: Path, *, prompt_outside_pooling: bool = False) -> Pa
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.models import Normalize, Pooling, Transformer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel, BertTokenizer
 
     transformer_dir = folder.parent / f".{folder.name}-transformer"
     transformer_dir.mkdir(parents=True)
@@ -59,7 +59,7 @@ def tiny_real_model(folder: Path, *, prompt_outside_pooling: bool = False) -> Pa
         max_position_embeddings=64,
     )
     BertModel(config).save_pretrained(transformer_dir)
-    BertTokenizerFast(vocab_file=str(vocabulary)).save_pretrained(transformer_dir)
+    BertTokenizer(vocab_file=str(vocabulary)).save_pretrained(transformer_dir)
     modules = [
         Transformer(str(transformer_dir), max_seq_length=32),
         Pooling(8, "mean", include_prompt=not prompt_outside_pooling),

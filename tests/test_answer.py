@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.config import Mode
 from assistant.notes.outline import readable
 from assistant.retrieve import answer, answer_unit
 from assistant.retrieve.answer import Answer, answer_lines
@@ -380,7 +381,7 @@ def test_the_answer_lies_in_the_passage_and_is_its_own_lines(
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-def test_every_search_result_has_answer_lines_inside_its_passage(small_index: Path, mode: str) -> None:
+def test_every_search_result_has_answer_lines_inside_its_passage(small_index: Path, mode: Mode) -> None:
     from assistant.retrieve.search import Searcher
     from tests.conftest import FakeEmbedder
 

@@ -62,7 +62,9 @@ def test_synthetic_chunks_are_what_the_chunker_makes(tmp_path: Path) -> None:
     chunked = []
     for source in sorted(sources, key=lambda source: source.path):
         raw, _ = read_bytes(source)
+        assert raw is not None
         document, _ = decode_document(source.path, raw)
+        assert document is not None
         chunked.extend(chunk_document(document, max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens))
     assert chunked == list(synthetic_chunks(pool, 600, seed=3))
 

@@ -8,11 +8,11 @@ from typing import cast
 
 import pytest
 
-from assistant.evaluate.ceiling import RerankSignals, fusion_ceiling
+from assistant.evaluate.ceiling import fusion_ceiling
 from assistant.evaluate.metrics import Span
 from assistant.evaluate.run import EvalQuestion, load_questions, run_eval
 from assistant.notes.chunk import Chunk
-from assistant.retrieve.search import Searcher
+from assistant.retrieve.search import RerankSignals, Searcher
 from tests.conftest import FakeEmbedder
 
 QUESTIONS = [

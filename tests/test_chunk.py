@@ -283,7 +283,7 @@ def test_chunk_ids_are_stable_and_unique() -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.iterdir()))
 def test_invariant_on_the_real_corpus(name: str) -> None:
     from assistant.config import resolve_model_path
-    from assistant.model.embed import token_counter
+    from assistant.model.layout import token_counter
 
     document, _ = decode_document(name, (CORPUS / name).read_bytes())
     assert document is not None
@@ -297,6 +297,7 @@ def test_invariant_on_the_real_corpus(name: str) -> None:
 
 def test_architect_notes_table_of_contents_is_not_indexed() -> None:
     document, _ = decode_document("architect-associate.md", (CORPUS / "architect-associate.md").read_bytes())
+    assert document is not None
     chunks, skipped = chunk_with_skips(document)
     assert any(start <= 10 <= end for start, end in skipped)
     assert all("](#" not in c.text for c in chunks[:3])

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.config import Mode
 from assistant.notes.chunk import Chunk
 from assistant.retrieve.follow_up import Conversation, resolve
 from assistant.retrieve.fuse import RRF_K
-from assistant.retrieve.results import Hit, SearchResponse, Strength
+from assistant.retrieve.results import Hit, ListName, SearchResponse, Strength
 from assistant.retrieve.strength import STRONG, Thresholds, match_strength, score_fraction, similarity
 from assistant.tui.history import History
 
@@ -103,7 +104,7 @@ def test_follow_up_logic_has_no_subject_words() -> None:
 
 
 def _response(
-    mode: str, ranks: list[dict[str, int | None]], scores: list[float], searched: str = "q"
+    mode: Mode, ranks: list[dict[ListName, int | None]], scores: list[float], searched: str = "q"
 ) -> SearchResponse:
     hits = [
         Hit(i + 1, score, Chunk("n.md", ("Topic",), 1, 2, "lambda memory limit text"), rank)
@@ -126,7 +127,7 @@ def test_hybrid_strong_when_lists_agree_near_the_top() -> None:
         ({"bm25": 1, "dense": 15}, "disagree"),
     ],
 )
-def test_hybrid_weak_matches_say_why(ranks: dict[str, int | None], reason: str) -> None:
+def test_hybrid_weak_matches_say_why(ranks: dict[ListName, int | None], reason: str) -> None:
     strength = strength_of(_response("hybrid", [ranks], [0.02]))
     assert not strength.strong
     assert reason in strength.reason

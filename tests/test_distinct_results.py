@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from assistant.config import Mode
 from assistant.evaluate.run import load_questions
 from assistant.notes.chunk import same_section, spans_touch
 from assistant.notes.outline import readable
@@ -49,7 +50,7 @@ def corpus_searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25"])
-def test_every_eval_questions_top_5_is_readable_and_distinct(corpus_searcher: Searcher, mode: str) -> None:
+def test_every_eval_questions_top_5_is_readable_and_distinct(corpus_searcher: Searcher, mode: Mode) -> None:
     problems: list[str] = []
     for question in load_questions(EVAL_SET, CORPUS):
         hits = corpus_searcher.search(question.question, k=5, mode=mode).hits

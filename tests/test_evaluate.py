@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_gold_spans_are_tight() -> None:
         ),
     ],
 )
-def test_bad_items_are_refused(record: dict, message: str, tmp_path: Path, small_corpus: Path) -> None:
+def test_bad_items_are_refused(record: dict[str, Any], message: str, tmp_path: Path, small_corpus: Path) -> None:
     path = tmp_path / "set.jsonl"
     path.write_text(json.dumps(record) + "\n")
     with pytest.raises(EvalSetError, match=message):

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from assistant.config import Mode
 from assistant.errors import UsageProblem
 from assistant.notes.chunk import Chunk, chunk_with_skips
 from assistant.notes.ingest import Document, decode_document
@@ -200,7 +201,7 @@ def test_bm25_scores_any_text(tiny_searcher: Searcher, query: str) -> None:
 @FUZZ
 @given(query=questions, mode=st.sampled_from(["hybrid", "dense", "bm25"]), k=st.integers(1, 7))
 @example(query=":", mode="hybrid", k=1)  # a question whose only token is punctuation: no token vectors kept
-def test_search_answers_or_says_the_question_is_empty(tiny_searcher: Searcher, query: str, mode: str, k: int) -> None:
+def test_search_answers_or_says_the_question_is_empty(tiny_searcher: Searcher, query: str, mode: Mode, k: int) -> None:
     try:
         response = tiny_searcher.search(query, k=k, mode=mode)
     except UsageProblem as exc:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,7 @@ def where(corpus: Path, index: Path) -> list[str]:
 
 # ---------------------------------------------------------------- damaged files → automatic rebuild
 
-FAISS_DAMAGE = {
+FAISS_DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "truncated": lambda data: data[: len(data) // 2],
     "empty": lambda data: b"",
     "random": lambda data: os.urandom(len(data)),
@@ -130,7 +131,7 @@ def test_corrupt_faiss_file(built: tuple[Path, Path], damage: str) -> None:
     assert answers(index)
 
 
-CHUNK_DAMAGE = {
+CHUNK_DAMAGE: dict[str, Callable[[list[str]], list[str]]] = {
     "line missing": lambda lines: lines[:-1],
     "line added": lambda lines: lines + lines[-1:],
     "garbage": lambda lines: lines[:-1] + ["{not json\n"],
@@ -204,7 +205,7 @@ def test_incremental_build_after_a_model_change_re_embeds_everything(built: tupl
     assert Searcher.load(index, encoder=other).index.dense_index.d == 16
 
 
-MANIFEST_DAMAGE = {
+MANIFEST_DAMAGE: dict[str, dict[str, object]] = {
     "older format": {"format_version": 0},
     "no format": {"format_version": None},
     "model not an object": {"model": "fake"},
@@ -245,7 +246,7 @@ def test_pointer_to_a_missing_generation_builds_a_new_index(built: tuple[Path, P
     assert answers(index)
 
 
-BM25_DAMAGE = {
+BM25_DAMAGE: dict[str, tuple[str, Callable[[], np.ndarray]]] = {
     "indices out of range": ("indices.csc.index.npy", lambda: np.array([10**6], dtype=np.int32)),
     "pointers inconsistent": ("indptr.csc.index.npy", lambda: np.array([5, 1], dtype=np.int64)),
     "float strings": ("data.csc.index.npy", lambda: np.array(["a"])),

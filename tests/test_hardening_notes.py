@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,10 +195,10 @@ def test_unreadable_file_is_skipped_with_its_reason(tmp_path: Path, monkeypatch:
 def test_unreadable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = os.scandir
 
-    def scandir(path: object) -> object:
+    def scandir(path: str) -> Any:
         if str(path).endswith("locked"):
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)  # type: ignore[arg-type]
+        return real(path)
 
     monkeypatch.setattr("assistant.notes.ingest.os.scandir", scandir)
     report = build_one(tmp_path, {"locked/inside.md": b"# In\n\nx\n"})

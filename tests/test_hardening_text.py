@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import Mode
 from assistant.errors import UsageProblem
 from assistant.notes.chunk import Chunk
 from assistant.present.render import format_response, inert, response_record, to_json
@@ -85,7 +86,7 @@ ODD_QUESTIONS = {
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 @pytest.mark.parametrize("name", list(ODD_QUESTIONS))
-def test_odd_questions_answer_or_find_nothing(searcher: Searcher, name: str, mode: str) -> None:
+def test_odd_questions_answer_or_find_nothing(searcher: Searcher, name: str, mode: Mode) -> None:
     question = ODD_QUESTIONS[name]
     started = time.perf_counter()
     response = searcher.search(question, k=5, mode=mode)

@@ -298,8 +298,8 @@ def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_di
         assert np.array_equal(rows[at], single_tokens[0])
     assert np.array_equal(embedder.embed_documents(["x", passage])[1], single[0])
     assert np.array_equal(first[1], alone.encode([twin], batch_size=1)[0])
-    for text, vector, rows in zip([loud, "x"], again, again_tokens, strict=False):  # each row is its own text
-        assert np.array_equal(vector, alone.encode([text], batch_size=1)[0]) and len(rows) > 0
+    for text, vector, tokens in zip([loud, "x"], again, again_tokens, strict=False):  # each row is its own text
+        assert np.array_equal(vector, alone.encode([text], batch_size=1)[0]) and len(tokens) > 0
 
 
 @pytest.mark.slow

@@ -92,7 +92,7 @@ def test_bad_questions_and_options(searcher: Searcher) -> None:
     with pytest.raises(UsageProblem):
         searcher.search("   ")
     with pytest.raises(UsageProblem):
-        searcher.search("x", mode="magic")
+        searcher.search("x", mode="magic")  # type: ignore[arg-type]  # what an untyped caller could pass
     with pytest.raises(UsageProblem):
         searcher.search("x", k=0)
 

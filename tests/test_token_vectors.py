@@ -35,7 +35,7 @@ class WideFakeEmbedder(WideFakeEmbedderBase):
 
 def _unit_rows(count: int, dimension: int = 8, seed: int = 0) -> np.ndarray:
     rows = np.random.RandomState(seed).randn(count, dimension).astype(np.float32)
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.asarray(rows / np.linalg.norm(rows, axis=1, keepdims=True), dtype=np.float32)
 
 
 def test_int8_codes_keep_the_vectors() -> None:
@@ -87,7 +87,8 @@ def test_rerank_reorders_the_head_and_keeps_the_tail(tmp_path: Path) -> None:
     fused = [(0, 0.3), (1, 0.2), (2, 0.1), (3, 0.05)]
     reranked = rerank_by_tokens(fused, stored.maxsim(e[[2]], [0, 1, 2]))  # the head: the first three
     assert [row for row, _score, _rank in reranked] == [2, 0, 1, 3]  # ties keep fused order
-    assert reranked[0] == (2, pytest.approx(1.0), 3)
+    row, score, rank = reranked[0]
+    assert (row, rank) == (2, 3) and score == pytest.approx(1.0)
     assert reranked[-1] == (3, 0.05, None)  # beyond the depth: fused score, not reranked
 
 
