@@ -1,4 +1,8 @@
-"""Test helpers for the hardening tests: a deterministic fake embedder and a messy notes folder.
+"""Test helpers: a deterministic fake embedder, engines over it, and a messy notes folder.
+
+`engine_maker(model)` is the one way a test replaces the model: it makes `Engine(settings,
+embedder=fake, encoder=fake)` for the front ends' engine makers (`cli.main(make_engine=…)`,
+`Notes`, `run_notes`); nothing patches how the engine chooses a model.
 
 `make_messy_corpus(root)` writes a notes folder with everything a real one collects over a few
 years: images renamed to .md, NUL-filled files, legacy encodings, UTF-16, an empty note, a 20 MB
