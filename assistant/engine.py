@@ -56,7 +56,8 @@ class Status:
     """Notes the last build skipped (unreadable, binary, empty)."""
     passages: int
     state: str
-    """"ready", "missing", "stale", "damaged", "unusable": one word for scripts."""
+    """One word for scripts: "ready", or the worst problem's kind (store.health.SEVERITY: "no notes",
+    "unusable", "missing", "damaged", "stale", "slow")."""
     summary: list[str]
     """What the index holds and how it was made, a line each."""
     problems: list[Problem]
@@ -322,18 +323,12 @@ class Engine:
         """Whether the index is there, fresh, whole and fast, with what it holds. `full` hashes every
         file of the index (about 0.4 s for the shipped notes) and opens it to see which way questions
         would be embedded; without it, only sizes and times are compared."""
-        from assistant.store.health import index_problems, index_summary
+        from assistant.store.health import index_problems, index_summary, worst
 
         settings = self.settings
         state = self.state()
         problems = index_problems(settings, state, full=full, encoder=self._encoder)
         manifest = state.manifest
-        if problems:
-            word = "missing" if state.missing else "damaged" if any("damaged" in p.what for p in problems) else "stale"
-            if state.problem is not None:
-                word = "unusable"
-        else:
-            word = "ready"
         return Status(
             notes=settings.corpus_dir,
             index=settings.index_dir,
@@ -341,7 +336,7 @@ class Engine:
             files=len(manifest.files) if manifest is not None else 0,
             skipped=len(manifest.skipped) if manifest is not None else 0,
             passages=manifest.chunk_count if manifest is not None else 0,
-            state=word,
+            state=worst(problems),
             summary=index_summary(state),
             problems=problems,
         )

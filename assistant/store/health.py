@@ -26,6 +26,9 @@ class Problem:
 
     what: str
     fix: str
+    kind: str = "stale"
+    """Which state it puts the index in, worst first: "no notes", "unusable", "missing", "damaged",
+    "stale", "slow" (`Engine.status` reports the worst as one word)."""
 
 
 def check_notes_folder(settings: Settings, state: IndexState) -> list[Problem]:
@@ -34,7 +37,9 @@ def check_notes_folder(settings: Settings, state: IndexState) -> list[Problem]:
     try:
         require_corpus(settings.corpus_dir)
     except AssistantError as exc:
-        return [Problem(exc.message, "pass --corpus DIR, set NOTES_CORPUS, or set `corpus` in the config file")]
+        return [
+            Problem(exc.message, "pass --corpus DIR, set NOTES_CORPUS, or set `corpus` in the config file", "no notes")
+        ]
     return []
 
 
@@ -44,14 +49,14 @@ def check_freshness_of(settings: Settings, state: IndexState) -> list[Problem]:
     try:
         fresh = check_freshness(state, settings.corpus_dir, settings.model)
     except AssistantError as exc:
-        return [Problem(exc.message, exc.hint or "notes index --rebuild")]
+        return [Problem(exc.message, exc.hint or "notes index --rebuild", "unusable")]
     if fresh.missing:
-        return [Problem(f"no index yet in {settings.index_dir}", "notes index")]
+        return [Problem(f"no index yet in {settings.index_dir}", "notes index", "missing")]
     if fresh.other_corpus:
         refused = mismatch(settings.index_dir, settings.corpus_dir, fresh.other_corpus)
-        return [Problem(refused.message, refused.hint or "notes index --rebuild")]
+        return [Problem(refused.message, refused.hint or "notes index --rebuild", "unusable")]
     if fresh.reason:
-        return [Problem(f"the index cannot be used: {fresh.reason}", "notes index --rebuild")]
+        return [Problem(f"the index cannot be used: {fresh.reason}", "notes index --rebuild", "unusable")]
     if not fresh.fresh:
         return [Problem(f"the index is out of date: {fresh.describe()}", "notes index")]
     return []
@@ -66,7 +71,7 @@ def check_damage(state: IndexState, *, full: bool) -> list[Problem]:
     if not damaged:
         return []
     listed = ", ".join(damaged[:3]) + (", …" if len(damaged) > 3 else "")
-    return [Problem(f"the index is damaged: {listed} changed since it was built", "notes index --rebuild")]
+    return [Problem(f"the index is damaged: {listed} changed since it was built", "notes index --rebuild", "damaged")]
 
 
 def check_query_path(settings: Settings, state: IndexState, encoder: QueryEncoder | None = None) -> list[Problem]:
@@ -81,7 +86,17 @@ def check_query_path(settings: Settings, state: IndexState, encoder: QueryEncode
         slow = open_index(state, encoder, model=settings.model).slow_path
     except AssistantError:
         return []  # damaged or unreadable: check_damage and check_freshness_of say so
-    return [Problem(slow, "notes index --rebuild")] if slow else []
+    return [Problem(slow, "notes index --rebuild", "slow")] if slow else []
+
+
+SEVERITY = ("no notes", "unusable", "missing", "damaged", "stale", "slow")
+"""Problem kinds, worst first."""
+
+
+def worst(problems: list[Problem]) -> str:
+    """The one word for the index's state: its worst problem's kind, "ready" without any."""
+    kinds = {problem.kind for problem in problems}
+    return next((kind for kind in SEVERITY if kind in kinds), "ready")
 
 
 def index_problems(
