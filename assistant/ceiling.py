@@ -55,7 +55,7 @@ def rerank_signals(searcher: Searcher, query: str) -> RerankSignals | None:
     one value per candidate (None when the index has no token vectors, so nothing is reranked).
     Only `notes eval --ceiling` reads these: search itself weighs MaxSim and the best line."""
     searched = searcher.searched_for(query)
-    bm25 = searcher.lexical.scores(searched)
+    bm25 = searcher.bm25_scores(searched)
     lists, vector, query_tokens = searcher.candidate_lists(searched, "hybrid", CANDIDATES, None, bm25)
     if vector is None or query_tokens is None or searcher.tokens is None:
         return None

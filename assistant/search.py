@@ -253,7 +253,7 @@ class Searcher:
         lists: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):
             if bm25_scores is None:
-                bm25_scores = self.lexical.scores(searched)
+                bm25_scores = self.bm25_scores(searched)
             lists["bm25"] = bm25_candidates(bm25_scores, depth, allowed)
         vector = query_tokens = None
         if mode in ("hybrid", "dense"):
@@ -266,6 +266,11 @@ class Searcher:
             if self.lines is not None:
                 lists["lines"] = line_candidates(self.lines[0], self.lines[1], vector, depth, allowed)
         return lists, vector, query_tokens
+
+    def bm25_scores(self, searched: str) -> np.ndarray:
+        """Every passage's BM25 score for what is searched; a real word the notes lack is not taken
+        for a typo of one they have (`LexicalIndex.scores`)."""
+        return self.lexical.scores(searched, self.encoder.knows_word)
 
     def rerank_with_similarities(
         self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, projected: np.ndarray
