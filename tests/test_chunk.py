@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.notes.chunk import Chunk, chunk_document, chunk_with_skips, line_units
+from assistant.notes.chunk import Chunk, chunk_document, chunk_with_skips, line_units, note_title
 from assistant.notes.ingest import Document, decode_document
 from assistant.notes.outline import clean_heading, readable
 from assistant.notes.pieces import compact_table_rules
@@ -228,9 +228,10 @@ def test_a_bare_topic_line_is_the_parent_of_the_topic_line_that_opens_its_body()
         "EC2 User Data Script:\n\n- runs at first launch\n"
     )
     chunks = chunk_document(doc(text, "notes.txt"))
+    # no level-1 heading: the note's name roots the paths (test_a_note_without_a_level_1_heading_…)
     assert [(c.heading_path, c.start_line, c.end_line) for c in chunks] == [
-        (("EC2 Sizing and Configuration", "Configuration options for your virtual machine"), 1, 5),
-        (("EC2 User Data Script",), 7, 9),
+        (("notes", "EC2 Sizing and Configuration", "Configuration options for your virtual machine"), 1, 5),
+        (("notes", "EC2 User Data Script"), 7, 9),
     ]
     assert chunks[0].text.startswith("Configuration options for your virtual machine: wrong sizing")
 
@@ -238,15 +239,55 @@ def test_a_bare_topic_line_is_the_parent_of_the_topic_line_that_opens_its_body()
 def test_a_topic_line_after_a_bare_topic_with_a_body_stays_its_sibling() -> None:
     text = "Storage:\n\n- disks\n\nS3: object storage\n\n- buckets\n"
     chunks = chunk_document(doc(text, "notes.txt"))
-    assert [c.heading_path for c in chunks] == [("Storage",), ("S3",)]
+    assert [c.heading_path for c in chunks] == [("notes", "Storage"), ("notes", "S3")]
 
 
 def test_file_without_any_heading_is_one_section() -> None:
     text = "just some lines\nof text\n\nand more\n"
     chunks = chunk_document(doc(text, "loose.txt"))
     assert [(c.start_line, c.end_line) for c in chunks] == [(1, 4)]
-    assert chunks[0].heading_path == ()
+    assert chunks[0].heading_path == ("loose",)
     assert chunks[0].embedding_text.startswith("loose\n")
+
+
+def test_a_note_without_a_level_1_heading_is_rooted_in_its_title() -> None:
+    # vpc-endpoints.md opens at "###": its "### Summary" was a passage about nothing in particular.
+    text = "### VPC Endpoint: Overview\n\n#### What is it?\n\n- private access\n\n### Summary\n\n- no NAT needed\n"
+    chunks = chunk_document(doc(text, "notes/XI. VPC Endpoints.md"))
+    assert [c.heading_path for c in chunks] == [
+        ("VPC Endpoints", "VPC Endpoint: Overview", "What is it?"),
+        ("VPC Endpoints", "Summary"),
+    ]
+    assert chunks[1].embedding_text == "VPC Endpoints > Summary\n- no NAT needed"
+    # line vectors still name the nearest heading only
+    assert line_units(chunks[1]) == ["Summary\n- no NAT needed"]
+    # a front-matter title is the note's own name for itself
+    titled = '---\nlayout: post\ntitle: "VPC **Peering**"\n---\n\n## Limits\n\n- no transitive peering\n'
+    assert chunk_document(doc(titled, "2024-01-05-peering.md"))[0].heading_path == ("VPC Peering", "Limits")
+    # a note with a level-1 heading keeps its paths as they were, several "#" headings or one
+    several = "# Serverless\n\n- functions\n\n# Networking\n\n## VPC\n\n- subnets\n"
+    assert [c.heading_path for c in chunk_document(doc(several, "serverless-networking.md"))] == [
+        ("Serverless",),
+        ("Networking", "VPC"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file", "title"),
+    [
+        ("a/XI. Network Access Control Lists (NACLs).md", "Network Access Control Lists (NACLs)"),
+        ("03_vpc-peering.md", "vpc peering"),
+        ("1.2 - intro.md", "intro"),
+        ("ACCOUNTS - STEP1 - Creating.md", "ACCOUNTS STEP1 Creating"),
+        ("3tier.md", "3tier"),
+        ("2fa-setup.md", "2fa setup"),
+        ("2023-01-05 standup.md", "2023 01 05 standup"),
+        ("CI-setup.md", "CI setup"),
+        ("Ideas.md", "Ideas"),
+    ],
+)
+def test_a_file_name_as_a_title_leaves_out_its_numbering(file: str, title: str) -> None:
+    assert note_title(file, []) == title
 
 
 def test_mojibake_repaired_in_text_and_path_line_numbers_kept() -> None:
@@ -255,7 +296,7 @@ def test_mojibake_repaired_in_text_and_path_line_numbers_kept() -> None:
     document, problem = decode_document("m.md", garbled)
     assert document is not None and problem is not None and "mojibake" in problem.reason
     chunks = chunk_document(document)
-    assert chunks[0].heading_path == ("AWS Global Infrastructure",)
+    assert chunks[0].heading_path == ("m", "AWS Global Infrastructure")
     assert chunks[0].text == "- it’s “global”"
     assert (chunks[0].start_line, chunks[0].end_line) == (1, 3)
 

@@ -110,6 +110,16 @@ def test_bm25_corrects_one_typo_or_swap(tmp_path: Path) -> None:
     assert not index.scores("zzzz").any()
 
 
+def test_bm25_takes_no_real_word_for_a_typo(tmp_path: Path) -> None:
+    # "loud" is one edit from "cloud", but a word the notes never use is no typo of one they do.
+    build_bm25(["cloud storage", "cloud regions", "text to speech"], tmp_path)
+    index = LexicalIndex(tmp_path)
+    assert index.scores("read out loud").any()  # without knowing words: "loud" is read as "cloud"
+    known = {"read", "out", "loud", "speech"}.__contains__
+    assert not index.scores("read out loud", known).any()
+    assert int(np.argmax(index.scores("lamda clowd", known))) in (0, 1)  # typos are still typos
+
+
 def _pieces() -> list[Chunk]:
     """Rows 0-2: three pieces of one section (blank line between the last two); row 3: the next section."""
     return [

@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.files import digest_text
-from assistant.notes.outline import TABLE_RULE, Heading, has_text, has_words, outline, readable, units
+from assistant.notes.outline import TABLE_RULE, Heading, clean_heading, has_text, has_words, outline, readable, units
 from assistant.notes.pieces import SectionPacker, TokenCounter, compact_table_rules
 
 if TYPE_CHECKING:
     from assistant.notes.ingest import Document
 
-CHUNKER_VERSION = 23
-"""Bump when chunk boundaries or chunk text change, or what is indexed of them (23: no passage
+CHUNKER_VERSION = 24
+"""Bump when chunk boundaries or chunk text change, or what is indexed of them (24: a note without a
+level-1 heading has its front-matter title or file name at the root of its heading paths; 23: no passage
 without readable text, an empty section's heading joins the next passage; 22: table rules are
 embedded short): every index is then rebuilt."""
 
@@ -160,8 +161,40 @@ def line_units(chunk: Chunk) -> list[str]:
 
 
 def _file_title(file: str) -> str:
+    """A note's file name as a title: no folder, suffix or leading number ("XI. Network Access
+    Control Lists (NACLs).md" → "Network Access Control Lists (NACLs)", "03_vpc-peering.md" → "vpc
+    peering"), dashes and underscores read as spaces."""
     stem = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return re.sub(r"[-_]+", " ", stem).strip()
+    stem = _ORDINAL.sub("", stem) or stem
+    return re.sub(r"[-_\s]+", " ", stem).strip()
+
+
+_ORDINAL = re.compile(r"^\s*(?:[IVXLC]+\.|\d+(?:\.\d+)*[.)]?)(?:\s+|[-_]+)(?!\d)")
+"""A numbering that opens a file name: "XI. ", "03_", "1.2 - " (not a name that merely starts with a
+digit, such as "3tier.md" or "2fa-setup.md", nor a date)."""
+_FRONT_MATTER_TITLE = re.compile(r"""^title\s*:\s*(?P<q>["']?)(?P<title>.*?)(?P=q)\s*$""", re.IGNORECASE)
+
+
+def titled(headings: Sequence[Heading]) -> bool:
+    """Whether a note names its own topic in a heading of level 1 (a layout heading of a plain-text
+    note counts). A note without one (its sections start at "##" or "###", or it has no heading at
+    all) gets its title (`note_title`) at the root of every passage's heading path: otherwise a
+    sibling section such as "### Summary" after "### VPC Endpoint: Overview" carried no topic at
+    all. Notes with several "#" headings keep their paths as they are: rooting those in the file's
+    name too lost on the shipped notes (docs/retrieval-experiments.md, "Quality on other authors'
+    notes")."""
+    return any(h.level == 1 for h in headings)
+
+
+def note_title(file: str, front_matter: Sequence[str]) -> str:
+    """A note's title: the `title:` of its front matter ("title: VPC Peering"), else its file name
+    (`_file_title`)."""
+    for line in front_matter:
+        match = _FRONT_MATTER_TITLE.match(line.strip())
+        title = clean_heading(match.group("title")) if match else ""
+        if any(ch.isalnum() for ch in title):
+            return title
+    return _file_title(file)
 
 
 def approximate_token_count(text: str) -> int:
@@ -199,6 +232,7 @@ def chunk_with_skips(
         return [], skipped
     shape = outline(document.text, lines)
     headings, front_matter_end = shape.headings, shape.front_matter_end
+    root = () if titled(headings) else (note_title(document.path, lines[:front_matter_end]),)
     packer = SectionPacker(lines, max_tokens, count_tokens, shape.item_starts, _context(document.path), target_tokens)
     starts = [h.line for h in headings]
     boundaries = sorted(set(shape.blocks) | set(starts) | {h.end for h in headings})
@@ -213,7 +247,7 @@ def chunk_with_skips(
                 stack.pop()
             stack.append(heading)
         body_start = heading.end if heading else start
-        path = tuple(h.title for h in stack if h.title)
+        path = root + tuple(h.title for h in stack if h.title)
         section = units(boundaries, body_start, end, lines)
         skipped.extend((unit.start + 1, unit.end) for unit in section if unit.skip)
         body = [unit for unit in section if not unit.skip]
@@ -261,7 +295,9 @@ def chunk_with_skips(
         end = _last_text(lines, len(lines))
         if any(readable(line) for line in lines[pending_start:end]):
             text = "\n".join(lines[pending_start:end]).strip("\n")
-            chunks.append(Chunk(document.path, tuple(h.title for h in stack if h.title), pending_start + 1, end, text))
+            chunks.append(
+                Chunk(document.path, root + tuple(h.title for h in stack if h.title), pending_start + 1, end, text)
+            )
         elif end > pending_start:
             skipped.append((pending_start + 1, end))
     return chunks, skipped

@@ -263,7 +263,7 @@ class Searcher:
         import numpy as np
 
         searched = self.searched_for(query)
-        bm25 = self.index.lexical.scores(searched)
+        bm25 = self.bm25_scores(searched)
         lists, vector, query_tokens = self.candidate_lists(searched, "hybrid", CANDIDATES, None, bm25)
         tokens = self.index.tokens
         if vector is None or query_tokens is None or tokens is None:
@@ -295,7 +295,7 @@ class Searcher:
         lists: dict[ListName, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):
             if bm25_scores is None:
-                bm25_scores = self.index.lexical.scores(searched)
+                bm25_scores = self.bm25_scores(searched)
             lists["bm25"] = bm25_candidates(bm25_scores, depth, allowed)
         vector = query_tokens = None
         if mode in ("hybrid", "dense"):
@@ -308,6 +308,11 @@ class Searcher:
             if self.index.lines is not None:
                 lists["lines"] = line_candidates(self.index.lines[0], self.index.lines[1], vector, depth, allowed)
         return lists, vector, query_tokens
+
+    def bm25_scores(self, searched: str) -> np.ndarray:
+        """Every passage's BM25 score for what is searched; a real word the notes lack is not taken
+        for a typo of one they have (`LexicalIndex.scores`)."""
+        return self.index.lexical.scores(searched, self.index.encoder.knows_word)
 
     def rerank_with_similarities(
         self, ranked: Sequence[tuple[int, float]], vector: np.ndarray, projected: np.ndarray

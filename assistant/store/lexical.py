@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -51,8 +51,13 @@ def _stemmer() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Text → BM25 terms. The same function serves documents and queries."""
+    return [term for _word, term in words_and_terms(text)]
+
+
+def words_and_terms(text: str) -> list[tuple[str, str]]:
+    """Each word of the text that is a BM25 term (lower case, no stop words), with its term."""
     words = [w for w in _WORD.findall(text.lower().replace("'", "")) if w not in STOP_WORDS]
-    return list(_stemmer().stemWords(words)) if words else []
+    return list(zip(words, _stemmer().stemWords(words), strict=True)) if words else []
 
 
 def build_bm25(texts: Sequence[str], directory: Path) -> None:
@@ -109,14 +114,19 @@ class LexicalIndex:
         if any(column < 0 for column in self.vocab.values()):
             raise ValueError("BM25 vocabulary has negative columns")
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for the query (zeros when no term is known)."""
+    def scores(self, query: str, is_word: Callable[[str], bool] | None = None) -> np.ndarray:
+        """BM25 score of every chunk for the query (zeros when no term is known).
+
+        A term the notes do not have is read as a typo of one they do (`correct`), unless `is_word`
+        says its word is a real word (the model's whole-word vocabulary, as `spelling.Speller` asks):
+        a real word the notes never use is no typo. Without that, "read out loud" searched for
+        "cloud", "slow" for "low", "field" for "file" and "ship" for "shop"."""
         import numpy as np
 
         scores = np.zeros(self.num_docs, dtype=np.float32)
-        for term in tokenize(query):
+        for word, term in words_and_terms(query):
             column = self.vocab.get(term)
-            if column is None:
+            if column is None and not (is_word is not None and is_word(word)):
                 column = self.correct(term)
             if column is None or column + 1 >= len(self.indptr):
                 continue
