@@ -276,3 +276,17 @@ async def test_the_readme_configuration_answers_a_question(real_index: Path, err
         async with session([command, *args], errlog, **config.get("env", {}), NOTES_INDEX=str(real_index)) as client:
             found = record(await client.call_tool("search", {"question": "lambda maximum memory"}))
     assert ten_gigabytes(found), found
+
+
+def test_the_bench_times_search_calls_through_a_stdio_client(small_corpus: Path, tmp_path: Path) -> None:
+    from assistant.bench.mcp_probe import mcp_searches
+    from assistant.bench.report import Report, format_table, machine_info
+
+    report = Report("corpus", {}, {"machine": machine_info()})
+    questions = ["lambda memory", "nacl firewall", "ebs storage"] * 5
+    mcp_searches(report, tmp_path, small_corpus, tmp_path / "index", FAKE_MODEL, questions, 3, print, FAKE_NOTES)
+    row = report.rows["mcp_search"]
+    assert row["n"] == len(questions) and 0 < row["median"] <= row["p95"] < 5000
+    assert report.info["machine"]["cpu"] in row["note"]
+    assert report.rows["mcp_first_answer"]["value"] >= report.rows["mcp_handshake"]["value"] > 0
+    assert any("warm `search` tool call (k=3, hybrid)" in line for line in format_table(report))
