@@ -3,6 +3,7 @@
 - chat app time to interactive: a new process runs `assistant.tui.run_chat` headless and stops the
   clock when a focused, enabled Input or TextArea is there (then checks that a key press lands);
 - warm query latency p50/p95 per mode, in this process, over every eval question;
+- warm MCP search: a real client over stdio times the `search` tool of a `notes mcp` child;
 - first build on a new machine (empty model cache: the ONNX export and its projection are made first),
   full build (`engine.build(rebuild=True)` into a fresh folder, export cached) and incremental
   re-index after a one-line edit, each in its own process, with per-process peak RSS;
@@ -19,6 +20,7 @@ from pathlib import Path
 from assistant.bench.builds import add_build
 from assistant.bench.children import MODEL_CACHE, ChildRun, python_child, require_result
 from assistant.bench.cold import cold_asks, stand_in_name
+from assistant.bench.mcp_probe import mcp_searches
 from assistant.bench.memory import rss_mb
 from assistant.bench.queries import components, latencies
 from assistant.bench.report import Out, Report, summarize
@@ -146,6 +148,12 @@ def bench_corpus(
         "section_warm", f"warm query latency (one loaded Searcher, {len(questions)} eval questions)", style="section"
     )
     _warm(report, index, model, questions, settings.k, stand_in, note)
+
+    report.add("section_mcp", "MCP server (`notes mcp` in a new process, the SDK's client over stdio)", style="section")
+    if stand_in:
+        report.add("mcp_search", "warm `search` tool call", text="n/a (stand-in embedder)")
+    else:
+        mcp_searches(report, work, corpus, index, model, questions, settings.k, note)
 
     report.add("section_incremental", "incremental re-index after a one-line edit (new process each)", style="section")
     edits: list[ChildRun] = []

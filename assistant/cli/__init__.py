@@ -1,6 +1,6 @@
 """The `notes` command: thin click commands that build Settings, call one pipeline function, format.
 
-One module per command (`ask`, `index`, `evaluate`, `bench`, `status`); what they share is in
+One module per command (`ask`, `index`, `evaluate`, `bench`, `status`, `mcp`); what they share is in
 `common`. Bare `notes` opens the chat app, on a terminal only. Errors become one line on stderr and
 exit code 2 (no traceback). Nothing heavy is imported until a command runs, so `--help` is instant.
 
@@ -22,6 +22,7 @@ from assistant.cli.bench import bench_command
 from assistant.cli.common import Invocation, engine_for, location_options, resolve, say
 from assistant.cli.evaluate import eval_command
 from assistant.cli.index import index_command
+from assistant.cli.mcp import mcp_command
 from assistant.cli.status import status_command
 from assistant.errors import AssistantError
 
@@ -50,7 +51,7 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, mod
     run_chat(settings, engine_for(ctx, settings))
 
 
-for _command in (ask_command, index_command, eval_command, bench_command, status_command):
+for _command in (ask_command, index_command, eval_command, bench_command, status_command, mcp_command):
     cli.add_command(_command)
 
 
