@@ -82,7 +82,7 @@ def test_bm25_against_the_last_run_gives_a_verdict_changes_and_p_values(notes: N
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith(f"verdict: better than run {first['run']} (the last run): bm25 (against hybrid) ")
-    assert "hit@1 0.750 → 1.000 (p=1.000)" in lines[0] and "mrr@10 0.833 → 1.000 (p=1.000)" in lines[0]
+    assert lines[0].endswith("bm25 (against hybrid) hit@1 0.750 → 1.000 (p=1.000), mrr@10 0.833 → 1.000 (p=1.000)")
     assert f"compared with run {first['run']} (the last run) on all 4 questions" in out
     assert "| bm25 (against hybrid) | hit@1 | 0.750 | 1.000 | +0.250 | 1/3/0 | 1.000 |" in out
     assert "bm25 (against hybrid), ranks before → after over 4 questions: 0 gained, 0 lost, 1 moved" in out

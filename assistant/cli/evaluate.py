@@ -163,9 +163,12 @@ def eval_command(
 
         about = {"notes": str(settings.corpus_dir), "set": str(chosen), "run": run_id, "model": settings.model}
         word = verdict_word(done.comparison, done.refused)
-        written.append(
-            write_html(html_path, done.results, questions, done.comparison, verdict=verdict, word=word, about=about)
-        )
+        try:
+            written.append(
+                write_html(html_path, done.results, questions, done.comparison, verdict=verdict, word=word, about=about)
+            )
+        except OSError as exc:
+            raise UsageProblem(f"cannot write --html {html_path}: {exc.strerror or exc}") from exc
     if as_json:
         click.echo(to_json(json_figures(questions, done.results, done.comparison, run_id=run_id, refused=done.refused)))
     else:

@@ -60,10 +60,11 @@ def verdict_line(
     if comparison.word == "same":
         return f"verdict: same as {against}: no figure moved by more than {TOLERANCE} ({now})"
     moved = comparison.fell + [pair for pair in comparison.rose if pair not in comparison.fell]
-    figures = ", ".join(
-        f"{mode.label} {change.name} {change.before:.3f} → {change.after:.3f}{_p(change.p_value)}"
-        for mode, change in moved
-    )
+    by_mode: dict[str, list[str]] = {}
+    for mode, change in moved:
+        figure = f"{change.name} {change.before:.3f} → {change.after:.3f}{_p(change.p_value)}"
+        by_mode.setdefault(mode.label, []).append(figure)
+    figures = "; ".join(f"{label} {', '.join(changes)}" for label, changes in by_mode.items())
     return f"verdict: {comparison.word} than {against}: {figures}"
 
 
@@ -175,7 +176,7 @@ def missed(result: RunResult) -> list[dict[str, Any]]:
 def format_misses(result: RunResult, limit: int | None = None) -> str:
     misses = missed(result)
     shown = misses if limit is None else misses[:limit]
-    lines = [f"### {result.mode}: {len(misses)} questions missed at 5", ""]
+    lines = [f"### {result.mode}: {len(misses)} question{'' if len(misses) == 1 else 's'} missed at 5", ""]
     for q in shown:
         lines.append(
             f"- `{q['id']}` ({q['kind']}) {q['question']!r}: gold {', '.join(q['gold'])}; "

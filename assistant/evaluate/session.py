@@ -112,7 +112,10 @@ def evaluate(
     per_question = record["runs"][modes[0]]["per_question"]
     run = read_run(record, run_id, f"run {run_id}")
     reference = find_reference(against, store, baseline, modes[0], per_question)
-    kept = keep_run(store, record)
+    try:
+        kept = keep_run(store, record)
+    except OSError as exc:
+        raise EvalSetError(f"cannot keep the run in {store}: {exc.strerror or exc}") from exc
     comparison, refused = None, None
     if reference is not None:
         try:
