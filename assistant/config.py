@@ -121,6 +121,12 @@ def state_root(environ: Mapping[str, str] | None = None) -> Path:
     return _xdg(environ, "XDG_STATE_HOME", ".local/state")
 
 
+def data_root(environ: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_DATA_HOME/notes-assistant`, default `~/.local/share/notes-assistant`: what the user made
+    and would miss (the questions marked as they ask, each folder's eval runs); never inside the notes."""
+    return _xdg(environ, "XDG_DATA_HOME", ".local/share")
+
+
 def folder_key(folder: Path) -> str:
     """A file name that stands for one folder: its name (tidied) and a hash of its resolved path."""
     resolved = folder.expanduser().resolve()

@@ -58,6 +58,7 @@ def _isolated_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _session_mo
     monkeypatch.setenv("NOTES_INDEX", str(tmp_path / "default-index"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("NOTES_CACHE", str(_session_model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 

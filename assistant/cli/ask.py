@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from assistant.cli.common import engine_for, location_options, open_for_questions, resolve, say
+from assistant.cli.marking import mark_none, mark_result, parse_mark, show_mark
 from assistant.config import MAX_K, MODES
 from assistant.errors import UsageProblem
 
@@ -49,6 +50,18 @@ if TYPE_CHECKING:
 )
 @click.option("--editor", help="Editor for --open [config `editor`, then $VISUAL, then $EDITOR].")
 @click.option("--no-color", is_flag=True, help="No colour or bold, even on a terminal (as NO_COLOR=1 does).")
+@click.option(
+    "--mark",
+    metavar="N|none",
+    help="Save result N as the answer to this question in the notes folder's eval set (none: no result "
+    "answers it, kept to mark later); `notes eval` then measures it.",
+)
+@click.option(
+    "--set",
+    "set_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The eval set --mark writes to [default: the notes folder's own, in ~/.local/share/notes-assistant/sets].",
+)
 @click.pass_context
 def ask_command(
     ctx: click.Context,
@@ -64,6 +77,8 @@ def ask_command(
     open_rank: int | None,
     editor: str | None,
     no_color: bool,
+    mark: str | None,
+    set_path: Path | None,
 ) -> None:
     """Print the passages of your notes that answer a question.
 
@@ -87,12 +102,23 @@ def ask_command(
         raise UsageProblem("the question is empty", "ask something, e.g. notes ask lambda max memory")
     if open_rank is not None and (batch or as_json):
         raise UsageProblem("--open opens one result of one question", "drop --json and -, or drop --open")
+    if mark is not None and (batch or open_rank is not None):
+        raise UsageProblem("--mark marks one result of one question", "drop - and --open, or drop --mark")
+    marked_rank = None if mark is None else parse_mark(mark)
     resolved = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model, k=k, mode=mode, editor=editor)
     settings = resolved.settings
+    if mark is not None and marked_rank is None:
+        show_mark(mark_none(settings.corpus_dir, question, set_path), None, settings.corpus_dir, as_json)
+        return
     engine = engine_for(ctx, settings)
     open_for_questions(engine)
     if file_value is not None:
         engine.file_glob(file_value)  # a --file that names no note is refused before any question is read
+    if marked_rank is not None:
+        response = engine.search(question, k=max(settings.k, marked_rank), file=file_value)
+        marked = mark_result(settings.corpus_dir, response, marked_rank, set_path)
+        show_mark(marked, response.hits[marked_rank - 1], settings.corpus_dir, as_json)
+        return
     if open_rank is not None:
         response = engine.search(question, k=max(settings.k, open_rank), file=file_value)
         _open_result(response.hits, open_rank, settings.corpus_dir, settings.editor)

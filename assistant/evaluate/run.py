@@ -1,15 +1,14 @@
-"""Stage 7, evaluate: the fixed question set → the same `Engine.search` users get → metrics, report, gate.
+"""Stage 7, evaluate: a question set → the same `Engine.search` users get → per-question ranks and metrics.
 
-`evals/questions.jsonl` holds hand-written questions with gold line spans (validated against the
-corpus on load); `evals/baseline.json` the committed figures that `--check` refuses to fall below
-(by more than 0.01 on Hit@1, Hit@5, MRR@10 or answer-line accuracy, answer_eval.py). Each run
-records its settings and the index manifest, so every number traces back to the configuration that
-produced it.
+The set is read and checked against the notes by questions.py (hand-written questions strictly,
+marked ones re-anchored); this module asks each scorable question in one mode and scores the top
+10. Kept runs, comparisons, reports and the gate build on `RunResult`s: runs.py, compare.py,
+report.py. `load_questions` and `check_against_baseline` are here for measurement scripts
+(docs/measure/) and older callers.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,20 +18,26 @@ from typing import Any, Protocol
 
 from assistant.config import Mode
 from assistant.errors import EvalSetError
-from assistant.evaluate.answer_eval import answer_row, format_answers, summarise
-from assistant.evaluate.metrics import (
-    HEADLINE,
-    METRICS,
-    Span,
-    first_hit_rank,
-    mean_metrics,
-    question_metrics,
-    relevance,
-)
-from assistant.machine import describe, summary
-from assistant.notes.ingest import note_lines
+from assistant.evaluate.answer_eval import answer_row, summarise
+from assistant.evaluate.compare import TOLERANCE, GateFailure, compare_runs, gate_failures
+from assistant.evaluate.metrics import Span, first_hit_rank, mean_metrics, question_metrics, relevance
+from assistant.evaluate.questions import KINDS, EvalQuestion, load_questions
+from assistant.evaluate.runs import load_json, read_run
 from assistant.retrieve.results import SearchResponse
-from assistant.store.manifest import Manifest
+
+__all__ = [
+    "DEPTH",
+    "KINDS",
+    "TOLERANCE",
+    "Asks",
+    "EvalQuestion",
+    "RunResult",
+    "check_against_baseline",
+    "load_baseline",
+    "load_questions",
+    "result_record",
+    "run_eval",
+]
 
 
 class Asks(Protocol):
@@ -42,81 +47,7 @@ class Asks(Protocol):
     def search(self, question: str, /, *, k: int, mode: Mode) -> SearchResponse: ...
 
 
-KINDS = ("paraphrase", "keyword", "typo", "heading", "natural")
 DEPTH = 10
-TOLERANCE = 0.01
-
-
-@dataclass(frozen=True)
-class EvalQuestion:
-    id: str
-    question: str
-    kind: str
-    gold: tuple[Span, ...]
-    evidence: tuple[str, ...] = field(default=())
-
-    @property
-    def primary_file(self) -> str:
-        return self.gold[0].file
-
-
-def load_questions(path: Path, corpus_dir: Path) -> list[EvalQuestion]:
-    """Read and validate an eval set: every gold span and evidence string must match the corpus."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise EvalSetError(f"cannot read eval set {path}: {exc.strerror or exc}") from exc
-    file_lines: dict[str, list[str]] = {}
-    questions: list[EvalQuestion] = []
-    seen: set[str] = set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-            qid, text, kind, gold = record["id"], record["question"], record["kind"], record["gold"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise EvalSetError(f"{where}: not a question object ({exc})") from exc
-        if qid in seen:
-            raise EvalSetError(f"{where}: duplicate id {qid!r}")
-        seen.add(qid)
-        if kind not in KINDS:
-            raise EvalSetError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
-        if not str(text).strip() or not gold:
-            raise EvalSetError(f"{where}: empty question or no gold entries")
-        spans = []
-        evidence = []
-        for entry in gold:
-            span = Span(str(entry["file"]), int(entry["start_line"]), int(entry["end_line"]))
-            _check_gold(where, span, str(entry.get("evidence", "")), corpus_dir, file_lines)
-            spans.append(span)
-            evidence.append(str(entry.get("evidence", "")))
-        questions.append(EvalQuestion(str(qid), str(text), str(kind), tuple(spans), tuple(evidence)))
-    if not questions:
-        raise EvalSetError(f"{path} holds no questions")
-    return questions
-
-
-def _check_gold(where: str, span: Span, evidence: str, corpus_dir: Path, cache: dict[str, list[str]]) -> None:
-    if span.file not in cache:
-        try:
-            cache[span.file] = note_lines(corpus_dir / span.file)
-        except OSError as exc:
-            raise EvalSetError(f"{where}: gold file {span.file!r} not in {corpus_dir}") from exc
-    lines = cache[span.file]
-    if not 1 <= span.start_line <= span.end_line <= len(lines):
-        raise EvalSetError(f"{where}: span {span.start_line}-{span.end_line} outside {span.file} ({len(lines)} lines)")
-    chosen = lines[span.start_line - 1 : span.end_line]
-    if not chosen[0].strip() or not chosen[-1].strip():
-        raise EvalSetError(
-            f"{where}: span {span.file}:{span.start_line}-{span.end_line} starts or ends on a blank line"
-        )
-    words = len(evidence.split())
-    if not 4 <= words <= 15:
-        raise EvalSetError(f"{where}: evidence must be 4-15 words, has {words}")
-    if not any(evidence in line for line in chosen):
-        raise EvalSetError(f"{where}: evidence {evidence!r} not found in {span.file}:{span.start_line}-{span.end_line}")
 
 
 @dataclass
@@ -163,7 +94,10 @@ def run_eval(engine: Asks, questions: Sequence[EvalQuestion], mode: Mode) -> Run
             "rank": first_hit_rank(matched),
             "returned": [f"{s.file}:{s.start_line}-{s.end_line}" for s in returned[:5]],
             "gold": [f"{s.file}:{s.start_line}-{s.end_line}" for s in question.gold],
+            "fingerprint": question.fingerprint,
         }
+        if question.anchored_from:
+            record["moved_from"] = [f"{s.file}:{s.start_line}-{s.end_line}" for s in question.anchored_from]
         if matched and matched[0] >= 0:
             row = answer_row(response.hits[0], question.gold, response.searched)
             answered.append((question.kind, row))
@@ -183,72 +117,19 @@ def run_eval(engine: Asks, questions: Sequence[EvalQuestion], mode: Mode) -> Run
     )
 
 
-def _row(label: str, metrics: dict[str, float], n: int | None = None) -> str:
-    cells = " | ".join(f"{metrics[name]:.3f}" for name in METRICS)
-    return f"| {label} | {'' if n is None else n} | {cells} |"
-
-
-def format_table(results: Sequence[RunResult]) -> str:
-    """Markdown table: one row per mode, then paraphrase-only rows (the hard part) per mode."""
-    header = "| run | n | " + " | ".join(METRICS) + " | avg lines | avg chars |"
-    lines = [header, "|" + "---|" * (len(METRICS) + 4)]
-    for result in results:
-        n = len(result.per_question)
-        lines.append(
-            _row(result.mode, result.metrics, n) + f" {result.avg_passage_lines:.1f} | {result.avg_passage_chars:.0f} |"
-        )
-    for result in results:
-        if "paraphrase" in result.by_kind:
-            group = result.by_kind["paraphrase"]
-            lines.append(_row(f"{result.mode}: paraphrase", group, int(group["n"])) + " | |")
-    return "\n".join(lines)
-
-
-def format_breakdown(result: RunResult) -> str:
-    header = "| group | n | " + " | ".join(METRICS) + " |"
-    lines = [f"### {result.mode}: by kind", "", header, "|" + "---|" * (len(METRICS) + 2)]
-    lines += [_row(kind, group, int(group["n"])) for kind, group in result.by_kind.items()]
-    lines += ["", f"### {result.mode}: by file (primary gold file)", "", header, "|" + "---|" * (len(METRICS) + 2)]
-    lines += [_row(file, group, int(group["n"])) for file, group in result.by_file.items()]
-    return "\n".join(lines)
-
-
-def format_misses(result: RunResult) -> str:
-    missed = [q for q in result.per_question if q["rank"] is None or q["rank"] > 5]
-    lines = [f"### {result.mode}: {len(missed)} questions missed at 5", ""]
-    for q in missed:
-        lines.append(
-            f"- `{q['id']}` ({q['kind']}) {q['question']!r}: gold {', '.join(q['gold'])}; "
-            f"got {', '.join(q['returned'])}" + (f" (first hit at {q['rank']})" if q["rank"] else "")
-        )
-    return "\n".join(lines)
-
-
-def report_markdown(results: Sequence[RunResult], settings: dict[str, Any], manifest: Manifest) -> str:
-    built_on = summary(manifest.machine) if manifest.machine else "?"
-    parts = [
-        "# Retrieval eval report",
-        "",
-        f"Set: `{settings.get('set')}`, {len(results[0].per_question)} questions; "
-        f"model `{manifest.model.name}`; {manifest.chunk_count} chunks (chunker v{manifest.chunker_version}).",
-        f"Notes embedded with {manifest.embedding.get('path', '?')} on {built_on}; evaluated on {summary()}.",
-        "",
-        format_table(results),
-        "",
-    ]
-    for result in results:
-        parts += [
-            format_answers(result.mode, result.answers),
-            "",
-            format_breakdown(result),
-            "",
-            format_misses(result),
-            "",
-        ]
-    return "\n".join(parts)
+def load_baseline(path: Path) -> dict[str, Any]:
+    """A baseline file (a run record), read; EvalSetError naming the fix when it cannot be."""
+    try:
+        baseline = load_json(path)
+    except EvalSetError as exc:
+        raise EvalSetError(exc.message, "run `notes eval --update-baseline`") from exc
+    if "runs" not in baseline:
+        raise EvalSetError(f"baseline {path} has no runs", "run `notes eval --update-baseline`")
+    return baseline
 
 
 def result_record(result: RunResult) -> dict[str, Any]:
+    """A mode's figures and per-question ranks as a run record holds them (runs.run_record)."""
     return {
         "mode": result.mode,
         "metrics": result.metrics,
@@ -262,78 +143,12 @@ def result_record(result: RunResult) -> dict[str, Any]:
     }
 
 
-def write_reports(
-    results: Sequence[RunResult],
-    run_settings: dict[str, Any],
-    manifest: Manifest,
-    report_dir: Path,
-    baseline_path: Path | None = None,
-) -> list[Path]:
-    """report.md and report.json (metrics, per-question ranks, settings, the index manifest and the
-    machine it ran on); the same record becomes the baseline when baseline_path is given."""
-    described = manifest.to_json()
-    record = {
-        "settings": run_settings,
-        "machine": describe(),
-        "manifest": {key: value for key, value in described.items() if key not in ("files", "stored")},
-        "files": {name: note.hash for name, note in manifest.files.items()},
-        "runs": {result.mode: result_record(result) for result in results},
-    }
-    text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
-    report_dir.mkdir(parents=True, exist_ok=True)
-    written = [report_dir / "report.md", report_dir / "report.json"]
-    written[0].write_text(report_markdown(results, run_settings, manifest), encoding="utf-8")
-    written[1].write_text(text, encoding="utf-8")
-    if baseline_path is not None:
-        baseline_path.write_text(text, encoding="utf-8")
-        written.append(baseline_path)
-    return written
-
-
-def load_baseline(path: Path) -> dict[str, Any]:
-    try:
-        baseline = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise EvalSetError(f"cannot read baseline {path}: {exc}", "run `notes eval --update-baseline`") from exc
-    if not isinstance(baseline, dict) or "runs" not in baseline:
-        raise EvalSetError(f"baseline {path} has no runs", "run `notes eval --update-baseline`")
-    return baseline
-
-
-@dataclass(frozen=True)
-class GateFailure:
-    metric: str
-    baseline: float
-    now: float
-    newly_failing: tuple[str, ...]
-
-
 def check_against_baseline(result: RunResult, baseline: dict[str, Any]) -> list[GateFailure]:
-    """Headline metrics more than TOLERANCE below the baseline, with the questions that newly fail."""
-    try:
-        base = baseline["runs"][result.mode]
-    except KeyError as exc:
-        raise EvalSetError(
-            f"baseline has no figures for mode {result.mode!r}", "run `notes eval --update-baseline`"
-        ) from exc
-    before = {q["id"]: q["rank"] for q in base.get("per_question", [])}
-    failures: list[GateFailure] = []
-    for metric in HEADLINE:
-        old, new = float(base["metrics"][metric]), result.metrics[metric]
-        if new < old - TOLERANCE:
-            cutoff = 1 if metric == "hit@1" else (5 if metric == "hit@5" else 10)
-            newly = tuple(
-                q["id"]
-                for q in result.per_question
-                if before.get(q["id"]) is not None
-                and before[q["id"]] <= cutoff
-                and (q["rank"] is None or q["rank"] > cutoff)
-            )
-            failures.append(GateFailure(metric, old, new, newly))
-    if "answers" in base and float(base["answers"].get("n", 0)):
-        old, new = float(base["answers"]["answer"]), float(result.answers.get("answer", 0.0))
-        if new < old - TOLERANCE:
-            right_before = {q["id"] for q in base.get("per_question", []) if q.get("answer_hits")}
-            newly = tuple(q["id"] for q in result.per_question if q["id"] in right_before and not q.get("answer_hits"))
-            failures.append(GateFailure("answer lines", old, new, newly))
-    return failures
+    """Headline metrics or answer-line accuracy more than TOLERANCE below the baseline, with the
+    questions that newly fail (compare.gate_failures over one mode)."""
+    record = result_record(result)
+    reference = read_run(baseline, "baseline", "the baseline", record["per_question"])
+    if result.mode not in reference.modes:
+        raise EvalSetError(f"baseline has no figures for mode {result.mode!r}", "run `notes eval --update-baseline`")
+    current = read_run({"runs": {result.mode: record}}, "this run", "this run")
+    return gate_failures(compare_runs(current, reference))

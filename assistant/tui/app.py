@@ -5,8 +5,8 @@ It paints at once; the index opens in a worker thread, is refreshed there if the
 it was built, and is refreshed again whenever a note is saved while the app is open
 (`indexing.IndexKeeper`). Questions asked before the index is ready wait in `_pending` and are answered
 as soon as it is. Workers only post messages (messages.py); handlers on the UI thread update the
-widgets. What `o` and `c` do with a passage is in `passages.PassageActions`; questions asked are kept
-per notes folder across runs (`history`).
+widgets. What `o` and `c` do with a passage is in `passages.PassageActions`, `m` and `M` (marks for
+`notes eval`) in `marking.MarkActions`; questions asked are kept per notes folder across runs (`history`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from assistant.present.render import inert
 from assistant.retrieve.search import Searcher
 from assistant.tui.history import History, HistoryFile, history_path
 from assistant.tui.indexing import IndexKeeper
+from assistant.tui.marking import MarkActions
 from assistant.tui.messages import SearchFailed, SearchFinished
-from assistant.tui.passages import PassageActions
 from assistant.tui.screens.chat import ChatScreen
 from assistant.tui.screens.file_picker import FilePicker
 from assistant.tui.screens.help import HelpScreen
@@ -48,7 +48,7 @@ class PendingTurn:
     file_filter: str | None
 
 
-class NotesApp(IndexKeeper, PassageActions):
+class NotesApp(IndexKeeper, MarkActions):
     """Notes Assistant's chat app."""
 
     CSS_PATH = "app.tcss"

@@ -27,6 +27,8 @@ class ChatScreen(Screen[None]):
         Binding("escape", "focus_input", "Ask", show=False),
         Binding("o", "app.open_selected", "Open"),
         Binding("c", "app.copy_citation", "Copy citation"),
+        Binding("m", "app.mark_answer", "Mark answer", show=False),
+        Binding("M", "app.mark_none", "None answers", show=False),
         Binding("f", "app.pick_file", "One note"),
         Binding("F", "app.clear_file", "All notes"),
         Binding("ctrl+l", "app.clear", "Clear"),

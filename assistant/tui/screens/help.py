@@ -20,6 +20,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Enter / Space", "keep the selected card open"),
     ("o", "open the passage at its line in your editor (or viewer)"),
     ("c", "copy the passage's citation (says so if it can't)"),
+    ("m / M", "mark the card as the answer / none of them (for notes eval)"),
     ("f / F", "answer from one note (type to filter) / all notes"),
     ("Ctrl+L", "clear the conversation"),
     ("Ctrl+P", "commands: re-index, search mode, number of results"),
