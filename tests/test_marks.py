@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     return notes_on_three(tmp_path, monkeypatch, capsys)
 
 
-def saved(notes: Notes) -> list[dict]:
+def saved(notes: Notes) -> list[dict[str, Any]]:
     path = marked_set_path(notes.folder)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -135,7 +136,8 @@ def test_anchor_moves_to_the_nearest_occurrence_keeping_the_length() -> None:
     shifted = ["x", "y", *LINES]  # two lines inserted above
     assert anchor(Span("n.md", 4, 4), "beta line", shifted).span == Span("n.md", 6, 6)
     # The nearest occurrence to where it was (line 3) wins; on a tie, the later one (lines inserted above).
-    assert anchor(Span("n.md", 3, 3), "alpha", ["alpha", "x", "changed", "y", "z", "w", "alpha"]).span.start_line == 1
+    nearest = anchor(Span("n.md", 3, 3), "alpha", ["alpha", "x", "changed", "y", "z", "w", "alpha"]).span
+    assert nearest is not None and nearest.start_line == 1
     assert anchor(Span("n.md", 3, 3), "alpha", ["alpha", "x", "changed", "y", "alpha"]).span == Span("n.md", 5, 5)
     assert anchor(Span("n.md", 6, 7), "gamma", ["x", *LINES]).span == Span("n.md", 7, 8)
 

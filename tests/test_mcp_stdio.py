@@ -15,9 +15,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 import anyio
 import pytest
@@ -48,7 +48,7 @@ def fake_server(notes: Path, index: Path) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def session(command: list[str], errlog: IO[str], **env: str) -> AsyncIterator[ClientSession]:
+async def session(command: list[str], errlog: TextIO, **env: str) -> AsyncIterator[ClientSession]:
     """An initialized client session with a server process started as `command`."""
     params = StdioServerParameters(command=command[0], args=command[1:], env=server_env(**env), cwd=str(REPO))
     async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as client:
@@ -77,12 +77,12 @@ def rss_kib(pid: int) -> int:
 
 
 @pytest.fixture
-def errlog(tmp_path: Path) -> IO[str]:
+def errlog(tmp_path: Path) -> Iterator[TextIO]:
     with (tmp_path / "server.err").open("w+", encoding="utf-8") as handle:
         yield handle
 
 
-async def test_over_stdio_the_tools_are_listed_and_answer(small_corpus: Path, tmp_path: Path, errlog: IO[str]) -> None:
+async def test_over_stdio_the_tools_are_listed_and_answer(small_corpus: Path, tmp_path: Path, errlog: TextIO) -> None:
     outside = tmp_path / "secret.md"
     outside.write_text("TOP-SECRET", encoding="utf-8")
     (small_corpus / "link.md").symlink_to(outside)
@@ -118,7 +118,7 @@ async def test_over_stdio_the_tools_are_listed_and_answer(small_corpus: Path, tm
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's RSS from /proc")
 async def test_200_searches_in_a_row_answer_with_flat_memory(
-    small_corpus: Path, tmp_path: Path, errlog: IO[str]
+    small_corpus: Path, tmp_path: Path, errlog: TextIO
 ) -> None:
     pid_file = tmp_path / "server.pid"
     questions = ["lambda memory", "security groups", "nacl firewall", "ebs efs storage", "pricing per request"]
@@ -141,7 +141,7 @@ async def test_200_searches_in_a_row_answer_with_flat_memory(
     assert after - before < 4 * 1024, f"RSS grew {after - before} KiB over 200 searches"
 
 
-async def test_a_malformed_call_leaves_the_server_up(small_corpus: Path, tmp_path: Path, errlog: IO[str]) -> None:
+async def test_a_malformed_call_leaves_the_server_up(small_corpus: Path, tmp_path: Path, errlog: TextIO) -> None:
     with anyio.fail_after(120):
         async with session(fake_server(small_corpus, tmp_path / "index"), errlog) as client:
             assert "invalid arguments" in message(await client.call_tool("search", {"question": {"not": "text"}}))
@@ -153,7 +153,7 @@ async def test_a_malformed_call_leaves_the_server_up(small_corpus: Path, tmp_pat
 class RawServer:
     """A server process spoken to in raw JSON-RPC lines, as a broken client would."""
 
-    def __init__(self, command: list[str], errlog: IO[str]) -> None:
+    def __init__(self, command: list[str], errlog: TextIO) -> None:
         env = {**os.environ, **server_env()}
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog, cwd=REPO, env=env
@@ -192,7 +192,7 @@ class RawServer:
 
 
 def test_garbage_on_the_wire_leaves_the_server_up_and_stdout_holds_only_protocol(
-    small_corpus: Path, tmp_path: Path, errlog: IO[str]
+    small_corpus: Path, tmp_path: Path, errlog: TextIO
 ) -> None:
     server = RawServer(fake_server(small_corpus, tmp_path / "index"), errlog)
     try:
@@ -242,7 +242,7 @@ def ten_gigabytes(found: dict[str, Any]) -> bool:
 
 
 @pytest.mark.slow
-async def test_lambda_maximum_memory_with_the_real_model(real_index: Path, errlog: IO[str]) -> None:
+async def test_lambda_maximum_memory_with_the_real_model(real_index: Path, errlog: TextIO) -> None:
     command = [sys.executable, "-m", "assistant", "mcp", "--corpus", str(CORPUS), "--index", str(real_index)]
     with anyio.fail_after(300):
         async with session(command, errlog) as client:
@@ -265,7 +265,7 @@ def readme_config() -> dict[str, Any]:
 
 
 @pytest.mark.slow
-async def test_the_readme_configuration_answers_a_question(real_index: Path, errlog: IO[str]) -> None:
+async def test_the_readme_configuration_answers_a_question(real_index: Path, errlog: TextIO) -> None:
     """As a new user would: the README's block, with their own paths filled in, in an MCP client."""
     config = readme_config()
     assert config["command"].endswith("/.venv/bin/notes")
