@@ -137,12 +137,14 @@ def find_reference(
             raise EvalSetError(f"no baseline yet ({baseline})", "make one: notes eval --update-baseline")
         return read_run(load_json(baseline), str(baseline), f"the baseline {baseline}", current)
     if against is None:
-        runs = [read_run(load_json(path), path.stem, f"run {path.stem}", current) for path in stored_runs(store)]
-        same_mode = [run for run in runs if mode in run.modes]
-        if same_mode:
-            latest = same_mode[-1]
-            return replace(latest, label=f"{latest.label} (the last {mode} run)")
-        return replace(runs[-1], label=f"{runs[-1].label} (the last run)") if runs else None
+        paths = stored_runs(store)
+        for path in reversed(paths):  # newest first: reading stops at the first run in this mode
+            run = read_run(load_json(path), path.stem, f"run {path.stem}", current)
+            if mode in run.modes:
+                return replace(run, label=f"{run.label} (the last {mode} run)")
+        if not paths:
+            return None
+        return read_run(load_json(paths[-1]), paths[-1].stem, f"run {paths[-1].stem} (the last run)", current)
     path = find_run(store, against)
     label = f"run {path.stem}" if path.parent == store else f"run {path}"
     if against == "last":
