@@ -312,9 +312,10 @@ def test_eval_leaves_the_checkout_clean_unless_asked(
 
     args = ["eval", "--set", str(_small_set(here)), "--baseline", str(here / "baseline.json")]
     code, _, err = notes_cli([*args, "--update-baseline"])
-    assert code == 0 and "evals/results/report.md" in err
-    assert (here / "evals" / "results" / "report.json").exists()
+    # The full report is kept with its run, in the user's data folder: nothing is written in the checkout.
+    assert code == 0 and str(here / "xdg-data" / "notes-assistant" / "runs") in err
     assert not (here / "evals" / "report.md").exists() and not (here / "evals" / "report.json").exists()
+    assert not (here / "evals" / "results").exists()
     code, _, err = notes_cli([*args, "--write-report"])
     assert code == 0 and (here / "evals" / "report.md").exists() and (here / "evals" / "report.json").exists()
     with pytest.raises(UsageProblem, match="name two places"):

@@ -78,8 +78,11 @@ def is_table_row(line: str) -> bool:
 
 
 def is_table_header(texts: Sequence[str], i: int) -> bool:
-    """Whether line i is a table's header row (the row right above its rule)."""
-    return is_table_row(texts[i]) and i + 1 < len(texts) and bool(TABLE_RULE.match(texts[i + 1]))
+    """Whether line i is a table's header row: the row right above its rule, and not itself a row of
+    a table above it (a body row that happens to stand over a rule-like row is a body row)."""
+    if not is_table_row(texts[i]) or i + 1 >= len(texts) or not TABLE_RULE.match(texts[i + 1]):
+        return False
+    return i == 0 or not is_table_row(texts[i - 1])
 
 
 def is_label(line: str) -> bool:
