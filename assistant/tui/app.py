@@ -11,6 +11,7 @@ per notes folder across runs (`history`).
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,6 +47,13 @@ class PendingTurn:
     mode: Mode
     k: int
     file_filter: str | None
+
+
+def only_note(settings: Settings, note: str) -> str:
+    """What a search is handed (it takes `file` as `--file` does) to answer from this one indexed note
+    alone, whatever the working folder and whatever the note's name holds: the note's absolute path,
+    the part inside the notes folder glob-escaped, so `notes [draft]*.md` never matches `notes d.md`."""
+    return str(settings.corpus_dir.expanduser().absolute() / glob.escape(note))
 
 
 class NotesApp(IndexKeeper, PassageActions):
@@ -110,9 +118,8 @@ class NotesApp(IndexKeeper, PassageActions):
             if worker.is_cancelled:
                 return
             try:
-                response = self.engine.search(
-                    pending.asked, k=pending.k, mode=pending.mode, file=pending.file_filter, context=context
-                )
+                file = None if pending.file_filter is None else only_note(self.settings, pending.file_filter)
+                response = self.engine.search(pending.asked, k=pending.k, mode=pending.mode, file=file, context=context)
             except AssistantError as exc:
                 self.post_message(SearchFailed(turn, exc.message, exc.hint))
                 continue
