@@ -287,7 +287,8 @@ async def test_viewer_scrolls_a_long_note_to_the_passage(settings: Settings, app
         viewer = app.screen
         assert isinstance(viewer, NoteViewer)
         view = viewer.note_view
-        await wait_until(pilot, lambda: view.scroll_y > 0)
+        # Scrolling waits for the rows to be laid out (scroll_to_passage tries again): wait for where it ends.
+        await wait_until(pilot, lambda: view.visible_text()[0].startswith("2117 "))
         rows = view.visible_text()
         assert rows[0].startswith("2117 │ line 2117 of filler"), "the passage opens three lines below the top"
         assert rows[3].startswith("2120 ▌ the passage starts")

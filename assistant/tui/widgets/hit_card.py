@@ -22,8 +22,8 @@ from textual.reactive import reactive
 from textual.widgets import Markdown, Static
 
 from assistant.present.render import inert, shown_passage
-from assistant.retrieve.strength import score_fraction, similarity
 from assistant.retrieve.results import Hit
+from assistant.retrieve.strength import score_fraction, similarity
 from assistant.tui.widgets.passage import ANSWER_CLASS, PassageMarkdown, plain_passage, preview
 from assistant.tui.widgets.table_records import tables_as_records
 
