@@ -60,7 +60,7 @@ def answered(app: NotesApp) -> bool:
 
 def index_settled(app: NotesApp) -> bool:
     """The index is open and no work on it is running or waiting."""
-    return app.searcher is not None and not app._index_busy
+    return app.searcher is not None and not app.index_busy
 
 
 def latest_card(app: NotesApp) -> AnswerCard:

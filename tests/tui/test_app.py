@@ -282,7 +282,7 @@ async def test_viewer_scrolls_a_long_note_to_the_passage(settings: Settings, app
     (settings.corpus_dir / "long.md").write_text("\n".join(lines) + "\n")
     chunk = Chunk("long.md", ("Long",), 2120, 2122, "\n".join(lines[2119:2122]))
     async with app.run_test(size=SIZE) as pilot:
-        app.show_viewer(chunk, ["memory"])
+        app.passages.show_viewer(chunk, ["memory"])
         await wait_until(pilot, lambda: isinstance(app.screen, NoteViewer))
         viewer = app.screen
         assert isinstance(viewer, NoteViewer)
@@ -396,7 +396,7 @@ async def test_saved_note_reindexes_and_the_next_question_sees_it(settings: Sett
         await ask(pilot, "zanzibar concurrency quota")
         top = latest_card(app).cards()[0].hit
         assert top.chunk.file == "lambda.md" and "zanzibar" in top.chunk.text
-    assert app._stop_watching is not None and app._stop_watching.is_set()
+    assert app.index.stopped.is_set(), "the watcher was told to stop"
 
 
 async def test_reindex_from_the_palette_holds_questions(app: NotesApp) -> None:
