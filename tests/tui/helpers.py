@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from textual.app import App
 from textual.content import Content
+from textual.notifications import Notification
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -95,6 +96,11 @@ def screen_text(app: App[None]) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+def notices(app: App[None]) -> list[Notification]:
+    """The notifications on screen, oldest first."""
+    return list(app._notifications)
+
+
 def notifications(app: App[None]) -> list[str]:
     """The messages of the notifications on screen, oldest first."""
-    return [str(notification.message) for notification in app._notifications]
+    return [str(notice.message) for notice in notices(app)]

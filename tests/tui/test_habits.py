@@ -22,7 +22,16 @@ from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.no_notes import NoNotesScreen
 from tests.messy import write_notes
 from tests.tui.conftest import FAKE_MODEL, NOTES, chat_app, engine_for, indexed
-from tests.tui.helpers import ask, index_settled, latest_card, meta_text, notifications, screen_text, wait_until
+from tests.tui.helpers import (
+    ask,
+    index_settled,
+    latest_card,
+    meta_text,
+    notices,
+    notifications,
+    screen_text,
+    wait_until,
+)
 
 SIZE = (100, 32)
 
@@ -324,7 +333,7 @@ async def test_problem_notifications_are_never_markup(tmp_path: Path) -> None:
     app = chat_app(settings, engine_for(settings))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.chat.status_line.state == "unavailable")
-        [shown] = list(app._notifications)
+        [shown] = notices(app)
         assert shown.markup is False
         assert f"{tmp_path.resolve()}/[bold]notes[/bold]\\x1b]0;x\\x07, not of" in shown.message
         assert "\x1b" not in shown.message and "\x07" not in shown.message
