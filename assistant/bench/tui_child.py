@@ -62,5 +62,7 @@ def child_tui(spec: dict[str, Any]) -> dict[str, Any]:
 
     App.run = headless_run  # type: ignore[method-assign]
     settings = Settings(corpus_dir=Path(spec["corpus"]), index_dir=Path(spec["index"]), model=spec["model"])
-    getattr(module, function_name)(settings)
+    from assistant.engine import Engine
+
+    getattr(module, function_name)(settings, Engine(settings))
     return result

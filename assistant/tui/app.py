@@ -1,41 +1,56 @@
 """The chat app: ask in the box, read ranked passages of your own notes with their citations.
 
 The app is handed an Engine (STYLE §8), the one the CLI uses too, and never builds retrieval itself.
-It paints at once; the index opens in a worker thread, is refreshed there if the notes changed since
-it was built, and is refreshed again whenever a note is saved while the app is open
-(`indexing.IndexKeeper`). Questions asked before the index is ready wait in `_pending` and are answered
-as soon as it is. Workers only post messages (messages.py); handlers on the UI thread update the
-widgets. What `o` and `c` do with a passage is in `passages.PassageActions`, `m` and `M` (marks for
-`notes eval`) in `marking.MarkActions`; questions asked are kept per notes folder across runs (`history`).
+It paints at once; its `IndexKeeper` (indexing.py) opens the index in a worker thread, refreshes it
+there if the notes changed since it was built, and again whenever a note is saved while the app is
+open, and reports by messages (messages.py) that the handlers here turn into the status line, the
+progress row and notifications. Questions asked before the index can answer them wait in `_pending`
+and are answered as soon as it can. What `o` and `c` do with a passage is its `PassageActions`'
+(passages.py), `m` and `M` (marks for `notes eval`) its `MarkActions`' (marking.py); questions asked
+are kept per notes folder across runs (`history`).
 """
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textual import on, work
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from assistant.config import MODES, Mode, Settings
+from assistant.config import MODES, Mode, Settings, config_file, display_path
 from assistant.engine import Engine
 from assistant.errors import AssistantError
 from assistant.present.render import inert
 from assistant.retrieve.search import Searcher
+from assistant.tui.commands import chat_commands
 from assistant.tui.history import History, HistoryFile, history_path
 from assistant.tui.indexing import IndexKeeper
 from assistant.tui.marking import MarkActions
-from assistant.tui.messages import SearchFailed, SearchFinished
+from assistant.tui.messages import (
+    IndexFailed,
+    IndexOpened,
+    IndexProgressed,
+    IndexReloaded,
+    IndexSettled,
+    NotesChanged,
+    NotesMissing,
+    RefreshStarted,
+    SearchFailed,
+    SearchFinished,
+    WatchFailed,
+)
+from assistant.tui.passages import PassageActions
 from assistant.tui.screens.chat import ChatScreen
 from assistant.tui.screens.file_picker import FilePicker
 from assistant.tui.screens.help import HelpScreen
+from assistant.tui.screens.no_notes import NoNotesScreen
 from assistant.tui.widgets.question_input import QuestionInput
-
-RESULT_COUNTS = (3, 5, 10)
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,14 @@ class PendingTurn:
     file_filter: str | None
 
 
-class NotesApp(IndexKeeper, MarkActions):
+def only_note(settings: Settings, note: str) -> str:
+    """What a search is handed (it takes `file` as `--file` does) to answer from this one indexed note
+    alone, whatever the working folder and whatever the note's name holds: the note's absolute path,
+    the part inside the notes folder glob-escaped, so `notes [draft]*.md` never matches `notes d.md`."""
+    return str(settings.corpus_dir.expanduser().absolute() / glob.escape(note))
+
+
+class NotesApp(App[None]):
     """Notes Assistant's chat app."""
 
     CSS_PATH = "app.tcss"
@@ -69,9 +91,19 @@ class NotesApp(IndexKeeper, MarkActions):
         super().__init__()
         self.settings = settings
         self.engine = engine
-        self.watch_notes = watch_notes
+        self.index = IndexKeeper(self, engine, watch_notes=watch_notes)
+        self.passages = PassageActions(self, settings)
+        self.marks = MarkActions(self, settings)
         self.saved_questions = history if history is not None else HistoryFile(history_path(settings.corpus_dir))
         self._history_failed = False
+        self.searcher: Searcher | None = None
+        """The index the keeper opened last (None until it opens one): what the status line counts."""
+        self.index_problem: str | None = None
+        """Why there is no searcher, once opening failed: shown on waiting answer cards."""
+        self._index_done = 0
+        """The keeper's jobs done so far (`IndexSettled.through`); fewer than `index.asked`: it is busy."""
+        self._hold_questions = False
+        """A refresh was asked for: questions wait for it, so their answers see the latest notes."""
         self.mode = settings.mode
         self.k = settings.k
         self.file_filter: str | None = None
@@ -80,7 +112,11 @@ class NotesApp(IndexKeeper, MarkActions):
         self.chat = ChatScreen(id="chat")
         self._pending: dict[int, PendingTurn] = {}
         self._turns = 0
-        self._init_index()
+
+    @property
+    def index_busy(self) -> bool:
+        """Whether the keeper has index work running or waiting."""
+        return self._index_done < self.index.asked
 
     def get_default_screen(self) -> Screen[None]:
         return self.chat
@@ -95,32 +131,74 @@ class NotesApp(IndexKeeper, MarkActions):
         status.mode = self.mode
         status.k = self.k
         status.model = self.settings.model
-        status.state = "opening…"
-        status.tone = "busy"
+        self.chat.show_index_state("opening…", "busy")
         self.chat.question_input.history = History(self.saved_questions.load(), limit=self.saved_questions.limit)
-        self._start_index()
+        self.index.start()
 
-    # ------------------------------------------------------------ search worker (a thread: posts only)
+    def on_unmount(self) -> None:
+        self.index.stop()
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, turns: list[tuple[int, PendingTurn]], context: str | None) -> None:
-        """Each waiting question in turn, each searched in the light of the one before it."""
-        worker = get_current_worker()
-        for turn, pending in turns:
-            if worker.is_cancelled:
-                return
-            try:
-                response = self.engine.search(
-                    pending.asked, k=pending.k, mode=pending.mode, file=pending.file_filter, context=context
-                )
-            except AssistantError as exc:
-                self.post_message(SearchFailed(turn, exc.message, exc.hint))
-                continue
-            except Exception as exc:  # report, don't crash the conversation
-                self.post_message(SearchFailed(turn, f"search failed: {type(exc).__name__}: {exc}"))
-                continue
-            context = response.searched
-            self.post_message(SearchFinished(turn, response))
+    # ------------------------------------------------------------ the index keeper's messages
+
+    def on_index_opened(self, message: IndexOpened) -> None:
+        self.index_problem = None
+        self._use(message.searcher)
+        self.chat.show_index_state("ready", "ok")
+        self._dispatch()
+
+    def on_refresh_started(self, message: RefreshStarted) -> None:
+        self.chat.show_index_state(f"refreshing ({message.reason})", "busy")
+        self.chat.show_progress(f"Re-indexing: {message.reason}")
+        self._update_waiting()
+
+    def on_index_progressed(self, message: IndexProgressed) -> None:
+        label = f"Re-indexing: {message.stage} {message.done}/{message.total}"
+        self.chat.show_progress(label, message.done, message.total)
+
+    def on_index_reloaded(self, message: IndexReloaded) -> None:
+        self.index_problem = None
+        self._use(message.searcher)
+        self.chat.show_index_state("ready", "ok")
+        self.chat.show_progress(None)
+        self.notify(message.summary, title="Index")
+
+    def on_index_failed(self, message: IndexFailed) -> None:
+        self.chat.show_progress(None)
+        self.chat.show_index_state("unavailable" if self.searcher is None else "ready (refresh failed)", "problem")
+        text = message.message + (f" ({message.hint})" if message.hint else "")
+        if self.searcher is None:
+            self.index_problem = text
+        self.notify(inert(text), title="Index problem", severity="error", timeout=10, markup=False)
+
+    def on_notes_missing(self, message: NotesMissing) -> None:
+        self.chat.show_progress(None)
+        self.chat.show_index_state("no notes folder", "problem")
+        self.index_problem = message.message
+        if not isinstance(self.screen, NoNotesScreen):
+            folder = self.settings.corpus_dir.expanduser().absolute()
+            self.push_screen(NoNotesScreen(message.message, display_path(folder), display_path(config_file())))
+
+    def on_index_settled(self, message: IndexSettled) -> None:
+        self._index_done = max(self._index_done, message.through)
+        if self.index_busy:
+            return  # more work was asked for meanwhile: its own IndexSettled follows
+        self._hold_questions = False
+        if self.searcher is None and self.chat.status_line.tone != "problem":
+            self.chat.show_index_state("unavailable", "problem")
+        self._dispatch()
+
+    def on_notes_changed(self, message: NotesChanged) -> None:
+        names = ", ".join(sorted(message.paths)[:3]) + (" …" if len(message.paths) > 3 else "")
+        self._refresh(f"notes changed: {names}")
+
+    def on_watch_failed(self, message: WatchFailed) -> None:
+        problem = inert(f"Live re-indexing is off: {message.error}")
+        self.notify(problem, title="Watching notes", severity="warning", markup=False)
+
+    def _refresh(self, reason: str) -> None:
+        """Refresh the index in the background; questions asked meanwhile wait for it."""
+        self._hold_questions = True
+        self.index.refresh(reason)
 
     def _use(self, searcher: Searcher) -> None:
         self.searcher = searcher
@@ -181,7 +259,7 @@ class NotesApp(IndexKeeper, MarkActions):
             return "Searching…"
         if self.searcher is not None:
             return "Waiting for the re-index to finish, so the answer sees your latest notes…"
-        if self._index_busy:
+        if self.index_busy:
             return "Waiting for the index to finish loading… (your question will be answered as soon as it is)"
         problem = self.index_problem or "the index could not be opened"
         return f"Can't answer yet: {inert(problem)}. Fix that, then press Ctrl+P → Re-index notes to try again."
@@ -200,6 +278,26 @@ class NotesApp(IndexKeeper, MarkActions):
             return
         self._search(sorted(self._pending.items()), self.context)
 
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, turns: list[tuple[int, PendingTurn]], context: str | None) -> None:
+        """Each waiting question in turn, each searched in the light of the one before it (a thread:
+        it only posts messages)."""
+        worker = get_current_worker()
+        for turn, pending in turns:
+            if worker.is_cancelled:
+                return
+            try:
+                file = None if pending.file_filter is None else only_note(self.settings, pending.file_filter)
+                response = self.engine.search(pending.asked, k=pending.k, mode=pending.mode, file=file, context=context)
+            except AssistantError as exc:
+                self.post_message(SearchFailed(turn, exc.message, exc.hint))
+                continue
+            except Exception as exc:  # report, don't crash the conversation
+                self.post_message(SearchFailed(turn, f"search failed: {type(exc).__name__}: {exc}"))
+                continue
+            context = response.searched
+            self.post_message(SearchFinished(turn, response))
+
     def on_search_finished(self, message: SearchFinished) -> None:
         pending = self._pending.pop(message.turn, None)
         card = self.chat.log_view.answer_card(message.turn)
@@ -217,6 +315,18 @@ class NotesApp(IndexKeeper, MarkActions):
         self.notify(inert(message.message), title="Search problem", severity="error", markup=False)
 
     # ------------------------------------------------------------ actions
+
+    def action_open_selected(self) -> None:
+        self.passages.open(self.chat.selected_card())
+
+    def action_copy_citation(self) -> None:
+        self.passages.copy(self.chat.selected_card())
+
+    def action_mark_answer(self) -> None:
+        self.marks.mark_answer(self.chat.selected_card())
+
+    def action_mark_none(self) -> None:
+        self.marks.mark_none(self.chat.selected_card())
 
     def action_pick_file(self) -> None:
         if self.searcher is None:
@@ -242,7 +352,7 @@ class NotesApp(IndexKeeper, MarkActions):
     async def action_clear(self) -> None:
         self.context = None
         self._pending.clear()
-        self.selected = None
+        self.chat.selected = None
         await self.chat.log_view.clear()
         self.chat.question_input.focus()
 
@@ -251,7 +361,15 @@ class NotesApp(IndexKeeper, MarkActions):
             self.push_screen(HelpScreen())
 
     def action_reindex(self) -> None:
-        self.request_refresh("asked from the command palette")
+        self._refresh("asked from the command palette")
+
+    def action_look_again(self) -> None:
+        """From the no-notes screen: try the notes folder again (it may exist now)."""
+        if isinstance(self.screen, NoNotesScreen):
+            self.pop_screen()
+        self.chat.show_index_state("opening…", "busy")
+        self._hold_questions = True
+        self.index.open()
 
     def action_set_mode(self, mode: Mode) -> None:
         if mode in MODES:
@@ -266,24 +384,7 @@ class NotesApp(IndexKeeper, MarkActions):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Re-index notes", "Bring the index up to date with the notes folder", self.action_reindex)
-        for mode in MODES:
-            yield SystemCommand(
-                f"Search mode: {mode}",
-                {"hybrid": "keywords and meaning, fused (default)", "dense": "meaning only", "bm25": "keywords only"}[
-                    mode
-                ],
-                lambda mode=mode: self.action_set_mode(mode),
-            )
-        for count in RESULT_COUNTS:
-            yield SystemCommand(
-                f"Results per question: {count}",
-                f"Show {count} passages for each question",
-                lambda count=count: self.action_set_k(count),
-            )
-        yield SystemCommand("Answer from one note…", "Restrict answers to one note (f)", self.action_pick_file)
-        yield SystemCommand("Answer from all notes", "Clear the one-note restriction (F)", self.action_clear_file)
-        yield SystemCommand("Clear the conversation", "Forget the questions so far (Ctrl+L)", self.action_clear)
+        yield from chat_commands(self)
 
 
-__all__ = ["NotesApp", "PendingTurn"]
+__all__ = ["NotesApp", "PendingTurn", "only_note"]

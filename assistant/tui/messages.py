@@ -75,6 +75,15 @@ class IndexFailed(Message):
         self.hint = hint
 
 
+class IndexSettled(Message):
+    """The index keeper finished every job asked of it up to job number `through` (IndexKeeper.asked);
+    the messages of those jobs came before this one."""
+
+    def __init__(self, through: int) -> None:
+        super().__init__()
+        self.through = through
+
+
 class NotesChanged(Message):
     """Notes in the corpus folder were saved, added or removed while the app was open."""
 
@@ -90,3 +99,11 @@ class NotesMissing(Message):
         super().__init__()
         self.message = message
         self.hint = hint
+
+
+class WatchFailed(Message):
+    """Watching the notes folder stopped with an error: saved notes are no longer re-indexed live."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error

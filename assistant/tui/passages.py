@@ -1,11 +1,16 @@
 """What the chat app does with a selected passage: open it in the editor (or the built-in viewer)
-and copy its citation. The editor argv is `assistant.present.editor`'s, the same `notes ask --open` uses."""
+and copy its citation. The editor argv is `assistant.present.editor`'s, the same `notes ask --open` uses.
+
+The app owns one `PassageActions` and hands it the selected card; it works through the app's public
+API only (`notify`, `suspend`, `push_screen`, `copy_to_clipboard`), on the UI thread: an editor takes
+over the terminal, so the app must be suspended while it runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from textual import on
 from textual.app import App, SuspendNotSupported
 
 from assistant.config import Settings
@@ -18,30 +23,20 @@ from assistant.tui.clipboard import TOOL_NAMES, copy_with_tool, osc52_blocked
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.hit_card import HitCard
 
+NOTHING_SELECTED = "Select a result first (Tab)"
 
-class PassageActions(App[None]):
-    """The selected result card, and `o` / `c` on it."""
 
-    settings: Settings
-    selected: HitCard | None = None
+class PassageActions:
+    """`o` and `c` on the selected result card."""
 
-    @on(HitCard.Selected)
-    def _selected(self, message: HitCard.Selected) -> None:
-        self.selected = message.card
+    def __init__(self, app: App[Any], settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
 
-    def selected_card(self) -> HitCard | None:
-        focused = self.focused
-        if isinstance(focused, HitCard):
-            return focused
-        if self.selected is not None and self.selected.is_attached:
-            return self.selected
-        return None
-
-    def action_open_selected(self) -> None:
+    def open(self, card: HitCard | None) -> None:
         """`o`: the passage in the editor at its answer line, or in the viewer when no editor is set."""
-        card = self.selected_card()
         if card is None:
-            self.notify("Select a result first (Tab)", severity="warning")
+            self.app.notify(NOTHING_SELECTED, severity="warning")
             return
         chunk = card.hit.chunk
         line = card.hit.answer.start_line
@@ -52,18 +47,18 @@ class PassageActions(App[None]):
         try:
             call = editor_command(editor, self.settings.corpus_dir / chunk.file, line)
         except UsageProblem as exc:
-            self.notify(inert(exc.message), title="Editor", severity="error", markup=False)
+            self.app.notify(inert(exc.message), title="Editor", severity="error", markup=False)
             return
         name = inert(editor_family(editor))
         try:
-            with self.suspend():
+            with self.app.suspend():
                 status = open_in_editor(call)
         except SuspendNotSupported:
-            self.notify("Can't hand the terminal to an editor here: showing the note instead", severity="warning")
+            self.app.notify("Can't hand the terminal to an editor here: showing the note instead", severity="warning")
             self.show_viewer(chunk, card.terms, line)
             return
         except OSError as exc:
-            self.notify(
+            self.app.notify(
                 f"Couldn't start {inert(editor)!r}: {exc.strerror or exc}",
                 title="Editor",
                 severity="error",
@@ -71,9 +66,9 @@ class PassageActions(App[None]):
             )
             return
         if status != 0:
-            self.notify(f"{name} exited with status {status}", title="Editor", severity="warning", markup=False)
+            self.app.notify(f"{name} exited with status {status}", title="Editor", severity="warning", markup=False)
         elif not call.knows_line:
-            self.notify(f"{name} can't be told a line: the answer is at line {line}", title="Editor", markup=False)
+            self.app.notify(f"{name} can't be told a line: the answer is at line {line}", title="Editor", markup=False)
 
     def show_viewer(self, chunk: Chunk, terms: Sequence[str] = (), line: int | None = None) -> None:
         """The built-in viewer: the whole note, its chunk's lines marked, scrolled to `line` (its
@@ -82,31 +77,30 @@ class PassageActions(App[None]):
         try:
             lines = note_lines(path)
         except OSError as exc:
-            self.notify(
+            self.app.notify(
                 f"Couldn't read {inert(chunk.file)}: {exc.strerror or exc}",
                 title="Viewer",
                 severity="error",
                 markup=False,
             )
             return
-        self.push_screen(NoteViewer(chunk, lines, terms=terms, line=line))
+        self.app.push_screen(NoteViewer(chunk, lines, terms=terms, line=line))
 
-    def action_copy_citation(self) -> None:
+    def copy(self, card: HitCard | None) -> None:
         """`c`: the citation onto the clipboard, by a clipboard tool if there is one, else by OSC 52;
         and when it is known that neither arrives, say so and show the citation to copy by hand."""
-        card = self.selected_card()
         if card is None:
-            self.notify("Select a result first (Tab)", severity="warning")
+            self.app.notify(NOTHING_SELECTED, severity="warning")
             return
         citation = inert(card.citation)
-        self.copy_to_clipboard(card.citation)  # OSC 52, for terminals that take it
+        self.app.copy_to_clipboard(card.citation)  # OSC 52, for terminals that take it
         tool = copy_with_tool(card.citation)
         if tool is not None:
-            self.notify(f"Copied {citation} (with {tool})", title="Citation", markup=False)
+            self.app.notify(f"Copied {citation} (with {tool})", title="Citation", markup=False)
             return
         blocked = osc52_blocked()
         if blocked is not None:
-            self.notify(
+            self.app.notify(
                 f"Nothing was copied: no clipboard tool ({TOOL_NAMES}) and {blocked}. The citation: {citation}",
                 title="Couldn't copy",
                 severity="error",
@@ -114,7 +108,7 @@ class PassageActions(App[None]):
                 markup=False,
             )
             return
-        self.notify(
+        self.app.notify(
             f"Asked the terminal to copy {citation} (OSC 52). No clipboard tool ({TOOL_NAMES}) was found, so if "
             "your terminal ignores OSC 52 nothing was copied.",
             title="Citation",

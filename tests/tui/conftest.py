@@ -1,33 +1,34 @@
-"""Fixtures for the chat app's Pilot and snapshot tests: a tiny note folder, an in-memory searcher with
-the real Searcher's surface, and backends that never touch a model, an index or a watcher thread."""
+"""Fixtures for the chat app's Pilot and snapshot tests: a small notes folder, and the real Engine over
+it with the deterministic stand-in model handed to its constructor (tests/conftest.py `FakeEmbedder`).
+
+Every test builds its own index in its own tmp_path (about 0.2 s for these notes): the app then opens,
+refreshes, searches and watches exactly as it does for a user, and the scores, answer lines and
+weak-match verdicts the tests check are the real searcher's. Nothing here patches the model or the
+encoder; only faults are injected (a clipboard tool, an editor's process).
+"""
 
 from __future__ import annotations
 
-import fnmatch
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from assistant.config import Settings
-from assistant.errors import IndexMissing, UsageProblem
-from assistant.notes.chunk import Chunk
-from assistant.retrieve.answer import Answer, answer_for_passage
-from assistant.retrieve.fuse import RRF_K
-from assistant.retrieve.highlight import matched_terms, query_terms
-from assistant.retrieve.results import Hit, SearchResponse
-from assistant.retrieve.search import normalise_query
-from assistant.store.lexical import tokenize
+from assistant.engine import Engine
+from assistant.tui.app import NotesApp
+from tests.conftest import FakeEmbedder
+from tests.messy import write_notes
+
+FAKE_MODEL = FakeEmbedder().name
+"""The model name an index built with the stand-in records; Settings must name it, or the index is stale."""
 
 LAMBDA_NOTE = """\
 # AWS Lambda
 
 ## Limits
 
-- Memory: from 128 MB up to 10,240 MB (10 GB) per function.
-- Maximum timeout: 900 seconds (15 minutes). The default timeout is 3 seconds.
+- Max memory: 128 MB to 10,240 MB (10 GB) per function.
+- Max timeout: 900 seconds (15 minutes); the default timeout is 3 seconds.
 - Deployment package: 50 MB zipped, 250 MB unzipped.
 
 ## Pricing
@@ -57,185 +58,72 @@ The maximum object size is 5 TB. A single PUT uploads at most 5 GB; use multipar
 """
 
 NETWORK_NOTE = """\
-		Networking
+\t\tNetworking
 
 NACL: a network access control list guards a subnet.
 A NACL is stateless: return traffic must be allowed explicitly.
 Security groups are stateful and guard instances.
 """
 
-HOSTILE_NOTE = (
-    "# Hostile note\n"
-    "\n"
-    "Markup [bold]x[/] and [link=http://e]y[/link] stays literal for the hostile test.\n"
-    "Colour \x1b[31mred\x1b[0m, title \x1b]0;title\x07, clipboard \x1b]52;c;ZXZpbA==\x07, "
-    "reversed \u202eesrever hostile.\n"
-)
-
 NOTES = {
     "lambda.md": LAMBDA_NOTE,
     "s3.md": S3_NOTE,
     "networking.txt": NETWORK_NOTE,
 }
-
-SPANS: dict[str, list[tuple[tuple[str, ...], int, int]]] = {
-    "lambda.md": [
-        (("AWS Lambda", "Limits"), 5, 7),
-        (("AWS Lambda", "Pricing"), 11, 16),
-    ],
-    "s3.md": [
-        (("Amazon S3", "Storage classes"), 5, 9),
-        (("Amazon S3", "Limits"), 13, 13),
-    ],
-    "networking.txt": [
-        (("Networking",), 3, 5),
-    ],
-    "hostile.md": [
-        (("Hostile note",), 3, 4),
-    ],
-}
+"""Three notes, five passages: lambda.md:1-7 and 9-16, s3.md:1-9 and 11-13, networking.txt:1-5."""
 
 
-def make_chunks(corpus: Path, files: dict[str, str]) -> list[Chunk]:
-    chunks = []
-    for name, text in files.items():
-        lines = text.split("\n")
-        for heading, start, end in SPANS[name]:
-            chunks.append(Chunk(name, heading, start, end, "\n".join(lines[start - 1 : end])))
-    return chunks
+def engine_for(settings: Settings) -> Engine:
+    """The real engine over the settings' notes and index, with the stand-in model for builds and questions."""
+    model = FakeEmbedder()
+    return Engine(settings, embedder=model, encoder=model)
 
 
-class FakeSearcher:
-    """The Searcher surface over fixed chunks: ranks by shared words, deterministic, instant."""
-
-    model_name = "fake-model"
-
-    def __init__(self, chunks: list[Chunk]) -> None:
-        self.chunks = chunks
-        self.files = sorted({chunk.file for chunk in chunks})
-        self.manifest: dict[str, Any] = {"model": {"name": self.model_name}}
-        self.calls: list[dict[str, Any]] = []
-
-    def search(self, query: str, *, k: int = 5, mode: str = "hybrid", file_glob: str | None = None) -> SearchResponse:
-        self.calls.append({"query": query, "k": k, "mode": mode, "file_glob": file_glob})
-        searched = normalise_query(query)
-        if not searched:
-            raise UsageProblem("the question is empty", "type a few words")
-        terms = query_terms(searched)
-        pool = [c for c in self.chunks if not file_glob or fnmatch.fnmatch(c.file, file_glob)]
-        scored = []
-        for position, chunk in enumerate(pool):
-            overlap = len(matched_terms(" ".join(chunk.heading_path) + "\n" + chunk.text, terms))
-            scored.append((-overlap, position, chunk))
-        scored.sort(key=lambda item: (item[0], item[1]))
-        hits = []
-        for rank, (negative, _position, chunk) in enumerate(scored[:k], 1):
-            lexical = rank if negative < 0 else None
-            ranks: dict[str, int | None] = {}
-            if mode in ("hybrid", "bm25"):
-                ranks["bm25"] = lexical
-            if mode in ("hybrid", "dense"):
-                ranks["dense"] = rank
-            if mode == "hybrid":
-                score = sum(1 / (RRF_K + r) for r in ranks.values() if r is not None)
-            elif mode == "dense":
-                score = 0.7 - 0.1 * rank if negative < 0 else 0.1
-            else:
-                score = float(-negative) * 2.0
-            # Shared words stand in for meaning: 0.2 with none, 0.1 more for each.
-            similar = None if mode == "bm25" else round(0.2 - 0.1 * negative, 2)
-            hits.append(Hit(rank, score, chunk, ranks, answer=fake_answer(chunk, searched), similarity=similar))
-        if mode == "bm25":
-            hits = [hit for hit in hits if hit.ranks.get("bm25") is not None]
-        return SearchResponse(query, searched, mode, hits, 0.0)
+def indexed(settings: Settings) -> Engine:
+    """`engine_for`, with the index built: the app opens it at once, fresh."""
+    engine = engine_for(settings)
+    engine.build()
+    return engine
 
 
-def fake_answer(chunk: Chunk, searched: str) -> Answer:
-    """The answer lines a search without vectors chooses: the line holding most of the question's terms."""
-    weights = dict.fromkeys(tokenize(searched), 1.0)
-    pieces = [(chunk.text, chunk.end_line)]
-    return answer_for_passage(pieces, None, None, terms_of=tokenize, term_weights=weights)
-
-
-class FakeBackend:
-    """A Backend whose opening can be held back, whose refresh counts, and whose watcher is a queue."""
-
-    def __init__(self, searcher: FakeSearcher, *, missing: bool = False) -> None:
-        self.searcher = searcher
-        self.missing = missing
-        self.release = threading.Event()
-        self.release.set()
-        self.refreshes = 0
-        self.changes: list[set[str]] = []
-        self.refreshed = threading.Event()
-
-    def open(self) -> FakeSearcher:
-        self.release.wait(5)
-        if self.missing:
-            raise IndexMissing("no index yet", "run `notes index`")
-        return self.searcher
-
-    def freshness(self) -> Any:
-        backend = self
-
-        class State:
-            fresh = not backend.missing
-            missing = backend.missing
-
-            def describe(self) -> str:
-                return "no index yet" if backend.missing else "up to date"
-
-        return State()
-
-    def refresh(self, progress: Any, notify: Any) -> str:
-        self.refreshes += 1
-        progress("embed", 1, 2)
-        progress("embed", 2, 2)
-        self.missing = False
-        self.refreshed.set()
-        return f"index updated ({self.refreshes})"
-
-    def watch(self, stop: threading.Event) -> Iterator[set[str]]:
-        while self.changes and not stop.is_set():
-            yield self.changes.pop(0)
+def chat_app(settings: Settings, engine: Engine, *, watch: bool = False) -> NotesApp:
+    return NotesApp(settings, engine, watch_notes=watch)
 
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in NOTES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    return write_notes(tmp_path / "corpus", NOTES)
 
 
 @pytest.fixture
 def settings(corpus: Path, tmp_path: Path) -> Settings:
-    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake-model")
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
 
 
 @pytest.fixture
-def searcher(corpus: Path) -> FakeSearcher:
-    return FakeSearcher(make_chunks(corpus, NOTES))
+def engine(settings: Settings) -> Engine:
+    """The notes folder, indexed."""
+    return indexed(settings)
 
 
 @pytest.fixture
-def backend(searcher: FakeSearcher) -> FakeBackend:
-    return FakeBackend(searcher)
-
-
-@pytest.fixture(autouse=True)
-def no_editor(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's $EDITOR out of the tests."""
-    monkeypatch.delenv("EDITOR", raising=False)
-    monkeypatch.delenv("VISUAL", raising=False)
+def app(settings: Settings, engine: Engine) -> NotesApp:
+    """The chat app over the indexed notes, not watching the folder."""
+    return chat_app(settings, engine)
 
 
 @pytest.fixture(autouse=True)
 def no_clipboard_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never run the machine's xclip or tmux: `c` sees no clipboard tool and no known OSC 52 block."""
-    monkeypatch.setattr("assistant.tui.passages.copy_with_tool", lambda text: None)
-    monkeypatch.setattr("assistant.tui.passages.osc52_blocked", lambda: None)
+
+    def no_tool(text: str) -> str | None:
+        return None
+
+    def not_blocked() -> str | None:
+        return None
+
+    monkeypatch.setattr("assistant.tui.passages.copy_with_tool", no_tool)
+    monkeypatch.setattr("assistant.tui.passages.osc52_blocked", not_blocked)
 
 
 @pytest.fixture(autouse=True)

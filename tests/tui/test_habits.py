@@ -8,37 +8,38 @@ import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from assistant.config import Settings
-from assistant.errors import CorpusError
+from assistant.engine import Engine
 from assistant.tui.app import NotesApp
 from assistant.tui.history import HistoryFile, history_path
 from assistant.tui.screens.file_picker import FilePicker, filter_notes
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.no_notes import NoNotesScreen
-from tests.tui.conftest import FakeBackend, FakeSearcher
-from tests.tui.helpers import ask, screen_text, wait_until
+from tests.messy import write_notes
+from tests.tui.conftest import FAKE_MODEL, NOTES, chat_app, engine_for, indexed
+from tests.tui.helpers import (
+    ask,
+    index_settled,
+    latest_card,
+    meta_text,
+    notices,
+    notifications,
+    screen_text,
+    wait_until,
+)
 
 SIZE = (100, 32)
-
-
-def make_app(settings: Settings, backend: Any) -> NotesApp:
-    return NotesApp(settings, backend, watch_notes=False)
-
-
-def notifications(app: NotesApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 # ---------------------------------------------------------------- ? opens help
 
 
-async def test_question_mark_in_an_empty_box_opens_help(settings: Settings, backend: FakeBackend) -> None:
-    app = make_app(settings, backend)
+async def test_question_mark_in_an_empty_box_opens_help(app: NotesApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         assert app.chat.question_input.has_focus
         await pilot.press("question_mark")
@@ -62,8 +63,7 @@ def test_filter_notes_keeps_paths_with_every_word() -> None:
     assert filter_notes(files, "nothing") == []
 
 
-async def test_picker_filters_as_you_type(settings: Settings, backend: FakeBackend) -> None:
-    app = make_app(settings, backend)
+async def test_picker_filters_as_you_type(app: NotesApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda")
         await pilot.press("tab", "f")
@@ -81,8 +81,7 @@ async def test_picker_filters_as_you_type(settings: Settings, backend: FakeBacke
         await wait_until(pilot, lambda: app.file_filter == "networking.txt")
 
 
-async def test_picker_arrows_move_while_typing(settings: Settings, backend: FakeBackend) -> None:
-    app = make_app(settings, backend)
+async def test_picker_arrows_move_while_typing(app: NotesApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda")
         await pilot.press("tab", "f")
@@ -94,15 +93,15 @@ async def test_picker_arrows_move_while_typing(settings: Settings, backend: Fake
 # ---------------------------------------------------------------- history outlives the app
 
 
-async def test_questions_are_recalled_after_a_restart(settings: Settings, backend: FakeBackend) -> None:
-    first = make_app(settings, backend)
+async def test_questions_are_recalled_after_a_restart(settings: Settings, engine: Engine) -> None:
+    first = chat_app(settings, engine)
     async with first.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
         await ask(pilot, "what is a nacl")
     path = history_path(settings.corpus_dir)
     assert path.is_relative_to(Path(os.environ["XDG_STATE_HOME"]) / "notes-assistant" / "history")
     assert path.read_text().splitlines() == ['{"question": "lambda max memory"}', '{"question": "what is a nacl"}']
-    second = make_app(settings, backend)
+    second = chat_app(settings, engine)
     async with second.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: second.searcher is not None)
         await pilot.press("up")
@@ -111,11 +110,10 @@ async def test_questions_are_recalled_after_a_restart(settings: Settings, backen
         assert second.chat.question_input.value == "lambda max memory"
 
 
-async def test_each_notes_folder_has_its_own_history(settings: Settings, backend: FakeBackend, tmp_path: Path) -> None:
-    app = make_app(settings, backend)
+async def test_each_notes_folder_has_its_own_history(settings: Settings, app: NotesApp, tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
-    other = Settings(corpus_dir=tmp_path / "other-notes", index_dir=tmp_path / "ix", model="fake-model")
+    other = Settings(corpus_dir=tmp_path / "other-notes", index_dir=tmp_path / "ix", model=FAKE_MODEL)
     assert history_path(other.corpus_dir) != history_path(settings.corpus_dir)
     assert HistoryFile(history_path(other.corpus_dir)).load() == []
 
@@ -131,12 +129,10 @@ def test_history_is_capped_and_skips_damaged_lines(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".history-*")), "no scratch file left behind"
 
 
-async def test_an_unwritable_history_never_stops_the_app(
-    settings: Settings, backend: FakeBackend, tmp_path: Path
-) -> None:
+async def test_an_unwritable_history_never_stops_the_app(settings: Settings, engine: Engine, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the history folder should be")
-    app = NotesApp(settings, backend, watch_notes=False, history=HistoryFile(blocker / "history.jsonl"))
+    app = NotesApp(settings, engine, watch_notes=False, history=HistoryFile(blocker / "history.jsonl"))
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
         await ask(pilot, "what is a nacl")
@@ -149,54 +145,60 @@ async def test_an_unwritable_history_never_stops_the_app(
 # ---------------------------------------------------------------- c copies, or says it could not
 
 
+@dataclass
+class Clipboard:
+    """The clipboard tools as `c` finds them: which tool copies (None: none), why OSC 52 cannot arrive."""
+
+    tool: str | None = None
+    blocked: str | None = None
+    copied: list[str] = field(default_factory=list)
+
+    def copy(self, text: str) -> str | None:
+        self.copied.append(text)
+        return self.tool
+
+    def osc52_blocked(self) -> str | None:
+        return self.blocked
+
+
 @pytest.fixture
-def clipboard(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    state: dict[str, Any] = {"tool": None, "blocked": None, "copied": []}
-
-    def copy(text: str) -> str | None:
-        state["copied"].append(text)
-        tool: str | None = state["tool"]
-        return tool
-
-    monkeypatch.setattr("assistant.tui.passages.copy_with_tool", copy)
-    monkeypatch.setattr("assistant.tui.passages.osc52_blocked", lambda: state["blocked"])
-    yield state
+def clipboard(monkeypatch: pytest.MonkeyPatch) -> Clipboard:
+    state = Clipboard()
+    monkeypatch.setattr("assistant.tui.passages.copy_with_tool", state.copy)
+    monkeypatch.setattr("assistant.tui.passages.osc52_blocked", state.osc52_blocked)
+    return state
 
 
-async def test_c_uses_the_clipboard_tool(settings: Settings, backend: FakeBackend, clipboard: dict[str, Any]) -> None:
-    clipboard["tool"] = "xclip"
-    app = make_app(settings, backend)
+async def test_c_uses_the_clipboard_tool(app: NotesApp, clipboard: Clipboard) -> None:
+    clipboard.tool = "xclip"
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "j", "c")
-        assert clipboard["copied"] == ["lambda.md:11-16"]
-        assert "Copied lambda.md:11-16 (with xclip)" in notifications(app)
+        await pilot.pause()
+        assert clipboard.copied == ["s3.md:11-13"]
+        assert "Copied s3.md:11-13 (with xclip)" in notifications(app)
 
 
-async def test_c_says_plainly_when_nothing_was_copied(
-    settings: Settings, backend: FakeBackend, clipboard: dict[str, Any]
-) -> None:
-    clipboard["blocked"] = "tmux's set-clipboard is off"
-    app = make_app(settings, backend)
+async def test_c_says_plainly_when_nothing_was_copied(app: NotesApp, clipboard: Clipboard) -> None:
+    clipboard.blocked = "tmux's set-clipboard is off"
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "c")
-        [message] = [text for text in notifications(app) if "lambda.md:5-7" in text]
+        await pilot.pause()
+        [message] = [text for text in notifications(app) if "lambda.md:1-7" in text]
         assert message.startswith("Nothing was copied: no clipboard tool (wl-copy, xclip, xsel, pbcopy, clip.exe)")
-        assert "tmux's set-clipboard is off. The citation: lambda.md:5-7" in message
+        assert "tmux's set-clipboard is off. The citation: lambda.md:1-7" in message
         assert "Copied" not in message
 
 
-async def test_c_without_a_tool_does_not_claim_success(
-    settings: Settings, backend: FakeBackend, clipboard: dict[str, Any]
-) -> None:
-    app = make_app(settings, backend)
+async def test_c_without_a_tool_does_not_claim_success(app: NotesApp, clipboard: Clipboard) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "c")
-        assert app.clipboard == "lambda.md:5-7", "OSC 52 is still sent, for terminals that take it"
-        [message] = [text for text in notifications(app) if "lambda.md:5-7" in text]
-        assert message.startswith("Asked the terminal to copy lambda.md:5-7 (OSC 52)")
+        await pilot.pause()
+        assert app.clipboard == "lambda.md:1-7", "OSC 52 is still sent, for terminals that take it"
+        [message] = [text for text in notifications(app) if "lambda.md:1-7" in text]
+        assert message.startswith("Asked the terminal to copy lambda.md:1-7 (OSC 52)")
         assert "if your terminal ignores OSC 52 nothing was copied" in message
 
 
@@ -205,12 +207,12 @@ def test_copy_with_tool_tries_tools_in_order(monkeypatch: pytest.MonkeyPatch) ->
 
     runs: list[list[str]] = []
 
-    def fake_run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    def tool_process(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
         runs.append(argv)
         assert kwargs["input"] == b"a.md:1-2" and kwargs["stdout"] == subprocess.DEVNULL
         return subprocess.CompletedProcess(argv, 1 if argv[0].endswith("xclip") else 0)
 
-    monkeypatch.setattr("assistant.tui.clipboard.subprocess.run", fake_run)
+    monkeypatch.setattr("assistant.tui.clipboard.subprocess.run", tool_process)
 
     def everything(name: str) -> str | None:
         return f"/bin/{name}"
@@ -229,11 +231,11 @@ def test_osc52_is_known_blocked_in_tmux_without_set_clipboard(monkeypatch: pytes
 
     setting = {"value": "off\n"}
 
-    def fake_run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    def tmux_process(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         assert argv[1:] == ["show-options", "-gv", "set-clipboard"]
         return subprocess.CompletedProcess(argv, 0, stdout=setting["value"])
 
-    monkeypatch.setattr("assistant.tui.clipboard.subprocess.run", fake_run)
+    monkeypatch.setattr("assistant.tui.clipboard.subprocess.run", tmux_process)
 
     def tmux(name: str) -> str | None:
         return "/bin/tmux" if name == "tmux" else None
@@ -248,17 +250,17 @@ def test_osc52_is_known_blocked_in_tmux_without_set_clipboard(monkeypatch: pytes
 
 
 async def test_o_uses_the_configured_editor_and_says_when_it_cannot_take_a_line(
-    corpus: Path, tmp_path: Path, backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runs: list[list[str]] = []
 
-    def fake_run(argv: list[str], check: bool = False) -> subprocess.CompletedProcess[str]:
+    def editor_process(argv: list[str], check: bool = False) -> subprocess.CompletedProcess[str]:
         runs.append(argv)
         return subprocess.CompletedProcess(argv, 0)
 
-    monkeypatch.setattr("assistant.present.editor.subprocess.run", fake_run)
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "ix", model="fake-model", editor="ed")
-    app = make_app(settings, backend)
+    monkeypatch.setattr("assistant.present.editor.subprocess.run", editor_process)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "ix", model=FAKE_MODEL, editor="ed")
+    app = chat_app(settings, indexed(settings))
 
     @contextlib.contextmanager
     def no_suspend() -> Iterator[None]:
@@ -270,84 +272,68 @@ async def test_o_uses_the_configured_editor_and_says_when_it_cannot_take_a_line(
         await pilot.press("tab", "o")
         await pilot.pause()
         assert runs == [["ed", str(corpus / "lambda.md")]]
-        assert "ed can't be told a line: the answer is at line 15" in notifications(app)
+        assert "ed can't be told a line: the answer is at line 16" in notifications(app)
 
 
-# ---------------------------------------------------------------- no notes folder
+# ---------------------------------------------------------------- no notes folder, a failed index
 
 
-class MissingNotes(FakeBackend):
-    """No notes folder until `present` is set."""
-
-    def __init__(self, searcher: FakeSearcher) -> None:
-        super().__init__(searcher)
-        self.present = False
-
-    def open(self) -> FakeSearcher:
-        if not self.present:
-            raise CorpusError("notes folder not found: corpus", "pass --corpus DIR or set NOTES_CORPUS")
-        return self.searcher
-
-    def freshness(self) -> Any:
-        if not self.present:
-            raise CorpusError("notes folder not found: corpus")
-        return super().freshness()
-
-
-async def test_a_missing_notes_folder_gets_a_screen_not_a_toast(settings: Settings, searcher: FakeSearcher) -> None:
-    backend = MissingNotes(searcher)
-    app = make_app(settings, backend)
+async def test_a_missing_notes_folder_gets_a_screen_not_a_toast(tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", model=FAKE_MODEL)
+    app = chat_app(settings, engine_for(settings))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, NoNotesScreen))
+        screen = app.screen
+        assert isinstance(screen, NoNotesScreen)
+        assert screen.problem == f"notes folder not found: {settings.corpus_dir}"
         text = screen_text(app)
-        assert "No notes to search: notes folder not found: corpus" in text
+        assert "No notes to search: notes folder not found:" in text
         assert "notes --corpus ~/notes" in text and "export NOTES_CORPUS=~/notes" in text
         assert 'corpus = "~/notes"' in text and "config.toml" in text
         assert str(settings.corpus_dir) in text
         assert not notifications(app), "the screen says it; no toast"
         assert app.chat.status_line.state == "no notes folder"
-        backend.present = True  # the user made the folder
+        write_notes(settings.corpus_dir, NOTES)  # the user made the folder
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.searcher is not None)
+        await wait_until(pilot, lambda: index_settled(app))
         assert not isinstance(app.screen, NoNotesScreen)
         await ask(pilot, "lambda")
+        assert latest_card(app).cards()[0].citation == "lambda.md:1-7"
 
 
-async def test_a_failed_index_is_explained_on_the_card(settings: Settings, searcher: FakeSearcher) -> None:
-    class Broken(FakeBackend):
-        def open(self) -> FakeSearcher:
-            from assistant.errors import IndexCorrupt
+@pytest.fixture
+def someone_elses_index(tmp_path: Path) -> Settings:
+    """Settings whose index belongs to another notes folder, which still exists: the engine refuses it
+    (`IndexMismatch`), and the app can neither open nor refresh it."""
+    other = Settings(corpus_dir=write_notes(tmp_path / "theirs", NOTES), index_dir=tmp_path / "ix", model=FAKE_MODEL)
+    indexed(other)
+    return Settings(corpus_dir=write_notes(tmp_path / "mine", NOTES), index_dir=other.index_dir, model=FAKE_MODEL)
 
-            raise IndexCorrupt("index manifest unreadable: ix/g1/manifest.json", "run `notes index --rebuild`")
 
-        def refresh(self, progress: Any, notify: Any) -> str:
-            self.open()
-            return ""
-
-    app = make_app(settings, Broken(searcher))
+async def test_a_failed_index_is_explained_on_the_card(someone_elses_index: Settings) -> None:
+    settings = someone_elses_index
+    app = chat_app(settings, engine_for(settings))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: not app._index_busy)
+        await wait_until(pilot, lambda: app.chat.status_line.state == "unavailable")
         await pilot.press(*"lambda", "enter")
         await pilot.pause()
-        meta = str(app.chat.log_view.answer_cards()[-1]._meta_line.render())
-        assert "Can't answer yet: index manifest unreadable: ix/g1/manifest.json" in meta
-        assert "notification" not in meta
+        meta = meta_text(latest_card(app))
+        mine, theirs = settings.corpus_dir.resolve(), settings.corpus_dir.parent.resolve() / "theirs"
+        assert meta.startswith(f"Can't answer yet: {settings.index_dir} is the index of {theirs}, not of {mine}")
+        assert "(leave out --index" in meta
+        assert meta.endswith("Fix that, then press Ctrl+P → Re-index notes to try again.")
 
 
-async def test_problem_notifications_are_never_markup(settings: Settings, searcher: FakeSearcher) -> None:
-    class Hostile(FakeBackend):
-        def open(self) -> FakeSearcher:
-            from assistant.errors import IndexCorrupt
-
-            raise IndexCorrupt("unreadable [bold]notes[/bold]/\x1b]0;x\x07.md")
-
-        def refresh(self, progress: Any, notify: Any) -> str:
-            self.open()
-            return ""
-
-    app = make_app(settings, Hostile(searcher))
+async def test_problem_notifications_are_never_markup(tmp_path: Path) -> None:
+    """A folder name is the user's text: markup and escapes in it reach the notification inert."""
+    hostile = "[bold]notes[/bold]\x1b]0;x\x07"
+    other = Settings(corpus_dir=write_notes(tmp_path / hostile, NOTES), index_dir=tmp_path / "ix", model=FAKE_MODEL)
+    indexed(other)
+    settings = Settings(corpus_dir=write_notes(tmp_path / "mine", NOTES), index_dir=other.index_dir, model=FAKE_MODEL)
+    app = chat_app(settings, engine_for(settings))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: bool(app._notifications))
-        [shown] = list(app._notifications)
+        await wait_until(pilot, lambda: app.chat.status_line.state == "unavailable")
+        [shown] = notices(app)
         assert shown.markup is False
-        assert shown.message == "unreadable [bold]notes[/bold]/\\x1b]0;x\\x07.md"
+        assert f"{tmp_path.resolve()}/[bold]notes[/bold]\\x1b]0;x\\x07, not of" in shown.message
+        assert "\x1b" not in shown.message and "\x07" not in shown.message

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -55,7 +56,7 @@ def _filled(app: NotesApp) -> bool:
     return card.response is not None and len(card.cards()) == len(card.response.hits)
 
 
-def saved(notes: Notes) -> list[dict]:
+def saved(notes: Notes) -> list[dict[str, Any]]:
     return [json.loads(line) for line in marked_set_path(notes.folder).read_text(encoding="utf-8").splitlines()]
 
 

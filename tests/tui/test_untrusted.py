@@ -1,31 +1,43 @@
-"""Note text is shown literally: markup stays text, escape sequences never reach the terminal."""
+"""Note text is shown literally: markup stays text, escape sequences never reach the terminal.
+
+The hostile notes are indexed and searched by the real engine, so what reaches the screen is what the
+chunker, the searcher and the answer lines make of them, not a hand-made passage.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App
+
 from assistant.config import Settings
-from assistant.notes.chunk import Chunk
-from assistant.tui.app import NotesApp
+from assistant.engine import Engine
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.hit_card import HitCard
-from tests.tui.conftest import HOSTILE_NOTE, FakeBackend, FakeSearcher
+from tests.messy import write_notes
+from tests.tui.conftest import FAKE_MODEL, chat_app, indexed
 from tests.tui.helpers import ask, screen_text, wait_until
 
+HOSTILE_NOTE = (
+    "# Hostile note\n"
+    "\n"
+    "## [red]heading[/red]\x1b]0;t\x07\n"
+    "\n"
+    "Markup [bold]x[/] and [link=http://e]y[/link] stays literal for the hostile test.\n"
+    "Colour \x1b[31mred\x1b[0m, title \x1b]0;title\x07, clipboard \x1b]52;c;ZXZpbA==\x07, "
+    "reversed \u202eesrever hostile.\n"
+)
+HOSTILE_NAMES = ("hostile.md", "hostile.txt", "[bold]odd[/] \x1b[2J.md")  # "[/]" makes a folder
 LITERALS = ("[bold]x[/]", "[link=http://e]y[/link]", "\\x1b[31mred", "\\x1b]52;c;ZXZpbA==\\x07", "\\u202e")
 
 
-def hostile_searcher(corpus: Path) -> FakeSearcher:
-    lines = HOSTILE_NOTE.split("\n")
-    chunks = []
-    for name in ("hostile.md", "hostile.txt", "[bold]odd[/] \x1b[2J.md"):
-        (corpus / name).parent.mkdir(parents=True, exist_ok=True)  # "[/]" makes a folder
-        (corpus / name).write_text(HOSTILE_NOTE, encoding="utf-8")
-        chunks.append(Chunk(name, ("Hostile note", "[red]heading[/red]\x1b]0;t\x07"), 3, 4, "\n".join(lines[2:4])))
-    return FakeSearcher(chunks)
+def notes_engine(tmp_path: Path, notes: dict[str, str]) -> tuple[Settings, Engine]:
+    corpus = write_notes(tmp_path / "corpus", notes)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
+    return settings, indexed(settings)
 
 
-def assert_safe(app: NotesApp) -> str:
+def assert_safe(app: App[None]) -> str:
     text = screen_text(app)
     svg = app.export_screenshot()
     for output in (text, svg):
@@ -35,28 +47,30 @@ def assert_safe(app: NotesApp) -> str:
     return text
 
 
-async def test_hostile_note_renders_literally_everywhere(settings: Settings, corpus: Path) -> None:
-    searcher = hostile_searcher(corpus)
-    app = NotesApp(settings, FakeBackend(searcher), watch_notes=False)
+async def test_hostile_note_renders_literally_everywhere(tmp_path: Path) -> None:
+    settings, engine = notes_engine(tmp_path, dict.fromkeys(HOSTILE_NAMES, HOSTILE_NOTE))
+    app = chat_app(settings, engine)
     async with app.run_test(size=(160, 50)) as pilot:
         await ask(pilot, "hostile markup [bold]x[/] \x1b[31m")
         cards = list(app.query(HitCard))
-        assert [card.hit.chunk.file for card in cards] == ["hostile.md", "hostile.txt", "[bold]odd[/] \x1b[2J.md"]
+        assert sorted(card.hit.chunk.file for card in cards) == sorted(HOSTILE_NAMES)
         text = assert_safe(app)
         # Markdown body (expanded top card) and the collapsed previews both keep the brackets.
         assert text.count("[bold]x[/]") >= 2
         assert "[link=http://e]y[/link]" in text
         assert "\\x1b[31mred" in text and "\\u202e" in text
         assert "[red]heading[/red]\\x1b]0;t\\x07" in text
-        assert "[bold]odd[/] \\x1b[2J.md:3-4" in text
+        assert "[bold]odd[/] \\x1b[2J.md:1-6" in text
 
-        await pilot.press("tab", "tab")  # expand the plain-text card too
-        await wait_until(pilot, lambda: cards[1].expanded)
+        plain = next(card for card in cards if card.hit.chunk.file == "hostile.txt")
+        while app.focused is not plain:  # select (and expand) the plain-text card too
+            await pilot.press("tab")
+        await wait_until(pilot, lambda: plain.expanded)
         text = assert_safe(app)
         assert text.count("[link=http://e]y[/link]") >= 2
 
         await pilot.press("c")
-        assert app.clipboard == "hostile.txt:3-4"
+        assert app.clipboard == "hostile.txt:1-6"
 
         await pilot.press("o")
         await wait_until(pilot, lambda: isinstance(app.screen, NoteViewer))
@@ -66,8 +80,8 @@ async def test_hostile_note_renders_literally_everywhere(settings: Settings, cor
             assert literal in text, literal
 
 
-async def test_hostile_question_is_echoed_literally(settings: Settings, backend: FakeBackend) -> None:
-    app = NotesApp(settings, backend, watch_notes=False)
+async def test_hostile_question_is_echoed_literally(settings: Settings, engine: Engine) -> None:
+    app = chat_app(settings, engine)
     async with app.run_test(size=(120, 32)) as pilot:
         await ask(pilot, "[bold]lambda[/] [link=http://e]y[/link]")
         text = assert_safe(app)
@@ -77,20 +91,21 @@ async def test_hostile_question_is_echoed_literally(settings: Settings, backend:
 # Markup, escapes and entities inside bold, code and link spans: the preview renders the spans, and
 # their text stays literal (entities decode to bidi controls after `inert`, so they are checked too).
 STYLED_HOSTILE = (
+    "# Styled\n\n"
     "- **[bold red]x[/] \x1b[31mbold** and `[@click=app.quit] code` and [link \u202egoes &#x202e;](http://e)\n"
     "- **entity &rlm;tail &#8238;** styled hostile words\n"
 )
 
 
-async def test_hostile_text_in_styled_spans(settings: Settings) -> None:
-    chunks = [Chunk(name, ("Styled",), 1, 2, STYLED_HOSTILE.rstrip("\n")) for name in ("first.md", "styled.md")]
-    app = NotesApp(settings, FakeBackend(FakeSearcher(chunks)), watch_notes=False)
+async def test_hostile_text_in_styled_spans(tmp_path: Path) -> None:
+    settings, engine = notes_engine(tmp_path, dict.fromkeys(("first.md", "styled.md"), STYLED_HOSTILE))
+    app = chat_app(settings, engine)
     async with app.run_test(size=(160, 30)) as pilot:
         await ask(pilot, "bold code link")
         cards = list(app.query(HitCard))
         assert cards[0].expanded and not cards[1].expanded
         text = assert_safe(app)
-        expanded, preview = text.split("styled.md:1-2")
+        expanded, preview = text.split(cards[1].citation)
         assert "link \\u202egoes \\u202e" in expanded and "entity \\u200ftail \\u202e" in expanded
         assert "• [bold red]x[/] \\x1b[31mbold and [@click=app.quit] code and link \\u202egoes \\u202e" in preview
         assert "• entity \\u200ftail \\u202e styled hostile words" in preview

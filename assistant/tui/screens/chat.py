@@ -1,11 +1,12 @@
 """The chat screen: status line, conversation log, indexing progress, question box, footer.
 
-It lays things out and moves the selection between result cards; what a key *does* to the notes
-(open, copy, filter, clear) is an app action, since it needs the app's state.
+It lays things out, moves the selection between result cards and remembers the selected one; what a
+key *does* to the notes (open, copy, filter, clear) is an app action, since it needs the app's state.
 """
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -34,6 +35,11 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+l", "app.clear", "Clear"),
         Binding("question_mark", "app.help", "Help"),
     ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.selected: HitCard | None = None
+        """The card selected last (it keeps the selection while focus is in the question box)."""
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
@@ -65,6 +71,24 @@ class ChatScreen(Screen[None]):
         if label is not None:
             self.query_one("#index-progress-label", Label).update(label)
             self.query_one("#index-progress-bar", ProgressBar).update(total=total, progress=done)
+
+    def show_index_state(self, state: str, tone: str) -> None:
+        """The index's state on the status line; `tone`: "ok", "busy" or "problem"."""
+        self.status_line.state = state
+        self.status_line.tone = tone
+
+    @on(HitCard.Selected)
+    def _selected(self, message: HitCard.Selected) -> None:
+        self.selected = message.card
+
+    def selected_card(self) -> HitCard | None:
+        """The focused card, else the one selected last while it is still shown."""
+        focused = self.focused
+        if isinstance(focused, HitCard):
+            return focused
+        if self.selected is not None and self.selected.is_attached:
+            return self.selected
+        return None
 
     def action_focus_input(self) -> None:
         self.question_input.focus()

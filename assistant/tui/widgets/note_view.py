@@ -101,8 +101,18 @@ class NoteView(ScrollView, can_focus=True):
         line = min(self.at - 1, len(self.row_of_line) - 1)
         target = max(0, self.row_of_line[line] - LEAD_IN)
         self.scroll_to(y=target, animate=False, immediate=True)
-        if self.max_scroll_y < target and attempts > 0:
+        if attempts <= 0:
+            return
+        if self.max_scroll_y < target:
             self.set_timer(0.02, lambda: self.scroll_to_passage(attempts - 1))
+        else:
+            self.call_after_refresh(self._scrolled_to, target, attempts - 1)
+
+    def _scrolled_to(self, target: int, attempts: int) -> None:
+        """A layout pass of the new screen can clamp the scroll back before it is drawn (seen on a busy
+        machine: the note opened at line 1): scroll again if it did."""
+        if round(self.scroll_y) != target:
+            self.scroll_to_passage(attempts)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

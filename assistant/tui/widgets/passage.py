@@ -9,21 +9,30 @@ so their colours live in app.tcss.
 
 Which lines are the answer comes with the passage (`present.shown_passage`): a range of its source
 lines. A Markdown block is emphasised where its source lines are answer lines: all of it when all of
-its lines are, else the words of those lines.
+its lines are, else the words of those lines; in a code block, the answer lines, whole.
+
+Textual's public Markdown API only (`textual.widgets.markdown`): the document's `BLOCKS` map names the
+block classes it builds, each built with its document and handed its text by `build_from_token` and
+`set_content`; ours are those classes with the passage's emphasis added. tests/tui/test_passage.py
+says by name which of these a Textual upgrade changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.content import Content
 from textual.content import Span as StyleSpan
-from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownBlock
+from textual.widgets.markdown import Markdown, MarkdownBlock, MarkdownFence
 
 from assistant.present.render import inert
 from assistant.retrieve.highlight import locate, term_spans
 from assistant.tui.widgets.markdown_lines import markdown_lines
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 TERM_STYLE = ".hit-card--term"
 ANSWER_STYLE = ".hit-card--answer"
@@ -124,29 +133,97 @@ def _plain_preview(safe: str, start: int, answer: range, lines: int, terms: Sequ
     return Content("… ") + body if shown and shown[0][0] > numbered[0][0] else body
 
 
-class _Highlighting(MarkdownBlock):
-    """A Markdown block whose inline content gets the passage's highlights."""
+@dataclass(frozen=True)
+class Emphasis:
+    """What a passage's blocks emphasise: the question's terms, and the answer (a range of the passage's
+    source lines, `present.shown_passage`)."""
+
+    terms: tuple[str, ...]
+    answer: range
+    source_lines: tuple[str, ...]
+
+    def inline(self, content: Content, lines: range) -> tuple[Content, bool]:
+        """A block's text (it shows source `lines`) made inert again, its terms highlighted, and emphasised
+        where its lines are answer lines: all of it when all are, else their words; and whether any is."""
+        answered = [line for line in lines if line in self.answer]
+        whole = bool(answered) and len(answered) == len(lines)
+        fragments = [self.source_lines[line] for line in answered if line < len(self.source_lines)]
+        return decorate(inert_content(content), self.terms, fragments, whole=whole), bool(answered)
+
+    def code(self, content: Content, first: int) -> tuple[Content, bool]:
+        """A code block's highlighted text (its first line is source line `first`) with its answer lines
+        emphasised whole, its syntax colours kept; and whether any line is an answer line."""
+        answered = False
+        offset = 0
+        for number, line in enumerate(content.plain.split("\n"), first):
+            if number in self.answer and line.strip():
+                content = content.stylize_before(ANSWER_STYLE, offset, offset + len(line))
+                answered = True
+            offset += len(line) + 1
+        return content, answered
+
+
+def _emphasis_of(markdown: Markdown) -> Emphasis | None:
+    return markdown.emphasis if isinstance(markdown, PassageMarkdown) else None
+
+
+class _EmphasisedBlock(MarkdownBlock):
+    """A block with inline text (a heading, a paragraph, a table cell) that takes its passage's emphasis.
+
+    Public Textual API only: a block is built by `Markdown.BLOCKS`, constructed with its document, and handed
+    its inline token by `build_from_token`, which sets its text with `set_content`."""
+
+    def __init__(self, markdown: Markdown, token: Token, *args: Any, **kwargs: Any) -> None:
+        super().__init__(markdown, token, *args, **kwargs)
+        self.passage_emphasis = _emphasis_of(markdown)
+        self.passage_lines = range(0)
+        """The passage's source lines this block's text comes from."""
+
+    def build_from_token(self, token: Token) -> None:
+        self.passage_lines = range(*token.map) if token.map else range(0)
+        super().build_from_token(token)
 
     def set_content(self, content: Content) -> None:
-        document = self._markdown
-        if isinstance(document, PassageMarkdown):
-            token = self._inline_token
-            mapped = range(*token.map) if token is not None and token.map else range(0)
-            answered = [line for line in mapped if line in document.answer]
-            whole = bool(answered) and len(answered) == len(mapped)
-            fragments = [document.source_lines[line] for line in answered if line < len(document.source_lines)]
-            content = decorate(inert_content(content), document.terms, fragments, whole=whole)
-            self.set_class(bool(answered), ANSWER_CLASS)
+        if self.passage_emphasis is not None:
+            content, answered = self.passage_emphasis.inline(content, self.passage_lines)
+            self.set_class(answered, ANSWER_CLASS)
         super().set_content(content)
 
 
-def _highlighting_blocks() -> dict[str, type[MarkdownBlock]]:
-    # Only blocks with inline text; code fences keep their syntax colours, lists and tables are containers.
-    inline = {"h1", "h2", "h3", "h4", "h5", "h6", "paragraph_open", "th_open", "td_open"}
+class _EmphasisedFence(MarkdownFence):
+    """A code block whose answer lines are emphasised (its syntax colours kept)."""
+
+    def __init__(self, markdown: Markdown, token: Token, code: str) -> None:
+        super().__init__(markdown, token, code)
+        self.passage_emphasis = _emphasis_of(markdown)
+        start = token.map[0] if token.map else 0
+        self.passage_first_line = start + 1 if token.type == "fence" else start
+        """The passage's source line of the code's first line (a fence's opening ``` comes before it)."""
+
+    def on_mount(self) -> None:
+        # The fence composed its code as highlighted when it was built: show it again, emphasised.
+        app = self.app
+        self.set_content(self.highlight(self.code, self.lexer, ansi=app.native_ansi_color, dark=app.current_theme.dark))
+
+    def set_content(self, content: Content) -> None:
+        if self.passage_emphasis is not None:
+            content, answered = self.passage_emphasis.code(content, self.passage_first_line)
+            self.set_class(answered, ANSWER_CLASS)
+        super().set_content(content)
+
+
+INLINE_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "paragraph_open", "th_open", "td_open")
+"""The blocks that hold inline text; lists and tables are containers of these."""
+CODE_BLOCKS = ("fence", "code_block")
+
+
+def _emphasising_blocks() -> dict[str, type[MarkdownBlock]]:
     blocks = dict(Markdown.BLOCKS)
-    for name in inline:
+    for name in INLINE_BLOCKS:
         base = blocks[name]
-        blocks[name] = type(base.__name__, (_Highlighting, base), {})
+        blocks[name] = cast("type[MarkdownBlock]", type(base.__name__, (_EmphasisedBlock, base), {}))
+    for name in CODE_BLOCKS:
+        blocks[name] = _EmphasisedFence
     return blocks
 
 
@@ -154,10 +231,8 @@ class PassageMarkdown(Markdown):
     """The passage as Markdown (lists, code blocks, tables), highlighted. Give it `inert` text;
     `answer`: which of its source lines are the answer."""
 
-    BLOCKS = _highlighting_blocks()
+    BLOCKS = _emphasising_blocks()
 
-    def __init__(self, markdown: str, *, terms: Sequence[str], answer: range = range(0), **kwargs: object) -> None:
-        super().__init__(markdown, open_links=False, **kwargs)  # type: ignore[arg-type]
-        self.terms = tuple(terms)
-        self.answer = answer
-        self.source_lines = markdown.split("\n")
+    def __init__(self, markdown: str, *, terms: Sequence[str], answer: range = range(0), **kwargs: Any) -> None:
+        super().__init__(markdown, open_links=False, **kwargs)
+        self.emphasis = Emphasis(tuple(terms), answer, tuple(markdown.split("\n")))

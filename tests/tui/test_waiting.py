@@ -1,0 +1,88 @@
+"""Questions asked while the index is busy wait for it, say why, and are answered once it is ready, on the
+real engine: the stand-in model handed to its constructor holds each build until the test lets it go."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+from textual.message import Message
+
+from assistant.config import Settings
+from assistant.engine import Engine
+from assistant.tui.messages import IndexOpened, IndexReloaded, RefreshStarted, SearchFinished
+from tests.conftest import FakeEmbedder
+from tests.tui.conftest import NOTES, chat_app, indexed
+from tests.tui.helpers import answered, ask, index_settled, latest_card, meta_text, wait_until
+
+SIZE = (100, 32)
+
+
+class HeldModel(FakeEmbedder):
+    """The stand-in model, whose builds wait until `release` is set: an index that takes its time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.building = threading.Event()
+        """Set once a build has started embedding (and is being held)."""
+        self.release = threading.Event()
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.building.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the test never released the build")
+        return super().embed_documents(texts)
+
+
+def held_engine(settings: Settings) -> tuple[Engine, HeldModel]:
+    model = HeldModel()
+    return Engine(settings, embedder=model, encoder=FakeEmbedder()), model
+
+
+def kinds(messages: list[Message]) -> list[str]:
+    watched = (IndexOpened, RefreshStarted, IndexReloaded, SearchFinished)
+    return [type(m).__name__ for m in messages if isinstance(m, watched)]
+
+
+async def test_a_question_asked_while_the_index_opens_is_answered_once_it_opens(settings: Settings) -> None:
+    """No index yet: the app builds it on opening; a question asked meanwhile waits, then is answered."""
+    engine, model = held_engine(settings)
+    messages: list[Message] = []
+    app = chat_app(settings, engine)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await wait_until(pilot, model.building.is_set)
+        assert app.chat.status_line.state == "refreshing (no index yet)"
+        await pilot.press(*"lambda max memory", "enter")
+        await pilot.pause()
+        card = latest_card(app)
+        assert meta_text(card).startswith("Waiting for the index to finish loading…")
+        assert card.response is None and app.searcher is None
+        model.release.set()
+        await wait_until(pilot, lambda: answered(app))
+        assert card.response is not None and card.response.strength.strong
+        assert card.cards()[0].citation == "lambda.md:1-7"
+        assert kinds(messages) == ["RefreshStarted", "IndexReloaded", "SearchFinished"]
+        assert app.chat.status_line.state == "ready"
+
+
+async def test_a_stale_index_answers_at_once_and_the_refresh_brings_the_new_words(settings: Settings) -> None:
+    """A note changed since the index was built: the app answers from the index on disk at once while it
+    refreshes it in the background (Engine.load), and once the refresh is in, the new words answer."""
+    indexed(settings)
+    note = settings.corpus_dir / "lambda.md"
+    note.write_text(NOTES["lambda.md"] + "\n## Quotas\n\nConcurrency quota: 1000 zanzibar units per region.\n")
+    engine, model = held_engine(settings)
+    messages: list[Message] = []
+    app = chat_app(settings, engine)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: model.building.is_set() and app.searcher is not None)
+        assert app.chat.status_line.state == "refreshing (notes 1 changed (lambda.md))"
+        await ask(pilot, "zanzibar concurrency quota")
+        assert not any("zanzibar" in card.hit.chunk.text for card in latest_card(app).cards()), "the index on disk"
+        model.release.set()
+        await wait_until(pilot, lambda: index_settled(app))
+        await ask(pilot, "zanzibar concurrency quota")
+        assert kinds(messages) == ["IndexOpened", "RefreshStarted", "SearchFinished", "IndexReloaded", "SearchFinished"]
+        top = latest_card(app).cards()[0].hit
+        assert top.chunk.file == "lambda.md" and "zanzibar" in top.chunk.text
