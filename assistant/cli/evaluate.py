@@ -36,7 +36,8 @@ COMMITTED_REPORT_DIR = Path("evals")
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit 1 if Hit@1, Hit@5, MRR@10 or answer-line accuracy falls >0.01 below evals/baseline.json.",
+    help="Exit 1 if Hit@1, Hit@5, MRR@10 or answer-line accuracy falls >0.01 below evals/baseline.json, "
+    "or answers average more than 1.5 lines.",
 )
 @click.option("--update-baseline", is_flag=True, help="Write this run's figures to evals/baseline.json.")
 @click.option(
@@ -125,6 +126,10 @@ def eval_command(
         failures = [(result.mode, f) for result in results for f in check_against_baseline(result, baseline)]
         for name, failure in failures:
             newly = ", ".join(failure.newly_failing) or "none individually"
+            if failure.ceiling:
+                too_long = f"{failure.now:.2f} lines, above the ceiling {failure.baseline}"
+                say(f"REGRESSION ({name}) {failure.metric}: {too_long}")
+                continue
             say(
                 f"REGRESSION ({name}) {failure.metric}: {failure.now:.3f}, more than {TOLERANCE} below the baseline "
                 f"{failure.baseline:.3f}; newly failing: {newly}"

@@ -2,7 +2,8 @@
 
 `evals/questions.jsonl` holds hand-written questions with gold line spans (validated against the
 corpus on load); `evals/baseline.json` the committed figures that `--check` refuses to fall below
-(by more than 0.01 on Hit@1, Hit@5, MRR@10 or answer-line accuracy, answer_eval.py). Each run
+(by more than 0.01 on Hit@1, Hit@5, MRR@10 or answer-line accuracy, answer_eval.py), and the
+answers' average length must stay within `MAX_ANSWER_LINES`. Each run
 records its settings and the index manifest, so every number traces back to the configuration that
 produced it.
 """
@@ -45,6 +46,9 @@ class Asks(Protocol):
 KINDS = ("paraphrase", "keyword", "typo", "heading", "natural")
 DEPTH = 10
 TOLERANCE = 0.01
+MAX_ANSWER_LINES = 1.5
+"""The gate's ceiling on the answers' average length in lines: longer answers buy accuracy (any
+overlap with a gold span counts), so accuracy is only worth as much as the answers stay short."""
 
 
 @dataclass(frozen=True)
@@ -304,8 +308,11 @@ def load_baseline(path: Path) -> dict[str, Any]:
 class GateFailure:
     metric: str
     baseline: float
+    """The baseline's figure, or for a `ceiling` the most allowed."""
     now: float
     newly_failing: tuple[str, ...]
+    ceiling: bool = False
+    """A figure that must stay at or below `baseline` (the answers' average length), not above it."""
 
 
 def check_against_baseline(result: RunResult, baseline: dict[str, Any]) -> list[GateFailure]:
@@ -336,4 +343,7 @@ def check_against_baseline(result: RunResult, baseline: dict[str, Any]) -> list[
             right_before = {q["id"] for q in base.get("per_question", []) if q.get("answer_hits")}
             newly = tuple(q["id"] for q in result.per_question if q["id"] in right_before and not q.get("answer_hits"))
             failures.append(GateFailure("answer lines", old, new, newly))
+    length = float(result.answers.get("avg_lines", 0.0))
+    if length > MAX_ANSWER_LINES:
+        failures.append(GateFailure("answer lines' average length", MAX_ANSWER_LINES, length, (), ceiling=True))
     return failures

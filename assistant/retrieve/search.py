@@ -22,7 +22,7 @@ from assistant.config import MODES, Mode
 from assistant.errors import UsageProblem
 from assistant.model.projection import project
 from assistant.notes.chunk import Chunk, join_pieces
-from assistant.retrieve.answer import Answer, answer_for_passage
+from assistant.retrieve.answer import Answer, answer_for_passage, asks_for_quantity
 from assistant.retrieve.follow_up import resolve
 from assistant.retrieve.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
 from assistant.retrieve.results import Hit, ListName, Rewrite, SearchResponse
@@ -379,6 +379,7 @@ class Searcher:
             terms_of=tokenize,
             term_weights=asked.term_weights,
             table_header_row=chunk.table_header,
+            quantity=asks_for_quantity(asked.searched),
         )
 
     def similarity(
