@@ -59,7 +59,7 @@ def test_ask_reads_questions_from_stdin(notes_cli: Notes, small_corpus: Path, tm
     records = [json.loads(line) for line in lines]
     assert [record["query"] for record in records] == ["lambda memory", "", "", "\x00\x01", "stateless firewall"]
     assert [len(record["results"]) for record in records] == [2, 0, 0, 0, 2]
-    assert records[1] == {"query": "", "results": []}
+    assert records[1] == {"query": "", "results": [], "weak_match": True, "weak_reason": "the question is empty"}
 
 
 def test_ask_plain_output_and_explain(notes_cli: Notes, small_corpus: Path, tmp_path: Path) -> None:

@@ -214,14 +214,15 @@ def test_hybrid_weak_when_the_best_cosine_is_low() -> None:
 
 
 def test_the_weak_text_names_the_number_the_closest_card_shows() -> None:
-    """One score: "No strong match" said "only 0.15 similar" while the bar showed 0.382."""
+    """One score: "No strong match" names the first result's number, which no result below exceeds
+    (a lower-ranked passage closer by cosine is shown capped at it: retrieve/score.py)."""
     chunk = Chunk("n.md", ("Topic",), 1, 2, "lambda memory limit text")
     hits = [
-        Hit(1, 0.38, chunk, {"bm25": 1, "dense": 1}, {"dense": 0.12}, similarity=0.21),
-        Hit(2, 0.31, chunk, {"bm25": 2, "dense": 2}, {"dense": 0.2}, similarity=0.27),
+        Hit(1, 0.21, chunk, {"bm25": 1, "dense": 1}, {"dense": 0.12}, similarity=0.21),
+        Hit(2, 0.21, chunk, {"bm25": 2, "dense": 2}, {"dense": 0.2}, similarity=0.27),
     ]
     strength = strength_of(SearchResponse("q", "q", "hybrid", hits))
-    assert not strength.strong and strength.reason == "the closest passage is only 0.27 similar"
+    assert not strength.strong and strength.reason == "the closest passage is only 0.21 similar"
     assert [similarity(hit) for hit in hits] == [0.21, 0.27]
     # A hit made without a similarity falls back to its lists' cosines; BM25 alone has none.
     assert similarity(Hit(1, 0.5, chunk, {"dense": 1}, {"dense": 0.4, "lines": 0.6})) == 0.6

@@ -39,9 +39,7 @@ def response(file: str = "network/vpc.md", text: str = "NACL: stateless.") -> Se
 
 
 def test_undecorated_output_is_the_plain_layout() -> None:
-    assert format_response(response()) == (
-        "1. [0.500] network/vpc.md:5-7 › network/vpc.md:7  VPC > NACL\n › NACL: stateless."
-    )
+    assert format_response(response()) == ("1. [0.50] network/vpc.md:5-7 › 7  VPC > NACL\n › NACL: stateless.")
 
 
 def test_the_answer_lines_are_marked_and_cited_beside_the_passage() -> None:
@@ -49,7 +47,7 @@ def test_the_answer_lines_are_marked_and_cited_beside_the_passage() -> None:
     chunk = Chunk("vpc.md", ("VPC", "NACL"), 10, 15, text)
     hit = Hit(1, 0.5, chunk, answer=Answer(13, 14, "- One NACL per subnet\n  - default allows all"))
     assert format_hit(hit).splitlines() == [
-        "1. [0.500] vpc.md:10-15 › vpc.md:13-14  VPC > NACL",
+        "1. [0.50] vpc.md:10-15 › 13-14  VPC > NACL",
         "   ## NACL",
         "   **NACL** are a firewall for subnets.",
         " › - One NACL per subnet",
@@ -84,7 +82,7 @@ def test_citations_open_from_the_current_folder(tmp_path: Path, monkeypatch: pyt
     outside = tmp_path.parent / "elsewhere"
     assert openable_path(outside, "vpc.md") == str(outside / "vpc.md")
     text = format_response(response(), look=Look(notes_dir=outside))
-    assert text.startswith(f"1. [0.500] {outside}/network/vpc.md:5-7 › {outside}/network/vpc.md:7  VPC > NACL")
+    assert text.startswith(f"1. [0.50] {outside}/network/vpc.md:5-7 › 7  VPC > NACL")
     monkeypatch.chdir(tmp_path.parent)
     assert openable_path(Path(tmp_path.name) / "corpus", "a.md") == f"{tmp_path.name}/corpus/a.md"
 
@@ -96,7 +94,7 @@ def test_colour_and_links_wrap_the_same_text(tmp_path: Path, monkeypatch: pytest
     assert SGR.search(fancy) and OSC8.search(fancy)
     assert OSC8.sub("", SGR.sub("", fancy)) == plain
     targets = [target for target in OSC8.findall(fancy) if target]
-    assert targets == [(tmp_path / "corpus" / "network" / "vpc.md").as_uri()] * 2  # the passage, its answer
+    assert targets == [(tmp_path / "corpus" / "network" / "vpc.md").as_uri()]  # the passage (the answer: a line)
     # The link covers `path:LINE`, which terminals and editors know how to open.
     assert re.search(r"\x1b\\corpus/network/vpc\.md:5\x1b\]8;;\x1b\\-7", fancy)
 
@@ -107,7 +105,7 @@ def test_link_targets_are_percent_encoded(tmp_path: Path, monkeypatch: pytest.Mo
     text = format_hit(hit, look=Look(links=True, notes_dir=Path("corpus")))
     target = OSC8.findall(text)[0]
     assert target.endswith("/corpus/odd%20name%3B%1B%5B31m.md")
-    assert "\x1b[31m" not in text and "odd name;\\x1b[31m.md:5" in text
+    assert "\x1b[31m" not in text and "odd name;\\x1b[31m.md':5" in text
 
 
 def test_note_text_stays_inert_in_colour() -> None:

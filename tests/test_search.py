@@ -151,9 +151,10 @@ def test_pieces_of_one_section_that_both_rank_are_one_passage() -> None:
         return [(row, 1.0, None) for row in rows]
 
     # Row 1 joins row 0's passage, and its place goes to row 3; a piece ranked below the k-th
-    # passage is not shown, so it joins nothing.
+    # passage joins it too, so the span does not depend on k (below `JOIN_DEPTH` it would not).
     assert join_neighbours(ranked(0, 1, 3), chunks, k=2) == [[0, 1], [3]]
-    assert join_neighbours(ranked(0, 3, 1), chunks, k=2) == [[0], [3]]
+    assert join_neighbours(ranked(0, 3, 1), chunks, k=2) == [[0, 1], [3]]
+    assert join_neighbours(ranked(0, 3, 1), chunks, k=2, depth=2) == [[0], [3]]
     # Row 1 closes the gap between rows 0 and 2: one passage, led by row 2 (ranked first).
     assert join_neighbours(ranked(2, 0, 1, 3), chunks, k=5) == [[0, 1, 2], [3]]
     # Different sections never join.

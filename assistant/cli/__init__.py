@@ -33,12 +33,39 @@ if TYPE_CHECKING:
 NO_TERMINAL = 'the chat app needs a terminal; use notes ask "…" for one question, or notes ask - for a batch'
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class NotesGroup(click.Group):
+    """click's group, listing each command with its whole description (wrapped), not cut to the width."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=NotesGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @location_options
 @click.version_option(None, "-V", "--version", package_name="notes-assistant", prog_name="notes")
 @click.pass_context
 def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, model: str | None) -> None:
-    """Search your own study notes from the terminal. Without a command, opens the chat app."""
+    """Search your own study notes from the terminal. Without a command, opens the chat app.
+
+    \b
+    Examples:
+      notes                                the chat app on ./corpus
+      notes ask whats a nacl               the passages that answer, ranked
+      notes ask --json lambda max memory   the same as JSON, for scripts
+      notes ask - < questions.txt          one question a line, each answered
+      notes --corpus ~/notes ask nat gw    your own notes folder, indexed once
+      notes index                          build or refresh the index
+      notes status                         is the index healthy?
+
+    `notes COMMAND --help` says more about each command.
+    """
     ctx.ensure_object(Invocation).flags = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model}
     if ctx.invoked_subcommand is not None:
         return

@@ -39,8 +39,18 @@ if TYPE_CHECKING:
     metavar="NOTE",
     help="Only search this note: a path (as the shell completes it), a name with or without its suffix, or a glob.",
 )
-@click.option("--explain", is_flag=True, help="Show each result's rank in the dense and BM25 lists.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say how each result was ranked: its rank in the passage (dense), line and keyword (BM25) lists, "
+    "its fused rank and the token-rerank score that ordered it, and the cosine its score was capped from.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print JSON, one object per question, with "weak_match" (and "weak_reason") on each.',
+)
 @click.option(
     "--open",
     "open_rank",
@@ -83,12 +93,27 @@ def ask_command(
     """Print the passages of your notes that answer a question.
 
     QUESTION is its words, quoted or not (`notes ask ssh port`); "-" reads one question per line from
-    stdin and answers each as it arrives (a blank line gets an empty answer, so lines stay aligned).
+    stdin and answers each as it arrives, under the question (`❯ question`); with --json a blank line
+    gets an empty answer, so output line n answers input line n.
+
+    Each result: its rank, its score (how close it is to the question, 0 to 1; never more than the
+    result above), the passage as PATH:START-END, its answer lines after `›`, and its headings. When
+    nothing in the notes is a strong match, a line says so above the closest passages (exit code 0).
+
+    \b
+    Examples:
+      notes ask whats a nacl                 the passages that answer, ranked
+      notes ask -k 3 --file vpc-endpoints gateway endpoint    from one note
+      notes ask --json lambda max memory     the same as JSON, for scripts
+      notes ask - < questions.txt            one question a line, each answered
+      notes ask --open 1 nat gateway         open result 1 at its answer line
+      notes ask --explain rdp port           how each result was ranked
     """
     from assistant.present.render import (
         Look,
         empty_record,
         format_response,
+        question_line,
         response_record,
         to_json,
         wants_color,
@@ -126,6 +151,7 @@ def ask_command(
     look = Look(
         color=wants_color(sys.stdout, no_color=no_color), links=wants_links(sys.stdout), notes_dir=settings.corpus_dir
     )
+    answered = 0
     for text in _stdin_questions() if batch else iter([question]):
         if batch and not normalise_query(text):  # a blank line (or only control characters)
             if as_json:
@@ -135,8 +161,14 @@ def ask_command(
         response = engine.search(text, file=file_value)
         if as_json:
             click.echo(to_json(response_record(response, explain, settings.corpus_dir)))
+        elif batch:
+            # Each answer under its question, a blank line between answers: back to back they were
+            # one long list with no telling where one question's passages ended.
+            click.echo(("\n" if answered else "") + question_line(text, look))
+            click.echo(format_response(response, explain=explain, look=look))
         else:
             click.echo(format_response(response, explain=explain, look=look))
+        answered += 1
         sys.stdout.flush()
 
 

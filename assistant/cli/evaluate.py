@@ -46,7 +46,8 @@ COMMITTED_REPORT_DIR = Path("evals")
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit 1 if Hit@1, Hit@5, MRR@10 or answer-line accuracy falls >0.01 below the run compared with.",
+    help="Exit 1 if Hit@1, Hit@5, MRR@10 or answer-line accuracy falls >0.01 below the run compared with, "
+    "or answers average more than 1.5 lines.",
 )
 @click.option("--update-baseline", is_flag=True, help="Make this run (every mode) the baseline of this set.")
 @click.option(
@@ -105,7 +106,7 @@ def eval_command(
     from assistant.cli.common import open_for_questions
     from assistant.config import display_path
     from assistant.errors import UsageProblem
-    from assistant.evaluate.compare import TOLERANCE, gate_failures
+    from assistant.evaluate.compare import TOLERANCE, answer_length_failures, gate_failures
     from assistant.evaluate.questions import load_set
     from assistant.evaluate.report import (
         format_runs,
@@ -184,10 +185,14 @@ def eval_command(
                 f"--check: nothing to check against ({done.refused or 'no baseline and no earlier run'})",
                 "make a baseline with notes eval --update-baseline, or name a run with --against",
             )
-        failures = gate_failures(done.comparison)
+        failures = gate_failures(done.comparison) + answer_length_failures(done.results)
         label = done.comparison.reference.label
         for failure in failures:
             newly = ", ".join(failure.newly_failing) or "none individually"
+            if failure.ceiling:
+                too_long = f"{failure.now:.2f} lines, above the ceiling {failure.baseline}"
+                say(f"REGRESSION ({failure.mode}) {failure.metric}: {too_long}")
+                continue
             say(
                 f"REGRESSION ({failure.mode}) {failure.metric}: {failure.now:.3f}, more than {TOLERANCE} below "
                 f"{inert(label)} ({failure.baseline:.3f}); newly failing: {inert(newly)}"

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from assistant.errors import EvalSetError
 from assistant.evaluate.metrics import HEADLINE
 from assistant.evaluate.runs import ModeRun, Outcome, RunRecord
 from assistant.evaluate.significance import paired_randomization
+
+if TYPE_CHECKING:
+    from assistant.evaluate.run import RunResult
 
 TOLERANCE = 0.01
 COMPARED = ("hit@1", "hit@3", "hit@5", "mrr@10")
@@ -229,13 +233,21 @@ def _answer_change(
 # ---------------------------------------------------------------- the gate
 
 
+MAX_ANSWER_LINES = 1.5
+"""The gate's ceiling on the answers' average length in lines: longer answers buy accuracy (any
+overlap with a gold span counts), so accuracy is only worth as much as the answers stay short."""
+
+
 @dataclass(frozen=True)
 class GateFailure:
     mode: str
     metric: str
     baseline: float
+    """The reference's figure, or for a `ceiling` the most allowed."""
     now: float
     newly_failing: tuple[str, ...]
+    ceiling: bool = False
+    """A figure that must stay at or below `baseline` (the answers' average length), not above it."""
 
 
 def gate_failures(comparison: Comparison) -> list[GateFailure]:
@@ -245,3 +257,18 @@ def gate_failures(comparison: Comparison) -> list[GateFailure]:
         GateFailure(mode.label, change.name, change.before, change.after, mode.newly_failing.get(change.name, ()))
         for mode, change in comparison.fell
     ]
+
+
+def answer_length_failures(results: Sequence[RunResult]) -> list[GateFailure]:
+    """The default mode's answers, when they average more than MAX_ANSWER_LINES lines (the other
+    modes' answer lines are chosen with fewer signals; their accuracy is gated, not their length)."""
+    failures = []
+    for result in results:
+        if result.mode != "hybrid":
+            continue
+        length = float(result.answers.get("avg_lines", 0.0))
+        if length > MAX_ANSWER_LINES:
+            failures.append(
+                GateFailure(result.mode, "answer lines' average length", MAX_ANSWER_LINES, length, (), ceiling=True)
+            )
+    return failures

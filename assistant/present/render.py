@@ -8,7 +8,14 @@ Nothing here is ever interpreted as Rich markup.
 Plain output may be decorated (`Look`): bold and colour (SGR) and OSC 8 hyperlinks on the citations.
 Only this module writes those sequences, always around text that has already been made inert; the
 caller decides whether the terminal wants them (`wants_color`, `wants_links`). Citations are shown as
-paths that open from the current folder: relative when the notes are under it, else absolute.
+paths that open from the current folder: relative when the notes are under it, else absolute, and
+quoted as a shell reads them when they need it (`'notes/RDS Proxy.md':15-22`), so `vim +15 PATH`
+takes them as pasted. A result cites its passage's path once; its answer lines follow as line
+numbers in the same file (`› 1357`).
+
+Every front end shows a result's `Hit.score` (retrieve/score.py) with the same digits, and says a
+weak match (`SearchResponse.strength`): plain text in one line above the passages, JSON as
+`"weak_match"` (and `"weak_reason"`).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.retrieve.results import Hit, SearchResponse
+from assistant.retrieve.score import rounded, shown
 
 _BIDI_AND_INVISIBLE = (
     "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -123,22 +132,29 @@ def _link(text: str, target: Path, look: Look) -> str:
     return f"\x1b]8;;{target.as_uri()}\x1b\\{text}\x1b]8;;\x1b\\"
 
 
+def shell_path(path: str) -> str:
+    """A path as a shell reads it: unchanged when it needs no quoting, else in single quotes
+    (`shlex.quote`), so a pasted citation opens a note whose name has spaces."""
+    return shlex.quote(path)
+
+
 def citation(hit: Hit, look: Look = Look()) -> str:
     """`path:START-END`, inert; with a notes folder, the path opens from here and `path:START` is a link."""
     chunk = hit.chunk
     return _sgr(_cite(chunk.file, chunk.start_line, chunk.end_line, look), "1", look)
 
 
-def answer_citation(hit: Hit, look: Look = Look()) -> str:
-    """The answer's own `path:LINE` (`path:START-END` for a few lines), as `citation` writes it."""
-    return _cite(hit.chunk.file, hit.answer.start_line, hit.answer.end_line, look)
+def answer_lines_label(hit: Hit) -> str:
+    """The answer's line numbers in its passage's file: `1357`, or `1357-1359` for a few lines."""
+    start, end = hit.answer.start_line, hit.answer.end_line
+    return f"{start}-{end}" if end != start else str(start)
 
 
 def _cite(file: str, start: int, end: int, look: Look) -> str:
     tail = f"-{end}" if end != start else ""
     if look.notes_dir is None:
-        return inert(f"{file}:{start}{tail}")
-    where = inert(f"{openable_path(look.notes_dir, file)}:{start}")
+        return inert(f"{shell_path(file)}:{start}{tail}")
+    where = inert(f"{shell_path(openable_path(look.notes_dir, file))}:{start}")
     return _link(where, note_path(look.notes_dir, file), look) + tail
 
 
@@ -150,7 +166,7 @@ def hit_record(hit: Hit, notes_dir: Path | None = None) -> dict[str, Any]:
     chunk = hit.chunk
     record = {
         "rank": hit.rank,
-        "score": round(hit.score, 6),
+        "score": rounded(hit.score),
         "file": chunk.file,
         "heading_path": list(chunk.heading_path),
         "start_line": chunk.start_line,
@@ -173,17 +189,26 @@ def response_record(response: SearchResponse, explain: bool = False, notes_dir: 
             result["scores"] = {name: None if value is None else round(value, 6) for name, value in hit.scores.items()}
             if hit.fused_rank is not None:
                 result["ranks"]["fused"] = hit.fused_rank
+            result["rank_score"] = None if hit.rank_score is None else round(hit.rank_score, 6)
+            result["similarity"] = None if hit.similarity is None else round(hit.similarity, 6)
             result["pieces"] = hit.pieces
         results.append(result)
     record: dict[str, Any] = {"query": response.query, "results": results}
     if response.rewritten:
         record["searched"] = response.searched
+    record["weak_match"] = not response.strength.strong
+    if not response.strength.strong:
+        record["weak_reason"] = response.strength.reason
     return record
 
 
+EMPTY_QUESTION = "the question is empty"
+
+
 def empty_record(question: str) -> dict[str, Any]:
-    """The JSON answer to a blank line of a batch: no results, so output lines stay aligned with input lines."""
-    return {"query": question, "results": []}
+    """The JSON answer to a blank line of a batch: no results, so output lines stay aligned with
+    input lines; weak, as nothing was asked."""
+    return {"query": question, "results": [], "weak_match": True, "weak_reason": EMPTY_QUESTION}
 
 
 def to_json(data: Any) -> str:
@@ -200,30 +225,43 @@ ANSWER_GUTTER = " › "
 
 
 def format_hit(hit: Hit, *, explain: bool = False, look: Look = Look()) -> str:
-    """One result: `RANK. [SCORE] CITATION › ANSWER CITATION  HEADING PATH`, then the passage indented,
-    its answer lines marked with `›` (and bold, in colour). Everything a note supplies goes through
-    `inert` before any decoration is added."""
+    """One result: `RANK. [SCORE] PATH:START-END › ANSWER LINES  HEADING PATH`, then the passage
+    indented, its answer lines marked with `›` (and bold, in colour). The path is given once: the
+    answer lines are numbers in the same file. Everything a note supplies goes through `inert`
+    before any decoration is added."""
     chunk = hit.chunk
     path = " > ".join(chunk.heading_path) or "(top of file)"
     head = (
         _sgr(f"{hit.rank}.", "1", look)
         + " "
-        + _sgr(f"[{hit.score:.3f}]", "2", look)
+        + _sgr(f"[{shown(hit.score)}]", "2", look)
         + " "
         + citation(hit, look)
-        + ANSWER_GUTTER
-        + answer_citation(hit, look)
+        + _sgr(ANSWER_GUTTER, "36", look)
+        + answer_lines_label(hit)
         + "  "
         + _sgr(inert(path), "36", look)
     )
     if explain:
-        ranks = ", ".join(f"{name} #{rank}" if rank else f"{name} –" for name, rank in hit.ranks.items())
-        if hit.fused_rank is not None:
-            ranks += f"; fused #{hit.fused_rank}, then token rerank (MaxSim with best line {hit.score:.3f})"
-        if hit.pieces > 1:
-            ranks += f"; {hit.pieces} neighbouring pieces of this section, shown as one"
-        head += "  " + _sgr(inert(f"({ranks})"), "2", look)
+        head += "  " + _sgr(inert(f"({explanation(hit)})"), "2", look)
     return head + "\n" + "\n".join(_body(hit, look))
+
+
+def explanation(hit: Hit) -> str:
+    """How a result came to its place and its number, for --explain: its rank in each list (the
+    passage vectors "dense", the line vectors "lines", the keyword list "bm25"), its fused rank and
+    the token rerank's score that ordered it, the cosine its score was capped from, and the pieces
+    it joins."""
+    parts = [", ".join(f"{name} #{rank}" if rank else f"{name} –" for name, rank in hit.ranks.items())]
+    if hit.fused_rank is not None and hit.rank_score is not None:
+        parts.append(f"fused #{hit.fused_rank}, then token rerank {hit.rank_score:.3f} (MaxSim with best line)")
+    elif hit.rank_score is not None:
+        parts.append(f"ranked by {hit.rank_score:.3f}")
+    if hit.similarity is not None and shown(max(0.0, hit.similarity)) != shown(hit.score):
+        parts.append(f"cosine {hit.similarity:.2f}, shown as {shown(hit.score)}: no more than the result above")
+    if hit.pieces > 1:
+        parts.append(f"{hit.pieces} neighbouring pieces of this section, shown as one")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -272,10 +310,24 @@ def searched_line(response: SearchResponse, look: Look = Look()) -> str | None:
     return _sgr("searched:", "2", look) + " " + _sgr(inert(response.searched), "3", look)
 
 
+def weak_line(response: SearchResponse, look: Look = Look()) -> str | None:
+    """`No strong match in your notes (why). The closest passages:` when the best match is weak
+    (`SearchResponse.strength`, the rule every front end uses), else None."""
+    strength = response.strength
+    if strength.strong or not response.hits:
+        return None
+    return _sgr(inert(f"No strong match in your notes ({strength.reason}). The closest passages:"), "33", look)
+
+
+def question_line(question: str, look: Look = Look()) -> str:
+    """`❯ question`: what a batch answer answers, above its passages."""
+    return _sgr("❯", "36", look) + " " + _sgr(inert(question), "1", look)
+
+
 def format_response(response: SearchResponse, *, explain: bool = False, width: int = 100, look: Look = Look()) -> str:
-    """The plain-text answer of `notes ask`: what was searched if it differs, then one block per hit."""
-    searched = searched_line(response, look)
-    lead = searched + "\n" if searched else ""
+    """The plain-text answer of `notes ask`: what was searched if it differs, a weak match said in
+    one line, then one block per hit."""
+    lead = "".join(line + "\n" for line in (searched_line(response, look), weak_line(response, look)) if line)
     if not response.hits:
         return lead + "No passages found."
     rule = "\n" + _sgr("-" * min(width, 60), "2", look) + "\n"

@@ -5,11 +5,16 @@ line's number in the file, its row among the passage's line vectors, its piece),
 answer (`candidates`), and `logical_unit`: the lines a reader needs around a chosen one. Pure text
 rules (answer.py scores the lines).
 
-Why grow a line at all: the line with the answer is often half of it. A label ("Consists of:")
-promises the line after it; a list item's few sub-items are its content; a hard-wrapped sentence
-goes on on the next line. Each rule is structural, with at most one constant (`MAX_SUB_ITEMS`),
-and each was measured on both eval sets (docs/answer-lines.md). A table row stays one row: its
-header row is shown above it instead.
+Why grow a line at all: the line with the answer is often half of it. A label ("Consists of:",
+"Route 53 supports the following routing policies:") promises the list after it; a list item's few
+sub-items are its content; a hard-wrapped sentence goes on on the next line. Each rule is
+structural, with at most one constant (`MAX_SUB_ITEMS`, `MAX_LIST_LINES`), and each was measured on
+both eval sets (docs/answer-lines.md). A table row stays one row: its header row is shown above it.
+
+Which lines may answer at all: a line with readable words of its own. An image is no answer, even
+one with alt text (`![alt text](./Images/image-8.png)` read as "alt text"), nor is a link to an
+image; and a list item that only names a topic for the sub-items under it ("- Spread Placement
+Group" over its Objective, Behavior, Risks) is a heading written as a list item: its sub-items answer.
 
 Line numbers follow the project's convention: 1-based, inclusive, lines of the file on disk.
 """
@@ -26,13 +31,29 @@ from assistant.notes.outline import LIST_MARKER, TABLE_RULE, readable, without_m
 MAX_SUB_ITEMS = 3
 """A chosen list item brings its indented sub-items when it has at most this many lines of them.
 Measured on the eval set: answers average 1.2 lines with it; every sub-item regardless averaged
-1.45 lines with a 13-line tail, for +0.01 accuracy."""
+1.45 lines with a 13-line tail, for +0.01 accuracy. An item with more of them that only names a
+topic (at most `TOPIC_WORDS` words) is a sub-heading, not an answer (`is_topic_item`)."""
+MAX_LIST_LINES = 8
+"""A chosen label brings the whole list it introduces (items and their sub-items) when the list has
+at most this many lines; a longer one, its first line. Route 53's seven routing policies fit; a
+30-item list would bury the answer the label leads to."""
+TOPIC_WORDS = 4
+"""A list item of at most this many words with more than `MAX_SUB_ITEMS` sub-items only names their topic."""
 
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_ROW = re.compile(r"^\s*\|")
 _EMPHASIS = re.compile(r"[*_`]+")
 _CALLOUT = re.compile(r"^\s*>\s*\[!\w+\]\s*$")
+_IMAGE = re.compile(
+    r"!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>?|\[[^\]]*\]\([^)\s]*\.(?:png|jpe?g|gif|svg|webp|bmp|tiff?)\)",
+    re.IGNORECASE,
+)
+"""An image (Markdown or HTML), or a link to an image file: what it shows is not text to read."""
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|million|billion)\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?:;)\]]$")
 _CONTINUES = re.compile(r"^\s*[a-z(]")
 
@@ -90,16 +111,43 @@ def is_label(line: str) -> bool:
     return plain_text(line).endswith(":") or bool(_CALLOUT.match(line))
 
 
+def has_words(line: str) -> bool:
+    """Whether a line has readable words of its own, images (and their alt text) left out."""
+    return readable(_IMAGE.sub(" ", line))
+
+
 def may_answer(line: PassageLine) -> bool:
-    """A line that may be scored: it has a line vector, has readable words, and is no heading or
-    code fence. (A table's header row may be scored, but never answers: see `answer.best_line`.)"""
+    """A line that may be scored: it has a line vector, has readable words besides any image, and
+    is no heading or code fence. (A table's header row may be scored, but never answers: see
+    `answer.best_line`.)"""
     text = line.text
-    return line.unit is not None and not _HEADING.match(text) and not _FENCE.match(text) and readable(text)
+    return line.unit is not None and not _HEADING.match(text) and not _FENCE.match(text) and has_words(text)
+
+
+def has_number(line: str) -> bool:
+    """Whether a line states a number (digits or a number word), its list marker aside."""
+    return bool(_NUMBER.search(plain_text(LIST_MARKER.sub("", line, count=1))))
+
+
+def is_topic_item(texts: Sequence[str], i: int) -> bool:
+    """A list item that only names the topic of the sub-items under it: at most `TOPIC_WORDS`
+    words, no label, more than `MAX_SUB_ITEMS` sub-items. It reads as a heading, and as a heading
+    it never answers: one of its sub-items does."""
+    text = texts[i]
+    return (
+        bool(LIST_MARKER.match(text))
+        and not is_label(text)
+        and len(plain_text(LIST_MARKER.sub("", text, count=1)).split()) <= TOPIC_WORDS
+        and len(_sub_items(texts, i)) > MAX_SUB_ITEMS
+    )
 
 
 def candidates(lines: Sequence[PassageLine]) -> list[int]:
-    """Indices of the lines that may be scored (`may_answer`)."""
-    return [i for i, line in enumerate(lines) if may_answer(line)]
+    """Indices of the lines that may be scored (`may_answer`), topic items left out unless
+    nothing else may answer."""
+    texts = [line.text for line in lines]
+    chosen = [i for i, line in enumerate(lines) if may_answer(line)]
+    return [i for i in chosen if not is_topic_item(texts, i)] or chosen
 
 
 def table_rows(texts: Sequence[str], header: int) -> range:
@@ -125,18 +173,23 @@ def table_header(texts: Sequence[str], i: int, fallback: str = "") -> str:
 
 def logical_unit(texts: Sequence[str], i: int) -> tuple[int, int]:
     """The (first, last) indices of the answer grown from line i: its hard-wrapped paragraph; then,
-    for a list item, its sub-items when there are at most `MAX_SUB_ITEMS`; for a label, the first
-    line it introduces. A table row stays itself."""
+    for a label, the list it introduces when it has at most `MAX_LIST_LINES` lines (else the first
+    line it introduces); for a list item, its sub-items when there are at most `MAX_SUB_ITEMS`. A
+    table row stays itself."""
     start, end = _wrapped_start(texts, i), _wrapped_end(texts, i)
     if is_table_row(texts[end]):
         return start, end
     subs = _sub_items(texts, end)
-    if subs and len(subs) <= MAX_SUB_ITEMS:
-        return start, subs[-1]
     if is_label(texts[end]):
+        introduced = subs or _list_after(texts, end)
+        if introduced and len(introduced) <= MAX_LIST_LINES:
+            return start, introduced[-1]
         following = subs[0] if subs else _next_line(texts, end)
         if following is not None:
             return start, following
+        return start, end
+    if subs and len(subs) <= MAX_SUB_ITEMS:
+        return start, subs[-1]
     return start, end
 
 
@@ -184,6 +237,25 @@ def _sub_items(texts: Sequence[str], i: int) -> list[int]:
         if not texts[j].strip():
             continue
         if _indent(texts[j]) <= depth or _HEADING.match(texts[j]):
+            break
+        found.append(j)
+    return found
+
+
+def _list_after(texts: Sequence[str], i: int) -> list[int]:
+    """The non-blank lines of the list that starts on the line after i (blank lines between allowed):
+    its items at the first item's indent and anything indented under them; empty when no list follows."""
+    first = _next_line(texts, i)
+    if first is None or not LIST_MARKER.match(texts[first]):
+        return []
+    depth = _indent(texts[first])
+    found = [first]
+    for j in range(first + 1, len(texts)):
+        text = texts[j]
+        if not text.strip():
+            continue
+        indent = _indent(text)
+        if indent < depth or _HEADING.match(text) or (indent == depth and not LIST_MARKER.match(text)):
             break
         found.append(j)
     return found

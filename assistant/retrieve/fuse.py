@@ -25,6 +25,10 @@ RRF_K = 10
 (measured on the eval set: see docs/retrieval-experiments.md, "What each change added")."""
 JOINED_MAX_LINES = 30
 """Neighbouring pieces of one section are shown as one passage up to this many lines."""
+JOIN_DEPTH = 30
+"""How far down the ranking a piece may still join a passage ranked above it: the token rerank's
+head (`token_vectors.RERANK_DEPTH`), the candidates that were compared with the question closely.
+Below it a piece never changes a passage: it is a new one, or, touching one shown, not shown."""
 
 
 def fuse_rrf(
@@ -79,7 +83,11 @@ def _spread(values: Sequence[float]) -> float:
 
 
 def join_neighbours(
-    ranked: Sequence[tuple[int, float, int | None]], chunks: Sequence[Chunk], k: int, max_lines: int = JOINED_MAX_LINES
+    ranked: Sequence[tuple[int, float, int | None]],
+    chunks: Sequence[Chunk],
+    k: int,
+    max_lines: int = JOINED_MAX_LINES,
+    depth: int | None = None,
 ) -> list[list[int]]:
     """The ranking as up to k distinct passages, each a run of rows (in line order), in the order
     of their best-ranked row.
@@ -89,12 +97,18 @@ def join_neighbours(
     the lower-ranked piece joins the higher one's passage (with any piece between them) instead of
     taking a place of its own, and the place goes to the next passage. When joining would make the
     passage longer than `max_lines`, the lower-ranked piece is not shown at all: its section is,
-    right beside it. So `k` results are k distinct places in the notes. Measured on the eval set:
+    right beside it. So `k` results are k distinct places in the notes.
+
+    A result's span does not depend on k: the first `depth` rows (default `JOIN_DEPTH`) are always
+    grouped, whatever k is, and a row below them only starts a passage of its own, so the first k
+    passages are the same for any larger k. (Stopping at k passages had left out pieces that `-k 10`
+    then joined to a passage `-k 5` showed shorter.) Measured on the eval set:
     joining gave Hit@1 +0.012, MRR@10 +0.012, average passage +1 line
     (docs/retrieval-experiments.md, "What each change added"); dropping the rest, docs/answer-lines.md."""
+    depth = JOIN_DEPTH if depth is None else depth
     groups: list[list[int]] = []
-    for row, _score, _fused in ranked:
-        if len(groups) >= k:
+    for position, (row, _score, _fused) in enumerate(ranked):
+        if position >= depth and len(groups) >= k:
             break
         if any(row in group for group in groups):
             continue  # a piece between two joined ones
@@ -102,7 +116,7 @@ def join_neighbours(
         if group is None:
             groups.append([row])
             continue
-        if not _short(group, [row], chunks, max_lines):
+        if position >= depth or not _short(group, [row], chunks, max_lines):
             continue
         group[:] = _run(group, [row])
         # The new piece may close the gap to another passage: the later-ranked one joins the
@@ -113,7 +127,7 @@ def join_neighbours(
                 keep[:] = _run(keep, drop)
             groups.remove(drop)
             group = keep
-    return groups
+    return groups[:k]
 
 
 def _run(group: list[int], other: list[int]) -> list[int]:

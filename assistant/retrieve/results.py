@@ -36,12 +36,14 @@ class Hit:
 
     rank: int
     score: float
+    """The number shown for it in every front end (score.py): its closeness to the question, 0 to
+    1, never above the result ranked before it."""
     chunk: Chunk
     ranks: dict[ListName, int | None] = field(default_factory=dict)
     scores: dict[ListName, float | None] = field(default_factory=dict)
     """Each list's own score: cosine for "dense" and "lines", BM25 for "bm25" (None: not in that list)."""
     fused_rank: int | None = None
-    """Rank before the token rerank (None: not reranked); `score` is then the rerank's, on MaxSim's scale."""
+    """Rank before the token rerank (None: not reranked)."""
     pieces: int = 1
     """How many neighbouring pieces of one section this passage joins (ranks and scores are the
     best-ranked piece's)."""
@@ -51,6 +53,10 @@ class Hit:
     similarity: float | None = None
     """How close in meaning the passage is to the question: the cosine of the question's vector to
     the passage's or its best line's, whichever is higher (None without a question vector)."""
+    rank_score: float | None = None
+    """What ordered it (for --explain): the token rerank's score (MaxSim moved by the best line's
+    cosine) for a reranked passage, else the fused RRF score, or the one list's own score. Its
+    scale depends on the mode and on the other candidates, so it is never shown as the score."""
 
     def __post_init__(self) -> None:
         if self.answer is NO_ANSWER:

@@ -22,10 +22,11 @@ from assistant.config import MODES, Mode
 from assistant.errors import UsageProblem
 from assistant.model.projection import project
 from assistant.notes.chunk import Chunk, join_pieces
-from assistant.retrieve.answer import Answer, answer_for_passage
+from assistant.retrieve.answer import Answer, answer_for_passage, asks_for_quantity
 from assistant.retrieve.follow_up import resolve
 from assistant.retrieve.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
 from assistant.retrieve.results import Hit, ListName, Rewrite, SearchResponse
+from assistant.retrieve.score import capped_scores, word_coverage
 from assistant.retrieve.strength import match_strength
 from assistant.store.lexical import tokenize
 from assistant.store.open import OpenedIndex, open_index
@@ -200,12 +201,20 @@ class Searcher:
             similarities,
             self.index.lexical.idf(tokenize(searched)) if lexical_only else None,
         )
+        groups = join_neighbours(final, self.chunks, k)
+        passages = [self.passage(group) for group in groups]
+        cosines = [self.similarity(group, vector, own) for group in groups]
+        closeness = [
+            word_coverage(chunk, searched) if value is None else value
+            for chunk, value in zip(passages, cosines, strict=True)
+        ]
         hits = []
-        for rank, group in enumerate(join_neighbours(final, self.chunks, k), 1):
+        for rank, (group, chunk, similar, score) in enumerate(
+            zip(groups, passages, cosines, capped_scores(closeness), strict=True), 1
+        ):
             # The best-ranked piece leads (a piece between two that rank may not be in the ranking at all).
             row = min(group, key=lambda member: placed[member][0] if member in placed else len(placed))
-            _place, score, fused_rank = placed[row]
-            chunk = self.passage(group)
+            _place, key, fused_rank = placed[row]
             hits.append(
                 Hit(
                     rank=rank,
@@ -216,7 +225,8 @@ class Searcher:
                     fused_rank=fused_rank,
                     pieces=len(group),
                     answer=self.answer_for(group, chunk, asked),
-                    similarity=self.similarity(group, vector, own),
+                    similarity=similar,
+                    rank_score=key,
                 )
             )
         return SearchResponse(
@@ -374,6 +384,7 @@ class Searcher:
             terms_of=tokenize,
             term_weights=asked.term_weights,
             table_header_row=chunk.table_header,
+            quantity=asks_for_quantity(asked.searched),
         )
 
     def similarity(

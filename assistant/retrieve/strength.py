@@ -1,11 +1,13 @@
 """How far to trust an answer: whether a response's top passage is a strong match for the question.
 
 Ranking scores say how well the retrievers agree, not how good a passage is; the verdict uses the
-passages' similarity (`similarity`: the cosine of the question to a passage or its best line) and the
-per-list ranks: the keyword list ("bm25") against the best of the meaning lists ("dense", and "lines"
-where the index has line vectors). BM25 mode uses the share of the question's words the passage
-holds. All thresholds are in `STRONG` below. The searcher puts the verdict on every response, so every
-front end says a weak match the same way.
+first result's shown score (score.py: the cosine of the question to the passage or its best line,
+`similarity`) and the per-list ranks: the keyword list ("bm25") against the best of the meaning
+lists ("dense", and "lines" where the index has line vectors). BM25 mode uses the share of the
+question's words the passage holds, which is its shown score there. So a first result whose number
+is below `min_cosine` (or `min_coverage`) is always called weak, in the words of that number. All
+thresholds are in `STRONG` below. The searcher puts the verdict on every response, so every front
+end says a weak match the same way.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.retrieve.fuse import RRF_K
-from assistant.retrieve.highlight import query_terms, term_coverage
+from assistant.retrieve.highlight import query_terms
 from assistant.retrieve.results import Hit, Strength
+from assistant.retrieve.score import shown, word_coverage
 
 
 @dataclass(frozen=True)
@@ -43,17 +46,18 @@ def match_strength(mode: str, searched: str, hits: Sequence[Hit], thresholds: Th
     # shown passage fusion ranked highest. Eval questions called weak: 31 before the rerank, 77 judging
     # the reranked first, 42 this way (the rest: fusion's first was reranked out of the top k).
     top = min(hits, key=lambda hit: hit.fused_rank or hit.rank)
-    similar = [value for hit in hits if (value := similarity(hit)) is not None]
-    cosine = max(similar) if similar else (top.score if mode == "dense" else None)
+    # The first result's own closeness: the number its card shows, and no result below shows more.
+    first = hits[0]
+    cosine = similarity(first)
+    if cosine is None and mode == "dense":
+        cosine = first.score
     if cosine is not None and cosine < thresholds.min_cosine:
-        # The same number as the closest passage's card shows.
-        return Strength(False, f"the closest passage is only {cosine:.2f} similar")
+        return Strength(False, f"the closest passage is only {shown(max(0.0, cosine))} similar")
     if mode == "dense":
         return Strength(True)
     if mode == "bm25":
         terms = query_terms(searched)
-        text = " ".join(top.chunk.heading_path) + "\n" + top.chunk.text
-        coverage = term_coverage(text, terms)
+        coverage = word_coverage(top.chunk, searched)
         if coverage < thresholds.min_coverage:
             return Strength(False, f"the closest passage has only {round(coverage * len(terms))} of {len(terms)} words")
         return Strength(True)
@@ -71,9 +75,10 @@ def match_strength(mode: str, searched: str, hits: Sequence[Hit], thresholds: Th
 
 
 def similarity(hit: Hit) -> float | None:
-    """How close in meaning a passage is to the question, as cards show it: `Hit.similarity` (the
-    cosine of the question to the passage or its best line), else the best cosine among its lists'
-    own scores; None when nothing measured it (a BM25-only search)."""
+    """How close in meaning a passage is to the question: `Hit.similarity` (the cosine of the
+    question to the passage or its best line), else the best cosine among its lists' own scores;
+    None when nothing measured it (a BM25-only search). What a card shows is `Hit.score`: this,
+    capped by the result above (score.py)."""
     if hit.similarity is not None:
         return hit.similarity
     cosines = [score for name, score in hit.scores.items() if name != "bm25" and score is not None]
@@ -81,10 +86,11 @@ def similarity(hit: Hit) -> float | None:
 
 
 def score_fraction(score: float, mode: str, top_score: float, lists: int = 2, reranked: bool = False) -> float:
-    """A score as a share of a full bar: a token-reranked passage's score (a similarity on MaxSim's
-    scale) as is; a fused (RRF) score against its maximum (first in each of the `lists` fused lists:
-    lists/(k+1)) — hybrid, dense when it fuses passage and line vectors —; a lone dense cosine as is;
-    BM25 (unbounded) against the response's top score."""
+    """A ranking key (`Hit.rank_score`) as a share of a full bar: a token-reranked passage's score (a
+    similarity on MaxSim's scale) as is; a fused (RRF) score against its maximum (first in each of the
+    `lists` fused lists: lists/(k+1)) — hybrid, dense when it fuses passage and line vectors —; a
+    lone dense cosine as is; BM25 (unbounded) against the response's top score. `Hit.score` needs
+    none of this: it is a share already (score.py)."""
     if reranked:
         full = 1.0
     elif mode == "hybrid" or (mode == "dense" and lists > 1):

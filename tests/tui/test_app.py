@@ -15,6 +15,7 @@ from textual.message import Message
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.notes.chunk import Chunk
+from assistant.retrieve.score import shown
 from assistant.tui.app import NotesApp
 from assistant.tui.messages import IndexReloaded, NotesChanged, SearchFinished
 from assistant.tui.screens.file_picker import FilePicker
@@ -62,8 +63,9 @@ async def test_asking_shows_ranked_cards(settings: Settings, engine: Engine) -> 
         assert "lambda.md:1-7" in text and "AWS Lambda › Limits" in text
 
 
-async def test_cards_show_the_searchers_similarity(settings: Settings, engine: Engine) -> None:
-    """The number on each card is the similarity the real searcher measured for that passage."""
+async def test_cards_show_the_one_score(settings: Settings, engine: Engine) -> None:
+    """The number on each card is the result's one score, as `notes ask` and its JSON show it, and it
+    never rises down the list (issue 26)."""
     expected = engine.search("lambda max memory")
     app = chat_app(settings, engine)
     async with app.run_test(size=SIZE) as pilot:
@@ -71,11 +73,12 @@ async def test_cards_show_the_searchers_similarity(settings: Settings, engine: E
         cards = latest_card(app).cards()
         assert [card.citation for card in cards] == [hit.chunk.citation for hit in expected.hits]
         numbers = [card_number(card) for card in cards]
-        assert numbers == [f"{hit.similarity:.2f}" for hit in expected.hits]
+        assert numbers == [shown(hit.score) for hit in expected.hits]
+        assert [float(number) for number in numbers] == sorted((float(n) for n in numbers), reverse=True)
         assert numbers[:2] == ["0.33", "0.23"]
 
 
-async def test_bm25_cards_show_the_bm25_score(settings: Settings, engine: Engine) -> None:
+async def test_bm25_cards_show_the_share_of_the_question_s_words(settings: Settings, engine: Engine) -> None:
     app = chat_app(settings, engine)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.searcher is not None)
@@ -85,7 +88,8 @@ async def test_bm25_cards_show_the_bm25_score(settings: Settings, engine: Engine
         assert response is not None and response.mode == "bm25"
         top = latest_card(app).cards()[0]
         assert top.citation == "lambda.md:9-16"
-        assert card_number(top) == f"{response.hits[0].score:.1f}" == "1.5"
+        # A BM25-only search has no question vector: its one score is the share of the question's words.
+        assert card_number(top) == shown(response.hits[0].score) == "1.00"
 
 
 async def test_up_and_down_recall_earlier_questions(app: NotesApp) -> None:

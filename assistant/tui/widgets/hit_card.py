@@ -23,7 +23,7 @@ from textual.widgets import Markdown, Static
 
 from assistant.present.render import inert, shown_passage
 from assistant.retrieve.results import Hit
-from assistant.retrieve.strength import score_fraction, similarity
+from assistant.retrieve.score import shown
 from assistant.tui.widgets.passage import ANSWER_CLASS, PassageMarkdown, plain_passage, preview
 from assistant.tui.widgets.table_records import tables_as_records
 
@@ -44,16 +44,10 @@ def score_bar(fraction: float, cells: int = BAR_CELLS) -> Content:
     return Content.assemble((filled, ".hit-card--bar"), (empty, ".hit-card--bar-empty"))
 
 
-def card_score(hit: Hit, mode: str, top_score: float) -> tuple[float, str]:
-    """The bar's fraction and the number beside it: the passage's similarity to the question (the
-    measure "No strong match" names), or, in a BM25-only search, its BM25 score against the top one."""
-    value = similarity(hit)
-    if value is not None:
-        return max(0.0, min(1.0, value)), f"{value:.2f}"
-    fraction = score_fraction(
-        hit.score, mode, top_score, lists=len(hit.ranks) or 2, reranked=hit.fused_rank is not None
-    )
-    return fraction, f"{hit.score:.1f}" if mode == "bm25" else f"{hit.score:.3f}"
+def card_score(hit: Hit) -> tuple[float, str]:
+    """The bar's fraction and the number beside it: the result's one score (retrieve/score.py), the
+    same number `notes ask`, its JSON and the MCP server show, never higher than the card above's."""
+    return max(0.0, min(1.0, hit.score)), shown(hit.score)
 
 
 class HitCard(Vertical, can_focus=True):
@@ -108,7 +102,7 @@ class HitCard(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         hit = self.hit
         chunk = hit.chunk
-        fraction, number = card_score(hit, self.mode, self.top_score)
+        fraction, number = card_score(hit)
         title = Content.assemble(
             (f"{hit.rank:>2} ", ".hit-card--rank"),
             score_bar(fraction),
