@@ -35,7 +35,7 @@ class FakeChat(App[None]):
         self.query_one(Input).focus()
 
 
-def run_chat(settings) -> None:
+def run_chat(settings, engine) -> None:
     FakeChat().run()
 """
 

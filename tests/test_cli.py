@@ -25,7 +25,8 @@ def test_ask_json_schema(notes_cli: Notes, small_corpus: Path, tmp_path: Path) -
     assert code == 0
     assert "building" in err  # a missing index is built first, saying so on stderr
     data = json.loads(out)
-    assert set(data) == {"query", "results"} and data["query"] == "lambda memory"
+    assert set(data) == {"query", "results", "weak_match"} and data["query"] == "lambda memory"
+    assert isinstance(data["weak_match"], bool)
     for rank, result in enumerate(data["results"], 1):
         assert set(result) == {
             "rank",
