@@ -23,13 +23,13 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from assistant.config import MODES, Mode, Settings, config_file, display_path
+from assistant.config import MAX_K, MODES, Mode, Settings, config_file, display_path
 from assistant.engine import Engine
 from assistant.errors import AssistantError
 from assistant.present.render import inert
 from assistant.retrieve.search import Searcher
-from assistant.tui.commands import chat_commands
-from assistant.tui.history import History, HistoryFile, history_path
+from assistant.tui.commands import TEXTUAL_KEPT, InOrderCommands, chat_commands
+from assistant.tui.history import Choices, History, HistoryFile, choices_path, history_path
 from assistant.tui.indexing import IndexKeeper
 from assistant.tui.marking import MarkActions
 from assistant.tui.messages import (
@@ -87,6 +87,7 @@ class NotesApp(App[None]):
         *,
         watch_notes: bool = True,
         history: HistoryFile | None = None,
+        choices: Choices | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -104,8 +105,13 @@ class NotesApp(App[None]):
         """The keeper's jobs done so far (`IndexSettled.through`); fewer than `index.asked`: it is busy."""
         self._hold_questions = False
         """A refresh was asked for: questions wait for it, so their answers see the latest notes."""
-        self.mode = settings.mode
-        self.k = settings.k
+        self.choices = choices if choices is not None else Choices(choices_path(settings.corpus_dir))
+        """The mode and result count last chosen here for this notes folder, restored at start."""
+        remembered = self.choices.load()
+        mode, k = remembered.get("mode"), remembered.get("k")
+        self.mode: Mode = next((known for known in MODES if known == mode), settings.mode)
+        self.k = k if isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= MAX_K else settings.k
+        self._last_asked: str | None = None
         self.file_filter: str | None = None
         self.context: str | None = None
         """What the latest answer searched: a follow-up ("and the timeout?") is searched in its light."""
@@ -203,7 +209,8 @@ class NotesApp(App[None]):
     def _use(self, searcher: Searcher) -> None:
         self.searcher = searcher
         status = self.chat.status_line
-        status.files = len(searcher.files)
+        status.files = len(searcher.manifest.files)
+        status.skipped = len(searcher.manifest.skipped)
         status.chunks = len(searcher.chunks)
         status.model = searcher.model_name
         if self.file_filter and self.file_filter not in searcher.files:
@@ -249,6 +256,7 @@ class NotesApp(App[None]):
         self._turns += 1
         turn = self._turns
         self._pending[turn] = PendingTurn(text, self.mode, self.k, self.file_filter)
+        self._last_asked = text
         card = self.chat.log_view.add_turn(turn, text, waiting=self._waiting_text())
         self.chat.log_view.show_question(card)
         self._dispatch()
@@ -322,6 +330,9 @@ class NotesApp(App[None]):
     def action_copy_citation(self) -> None:
         self.passages.copy(self.chat.selected_card())
 
+    def action_copy_passage(self) -> None:
+        self.passages.copy_text(self.chat.selected_card())
+
     def action_mark_answer(self) -> None:
         self.marks.mark_answer(self.chat.selected_card())
 
@@ -372,19 +383,35 @@ class NotesApp(App[None]):
         self.index.open()
 
     def action_set_mode(self, mode: Mode) -> None:
+        """A new search mode: remembered for this notes folder, and the latest question asked again."""
         if mode in MODES:
             self.mode = mode
             self.chat.status_line.mode = mode
             self.notify(f"Search mode: {mode}")
+            self._remember_and_ask_again()
 
     def action_set_k(self, k: int) -> None:
+        """A new result count: remembered for this notes folder, and the latest question asked again."""
         self.k = k
         self.chat.status_line.k = k
         self.notify(f"Showing {k} passages per question")
+        self._remember_and_ask_again()
+
+    def _remember_and_ask_again(self) -> None:
+        try:
+            self.choices.save(self.mode, self.k)
+        except OSError as exc:
+            self.notify(f"Not remembered for next time: {exc.strerror or exc}", severity="warning", markup=False)
+        if self._last_asked is not None:
+            self.ask(self._last_asked)
+
+    COMMANDS = {InOrderCommands}
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """This app's commands first, in their own order (3, 5, 10 results), then the only two of
+        Textual's that matter here (Theme, Quit): no Keys, Maximize or Screenshot."""
         yield from chat_commands(self)
+        yield from (command for command in super().get_system_commands(screen) if command.title in TEXTUAL_KEPT)
 
 
 __all__ = ["NotesApp", "PendingTurn", "only_note"]

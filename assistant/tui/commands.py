@@ -1,5 +1,9 @@
 """The chat app's entries in the command palette (Ctrl+P): re-index, search mode, results per question,
-one note or all, clear. Each runs one of the app's actions, as its key does."""
+one note or all, clear. Each runs one of the app's actions, as its key does.
+
+Textual's own system-command provider lists every entry sorted by name, which put "Results per
+question: 10" before 3 and 5 and mixed Textual's entries among the app's; `InOrderCommands` lists
+them in the order the app gives them (its own first)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hits
+from textual.system_commands import SystemCommandsProvider
 
 from assistant.config import MODES, Mode
 
@@ -14,6 +20,19 @@ if TYPE_CHECKING:
     from assistant.tui.app import NotesApp
 
 RESULT_COUNTS = (3, 5, 10)
+TEXTUAL_KEPT = frozenset({"Theme", "Quit"})
+"""Textual's own palette entries the app keeps."""
+
+
+class InOrderCommands(SystemCommandsProvider):
+    """The app's system commands, listed in the order it yields them (searching still ranks by match)."""
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback, discover in self.app.get_system_commands(self.screen):
+            if discover:
+                yield DiscoveryHit(title, callback, help=help_text)
+
+
 MODE_HELP: dict[Mode, str] = {
     "hybrid": "keywords and meaning, fused (default)",
     "dense": "meaning only",

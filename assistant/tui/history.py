@@ -112,3 +112,30 @@ class History:
             return self.entries[self.position]
         self.position = None
         return self.draft
+
+
+def choices_path(corpus_dir: Path) -> Path:
+    """Where the app remembers a notes folder's search mode and result count."""
+    return state_root() / "choices" / f"{folder_key(corpus_dir)}.json"
+
+
+@dataclass
+class Choices:
+    """The search mode and result count last chosen in the app for one notes folder, kept across runs
+    (a convenience, like the history: unreadable means none, unwritable is reported by the caller)."""
+
+    path: Path
+
+    def load(self) -> dict[str, object]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save(self, mode: str, k: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".choices-", dir=self.path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump({"mode": mode, "k": k}, file)
+        os.replace(name, self.path)

@@ -18,7 +18,7 @@ from assistant.errors import UsageProblem
 from assistant.notes.chunk import Chunk
 from assistant.notes.ingest import note_lines
 from assistant.present.editor import choose_editor, editor_command, editor_family, open_in_editor
-from assistant.present.render import inert
+from assistant.present.render import inert, openable_path, shell_path
 from assistant.tui.clipboard import TOOL_NAMES, copy_with_tool, osc52_blocked
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.hit_card import HitCard
@@ -87,21 +87,35 @@ class PassageActions:
         self.app.push_screen(NoteViewer(chunk, lines, terms=terms, line=line))
 
     def copy(self, card: HitCard | None) -> None:
-        """`c`: the citation onto the clipboard, by a clipboard tool if there is one, else by OSC 52;
-        and when it is known that neither arrives, say so and show the citation to copy by hand."""
+        """`c`: the answer as `path:LINE`, a path that opens from the folder `notes` was started in
+        (quoted when a shell needs it), onto the clipboard: `vim +LINE path` or any editor that takes
+        `path:LINE` opens it."""
         if card is None:
             self.app.notify(NOTHING_SELECTED, severity="warning")
             return
-        citation = inert(card.citation)
-        self.app.copy_to_clipboard(card.citation)  # OSC 52, for terminals that take it
-        tool = copy_with_tool(card.citation)
+        where = shell_path(openable_path(self.settings.corpus_dir, card.hit.chunk.file))
+        self._copy(f"{where}:{card.hit.answer.start_line}", "Citation")
+
+    def copy_text(self, card: HitCard | None) -> None:
+        """`C`: the passage's own lines (exactly the cited ones) onto the clipboard."""
+        if card is None:
+            self.app.notify(NOTHING_SELECTED, severity="warning")
+            return
+        self._copy(card.hit.chunk.text, "Passage")
+
+    def _copy(self, text: str, what: str) -> None:
+        """Onto the clipboard by a clipboard tool if there is one, else by OSC 52; and when it is known
+        that neither arrives, say so (and show a citation to copy by hand)."""
+        shown = inert(text) if what == "Citation" else f"{len(text.splitlines())} lines"
+        self.app.copy_to_clipboard(text)  # OSC 52, for terminals that take it
+        tool = copy_with_tool(text)
         if tool is not None:
-            self.app.notify(f"Copied {citation} (with {tool})", title="Citation", markup=False)
+            self.app.notify(f"Copied {shown} (with {tool})", title=what, markup=False)
             return
         blocked = osc52_blocked()
         if blocked is not None:
             self.app.notify(
-                f"Nothing was copied: no clipboard tool ({TOOL_NAMES}) and {blocked}. The citation: {citation}",
+                f"Nothing was copied: no clipboard tool ({TOOL_NAMES}) and {blocked}. The {what.lower()}: {shown}",
                 title="Couldn't copy",
                 severity="error",
                 timeout=20,
@@ -109,9 +123,9 @@ class PassageActions:
             )
             return
         self.app.notify(
-            f"Asked the terminal to copy {citation} (OSC 52). No clipboard tool ({TOOL_NAMES}) was found, so if "
+            f"Asked the terminal to copy {shown} (OSC 52). No clipboard tool ({TOOL_NAMES}) was found, so if "
             "your terminal ignores OSC 52 nothing was copied.",
-            title="Citation",
+            title=what,
             severity="warning",
             timeout=10,
             markup=False,

@@ -15,6 +15,7 @@ from textual.message import Message
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.notes.chunk import Chunk
+from assistant.present.render import openable_path
 from assistant.retrieve.score import shown
 from assistant.tui.app import NotesApp
 from assistant.tui.messages import IndexReloaded, NotesChanged, SearchFinished
@@ -315,12 +316,21 @@ async def test_viewer_reports_a_missing_note(settings: Settings, app: NotesApp) 
         assert any(f"Couldn't read {top.hit.chunk.file}" in text for text in notifications(app))
 
 
-async def test_c_copies_the_citation(app: NotesApp) -> None:
+async def test_c_copies_the_answer_as_path_line_from_here_and_shift_c_the_passage(app: NotesApp) -> None:
+    """Issue 26: `c` copies the answer line as `path:LINE`, a path that opens from the folder `notes` was
+    started in (not the notes folder), so `vim +LINE path` or an editor taking `path:LINE` opens it;
+    `C` copies the passage's own lines."""
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "j", "c")
-        assert app.clipboard == "s3.md:11-13" == latest_card(app).cards()[1].citation
-        assert any("copy s3.md:11-13" in text for text in notifications(app))
+        hit = latest_card(app).cards()[1].hit
+        expected = f"{openable_path(app.settings.corpus_dir, hit.chunk.file)}:{hit.answer.start_line}"
+        assert app.clipboard == expected
+        opened = Path.cwd() / expected.rsplit(":", 1)[0]
+        assert opened.is_file() and opened.resolve() == (app.settings.corpus_dir / hit.chunk.file).resolve()
+        assert any(f"copy {expected}" in text for text in notifications(app))
+        await pilot.press("C")
+        assert app.clipboard == hit.chunk.text
 
 
 async def test_o_and_c_need_a_selection(app: NotesApp) -> None:

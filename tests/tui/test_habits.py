@@ -15,6 +15,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.engine import Engine
+from assistant.present.render import openable_path
 from assistant.tui.app import NotesApp
 from assistant.tui.history import HistoryFile, history_path
 from assistant.tui.screens.file_picker import FilePicker, filter_notes
@@ -169,14 +170,21 @@ def clipboard(monkeypatch: pytest.MonkeyPatch) -> Clipboard:
     return state
 
 
+def copied_citation(app: NotesApp, index: int) -> str:
+    """What `c` copies for the latest answer's card `index`: its answer as `path:LINE` from here."""
+    hit = latest_card(app).cards()[index].hit
+    return f"{openable_path(app.settings.corpus_dir, hit.chunk.file)}:{hit.answer.start_line}"
+
+
 async def test_c_uses_the_clipboard_tool(app: NotesApp, clipboard: Clipboard) -> None:
     clipboard.tool = "xclip"
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "j", "c")
         await pilot.pause()
-        assert clipboard.copied == ["s3.md:11-13"]
-        assert "Copied s3.md:11-13 (with xclip)" in notifications(app)
+        citation = copied_citation(app, 1)
+        assert citation.endswith("s3.md:13") and clipboard.copied == [citation]
+        assert f"Copied {citation} (with xclip)" in notifications(app)
 
 
 async def test_c_says_plainly_when_nothing_was_copied(app: NotesApp, clipboard: Clipboard) -> None:
@@ -185,9 +193,10 @@ async def test_c_says_plainly_when_nothing_was_copied(app: NotesApp, clipboard: 
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "c")
         await pilot.pause()
-        [message] = [text for text in notifications(app) if "lambda.md:1-7" in text]
+        citation = copied_citation(app, 0)
+        [message] = [text for text in notifications(app) if citation in text]
         assert message.startswith("Nothing was copied: no clipboard tool (wl-copy, xclip, xsel, pbcopy, clip.exe)")
-        assert "tmux's set-clipboard is off. The citation: lambda.md:1-7" in message
+        assert f"tmux's set-clipboard is off. The citation: {citation}" in message
         assert "Copied" not in message
 
 
@@ -196,9 +205,10 @@ async def test_c_without_a_tool_does_not_claim_success(app: NotesApp, clipboard:
         await ask(pilot, "lambda max memory")
         await pilot.press("tab", "c")
         await pilot.pause()
-        assert app.clipboard == "lambda.md:1-7", "OSC 52 is still sent, for terminals that take it"
-        [message] = [text for text in notifications(app) if "lambda.md:1-7" in text]
-        assert message.startswith("Asked the terminal to copy lambda.md:1-7 (OSC 52)")
+        citation = copied_citation(app, 0)
+        assert app.clipboard == citation, "OSC 52 is still sent, for terminals that take it"
+        [message] = [text for text in notifications(app) if citation in text]
+        assert message.startswith(f"Asked the terminal to copy {citation} (OSC 52)")
         assert "if your terminal ignores OSC 52 nothing was copied" in message
 
 

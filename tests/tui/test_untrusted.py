@@ -12,6 +12,7 @@ from textual.app import App
 
 from assistant.config import Settings
 from assistant.engine import Engine
+from assistant.present.render import openable_path
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.hit_card import HitCard
 from tests.messy import write_notes
@@ -70,7 +71,8 @@ async def test_hostile_note_renders_literally_everywhere(tmp_path: Path) -> None
         assert text.count("[link=http://e]y[/link]") >= 2
 
         await pilot.press("c")
-        assert app.clipboard == "hostile.txt:1-6"
+        copied = f"{openable_path(app.settings.corpus_dir, plain.hit.chunk.file)}:{plain.hit.answer.start_line}"
+        assert app.clipboard == copied and copied.endswith("hostile.txt:5")
 
         await pilot.press("o")
         await wait_until(pilot, lambda: isinstance(app.screen, NoteViewer))

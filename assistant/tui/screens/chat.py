@@ -28,6 +28,7 @@ class ChatScreen(Screen[None]):
         Binding("escape", "focus_input", "Ask", show=False),
         Binding("o", "app.open_selected", "Open"),
         Binding("c", "app.copy_citation", "Copy citation"),
+        Binding("C", "app.copy_passage", "Copy passage", show=False),
         Binding("m", "app.mark_answer", "Mark answer", show=False),
         Binding("M", "app.mark_none", "None answers", show=False),
         Binding("f", "app.pick_file", "One note"),

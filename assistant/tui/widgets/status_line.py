@@ -37,6 +37,8 @@ class StatusLine(Static):
 
     corpus: reactive[str] = reactive("")
     files: reactive[int | None] = reactive(None)
+    skipped: reactive[int] = reactive(0)
+    """Notes the index skipped (unreadable, binary, empty): counted as `notes index` counts them."""
     chunks: reactive[int | None] = reactive(None)
     model: reactive[str] = reactive("")
     state: reactive[str] = reactive("")
@@ -59,6 +61,7 @@ class StatusLine(Static):
             ("  ", label),
             (files, value),
             (" files ", label),
+            *([(f"({self.skipped} skipped) ", label)] if self.skipped else []),
             (chunks, value),
             (" chunks  ", label),
             ("model ", label),
