@@ -74,6 +74,7 @@ class NotesApp(App[None]):
     """Notes Assistant's chat app."""
 
     CSS_PATH = "app.tcss"
+    COMMANDS = {InOrderCommands}
     TITLE = "Notes Assistant"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -361,6 +362,7 @@ class NotesApp(App[None]):
         self.notify(text, title="Notes", markup=False)
 
     async def action_clear(self) -> None:
+        self._last_asked = None
         self.context = None
         self._pending.clear()
         self.chat.selected = None
@@ -404,8 +406,6 @@ class NotesApp(App[None]):
             self.notify(f"Not remembered for next time: {exc.strerror or exc}", severity="warning", markup=False)
         if self._last_asked is not None:
             self.ask(self._last_asked)
-
-    COMMANDS = {InOrderCommands}
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """This app's commands first, in their own order (3, 5, 10 results), then the only two of
