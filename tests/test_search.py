@@ -9,8 +9,9 @@ import pytest
 
 from assistant.errors import UsageProblem
 from assistant.notes.chunk import JOIN_GAP, Chunk, join_pieces, touches
+from assistant.retrieve.candidates import bm25_candidates
 from assistant.retrieve.fuse import JOINED_MAX_LINES, fuse_rrf, join_neighbours
-from assistant.retrieve.search import Searcher, bm25_candidates, normalise_query
+from assistant.retrieve.search import Searcher, normalise_query
 from assistant.store.build import build_index
 from assistant.store.lexical import LexicalIndex, build_bm25, tokenize
 

@@ -67,13 +67,11 @@ def components(searcher: Searcher, questions: Sequence[str]) -> dict[str, list[f
     """Per-stage query time: spelling, BM25 scoring and top-k, query encoding (with token vectors
     when the index reranks), dense search, token rerank, and the answer lines of the top results."""
     from assistant.model.projection import project
+    from assistant.retrieve.candidates import bm25_candidates, dense_candidates, line_candidates
     from assistant.retrieve.fuse import fuse_rrf, join_neighbours
     from assistant.retrieve.search import (
         CANDIDATES,
         Asked,
-        bm25_candidates,
-        dense_candidates,
-        line_candidates,
         normalise_query,
     )
 

@@ -1,10 +1,7 @@
 """Stage 5, search: a question → passage-vector, line-vector and BM25 candidate lists → fused, ranked Hits.
 
-Each list is its own function returning ranked `(row, score)` lists:
-- `dense_candidates`: cosine similarity (inner product of normalised vectors), in [-1, 1];
-- `line_candidates`: passages ranked by the cosine of their best-matching line, in [-1, 1];
-- `bm25_candidates`: BM25 scores, >= 0, unbounded.
-They are fused and reranked by the pure functions of fuse.py. Before any of them,
+Each list is its own function (candidates.py) returning ranked `(row, score)` lists. They are fused
+and reranked by the pure functions of fuse.py. Before any of them,
 `spelling.Speller` corrects misspelt words of the question to the notes' words. The CLI, the chat
 app and the eval harness all call `Searcher.search`, so eval scores measure what users see.
 """
@@ -16,13 +13,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.config import MODES, Mode
 from assistant.errors import UsageProblem
 from assistant.model.projection import project
 from assistant.notes.chunk import Chunk, join_pieces
 from assistant.retrieve.answer import Answer, answer_for_passage, asks_for_quantity
+from assistant.retrieve.candidates import bm25_candidates, dense_candidates, line_candidates
 from assistant.retrieve.follow_up import resolve
 from assistant.retrieve.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
 from assistant.retrieve.results import Hit, ListName, Rewrite, SearchResponse
@@ -40,74 +38,10 @@ if TYPE_CHECKING:
     from assistant.store.chunk_store import ChunkStore
     from assistant.store.manifest import Manifest
 
-LINE_CANDIDATES = 300
-"""Line vectors searched per question before they are folded into chunks (about 5 lines a chunk)."""
 CANDIDATES = 50
 """How deep each list goes before fusion."""
 MAX_QUERY_CHARS = 2000
 """Longer questions are cut: the model reads 256 word pieces anyway, and BM25 needs no essay."""
-
-
-def dense_candidates(
-    index: Any, query_vector: np.ndarray, n: int, allowed: np.ndarray | None
-) -> list[tuple[int, float]]:
-    """Top-n rows by cosine similarity from the FAISS index, optionally restricted to allowed rows."""
-    import faiss
-    import numpy as np
-
-    if index.ntotal == 0 or n <= 0:
-        return []
-    library: Any = faiss  # its stubs lack the search-parameter classes
-    vector = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
-    hnsw = isinstance(index, faiss.IndexHNSW)
-    params = None
-    if allowed is not None:
-        if len(allowed) == 0:
-            return []
-        selector = library.IDSelectorBatch(allowed.astype(np.int64))
-        params = library.SearchParameters(sel=selector)
-        if hnsw:
-            params = library.SearchParametersHNSW(sel=selector, efSearch=max(index.hnsw.efSearch, n))
-    elif hnsw:
-        params = library.SearchParametersHNSW(efSearch=max(index.hnsw.efSearch, n))
-    scores, rows = index.search(vector, min(n, index.ntotal), params=params)
-    return [(int(row), float(score)) for row, score in zip(rows[0], scores[0], strict=False) if row >= 0]
-
-
-def line_candidates(
-    index: Any, owner: np.ndarray, query_vector: np.ndarray, n: int, allowed: np.ndarray | None
-) -> list[tuple[int, float]]:
-    """Chunks ranked by their best-matching line: a question usually targets one statement of a
-    passage, which the whole-passage vector blurs."""
-    import numpy as np
-
-    allowed_lines = None
-    if allowed is not None:
-        allowed_lines = np.flatnonzero(np.isin(owner, allowed))
-    best: dict[int, float] = {}
-    for line, score in dense_candidates(index, query_vector, LINE_CANDIDATES, allowed_lines):
-        row = int(owner[line])
-        if row not in best:
-            best[row] = score
-            if len(best) >= n:
-                break
-    return list(best.items())
-
-
-def bm25_candidates(scores: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-    """Top-n rows by BM25 score, zero scores dropped (a passage sharing no term is no match)."""
-    import numpy as np
-
-    if allowed is not None:
-        masked = np.zeros_like(scores)
-        masked[allowed] = scores[allowed]
-        scores = masked
-    if n <= 0 or not len(scores):
-        return []
-    n = min(n, len(scores))
-    top = np.argpartition(-scores, n - 1)[:n]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(row), float(scores[row])) for row in top if scores[row] > 0]
 
 
 class Searcher:

@@ -12,9 +12,7 @@ are kept per notes folder across runs (`history`).
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -23,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from assistant.config import MAX_K, MODES, Mode, Settings, config_file, display_path
+from assistant.config import MODES, Mode, Settings, config_file, display_path
 from assistant.engine import Engine
 from assistant.errors import AssistantError
 from assistant.present.render import inert
@@ -50,24 +48,8 @@ from assistant.tui.screens.chat import ChatScreen
 from assistant.tui.screens.file_picker import FilePicker
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.no_notes import NoNotesScreen
+from assistant.tui.turns import PendingTurn, only_note
 from assistant.tui.widgets.question_input import QuestionInput
-
-
-@dataclass(frozen=True)
-class PendingTurn:
-    """A question waiting for (or in) a search, with the settings it was asked under."""
-
-    asked: str
-    mode: Mode
-    k: int
-    file_filter: str | None
-
-
-def only_note(settings: Settings, note: str) -> str:
-    """What a search is handed (it takes `file` as `--file` does) to answer from this one indexed note
-    alone, whatever the working folder and whatever the note's name holds: the note's absolute path,
-    the part inside the notes folder glob-escaped, so `notes [draft]*.md` never matches `notes d.md`."""
-    return str(settings.corpus_dir.expanduser().absolute() / glob.escape(note))
 
 
 class NotesApp(App[None]):
@@ -108,10 +90,7 @@ class NotesApp(App[None]):
         """A refresh was asked for: questions wait for it, so their answers see the latest notes."""
         self.choices = choices if choices is not None else Choices(choices_path(settings.corpus_dir))
         """The mode and result count last chosen here for this notes folder, restored at start."""
-        remembered = self.choices.load()
-        mode, k = remembered.get("mode"), remembered.get("k")
-        self.mode: Mode = next((known for known in MODES if known == mode), settings.mode)
-        self.k = k if isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= MAX_K else settings.k
+        self.mode, self.k = self.choices.restore(settings.mode, settings.k)
         self._last_asked: str | None = None
         self.file_filter: str | None = None
         self.context: str | None = None

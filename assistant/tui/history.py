@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.config import folder_key, state_root
+from assistant.config import MAX_K, MODES, Mode, folder_key, state_root
 
 MAX_ENTRIES = 500
 
@@ -132,6 +132,14 @@ class Choices:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def restore(self, mode: Mode, k: int) -> tuple[Mode, int]:
+        """The remembered mode and count, each where it is a valid one, else the given one."""
+        remembered = self.load()
+        chosen_mode, chosen_k = remembered.get("mode"), remembered.get("k")
+        if isinstance(chosen_k, int) and not isinstance(chosen_k, bool) and 1 <= chosen_k <= MAX_K:
+            k = chosen_k
+        return next((known for known in MODES if known == chosen_mode), mode), k
 
     def save(self, mode: str, k: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
