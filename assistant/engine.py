@@ -14,33 +14,35 @@ freshness, the build and opening all start from the same `IndexState`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import Mode, Settings
 from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
+from assistant.model.choice import EXPORT_STAGE as EXPORT_STAGE
+from assistant.model.choice import encoder_while_building
 from assistant.model.encoder_cache import ENCODER_DIRECTORY
 from assistant.notes.ingest import require_corpus
 from assistant.reporting import Notify, Progress, no_notify, no_progress
 from assistant.retrieve.results import SearchResponse
 from assistant.retrieve.search import Searcher
 from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
+from assistant.store.build_report import summary_line as summary_line
 from assistant.store.freshness import Freshness, check_freshness, mismatch
+from assistant.store.generation import remove_orphaned_exports
 from assistant.store.open import open_index
 from assistant.store.state import IndexState, read_state
 
 if TYPE_CHECKING:
     from assistant.model.embed import Embedder, EmbeddingPath, QueryEncoder, SentenceTransformerEmbedder
     from assistant.store.health import Problem
-
-EXPORT_STAGE = "exporting the model to ONNX (once per machine, about 30 s)"
-"""The progress stage of the one-time export: named, so a bar that sits still says why."""
+    from assistant.store.partial import Building, PartialIndex
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class Engine:
         self._encoder = encoder
         """What questions are embedded with (None: the index's own export, see store/open.py)."""
         self._searcher: Searcher | None = None
+        self._partial: tuple[PartialIndex, Callable[[], QueryEncoder]] | None = None
+        """The index a build is making, searchable from its text side on, with what embeds questions
+        meanwhile (None: no build is running here)."""
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ reading the index folder
@@ -109,20 +114,33 @@ class Engine:
         settings = self.settings
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         state = state or self.state()
-        _remove_orphaned_exports(settings.index_dir)
+        remove_orphaned_exports(settings.index_dir)
         with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
             embedder, embedding = self._document_embedder(Path(scratch), state, progress)
-            return build_index(
-                settings.corpus_dir,
-                settings.index_dir,
-                embedder,
-                embedding=embedding,
-                state=state,
-                rebuild=rebuild,
-                progress=progress,
-                on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
-                hooks=hooks,
-            )
+            questions = functools.cache(lambda: self._encoder or encoder_while_building(embedder, embedding))
+
+            def answer_from(partial: PartialIndex) -> None:
+                with self._lock:
+                    self._partial = (partial, questions)
+                threading.Thread(target=self._warm, args=(partial, questions), daemon=True).start()
+                if hooks.partial is not None:
+                    hooks.partial(partial)
+
+            try:
+                return build_index(
+                    settings.corpus_dir,
+                    settings.index_dir,
+                    embedder,
+                    embedding=embedding,
+                    state=state,
+                    rebuild=rebuild,
+                    progress=progress,
+                    on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
+                    hooks=replace(hooks, partial=answer_from),
+                )
+            finally:
+                with self._lock:
+                    self._partial = None
 
     def refresh(self, *, progress: Progress = no_progress, notify: Notify = no_notify) -> BuildReport:
         """Bring the index up to date: incrementally, or from scratch when it cannot serve these notes
@@ -137,34 +155,13 @@ class Engine:
     def _document_embedder(
         self, scratch: Path, state: IndexState, progress: Progress
     ) -> tuple[Embedder, EmbeddingPath]:
-        """What this build embeds notes with, and how (recorded in the manifest): the embedder given
-        to the engine; else this machine's cached export of the model (checked before use), else one
-        restored from the current index's own copy, else a fresh export (cached for next time), else
-        sentence-transformers for a model that cannot be exported."""
-        from assistant.config import resolve_model_path
-        from assistant.model.embed import EmbeddingPath, OnnxEmbedder, SentenceTransformerEmbedder
-        from assistant.model.encoder_cache import cached_encoder, store_encoder
-        from assistant.model.layout import require_usable_model
-        from assistant.model.onnx_export import export_onnx_encoder
+        """The embedder given to the engine, else the model's export (model/choice.py)."""
+        from assistant.model.choice import document_embedder
+        from assistant.model.embed import EmbeddingPath
 
         if self._embedder is not None:
             return self._embedder, EmbeddingPath(self._embedder.kind)
-        require_usable_model(self.settings.model, resolve_model_path(self.settings.model))  # before building
-        model = SentenceTransformerEmbedder(self.settings.model)
-        cached = cached_encoder(model.path) or _restore_cache(state, model)
-        if cached is not None:
-            with contextlib.suppress(OSError, ValueError):
-                return OnnxEmbedder(self.settings.model, cached, model), EmbeddingPath("onnx", cached)
-        progress(EXPORT_STAGE, 0, 1)
-        try:
-            export_onnx_encoder(model.path, scratch)
-            exported = store_encoder(model.path, scratch) or scratch
-            onnx = OnnxEmbedder(self.settings.model, exported, model)
-        except Exception as exc:  # noqa: BLE001 - a model that cannot be exported still indexes, just slower
-            error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            return model, EmbeddingPath("sentence-transformers", export_error=error)
-        progress(EXPORT_STAGE, 1, 1)
-        return onnx, EmbeddingPath("onnx", exported)
+        return document_embedder(self.settings.model, scratch, progress, lambda model: _restore_cache(state, model))
 
     # ------------------------------------------------------------ opening
 
@@ -238,6 +235,33 @@ class Engine:
         with self._lock:
             return self._searcher
 
+    @property
+    def building(self) -> Building | None:
+        """How far the running build is, once its partial index can answer (None: no build is
+        running here, or it is still reading the notes)."""
+        with self._lock:
+            partial = self._partial
+        return partial[0].building if partial is not None else None
+
+    def _building_searcher(self) -> Searcher | None:
+        """A searcher over what the running build has ready (store/partial.py), or None (also when
+        the build ended meanwhile: its staging folder is then published or gone)."""
+        with self._lock:
+            partial = self._partial
+        if partial is None:
+            return None
+        index, questions = partial
+        try:
+            return Searcher(index.opened(questions()))
+        except IndexCorrupt:
+            return None
+
+    @staticmethod
+    def _warm(partial: PartialIndex, questions: Callable[[], QueryEncoder]) -> None:
+        """Load what a question needs beside the build, not when the first one is asked."""
+        with contextlib.suppress(Exception):
+            partial.opened(questions())
+
     def repair(self, state: IndexState, damaged: Sequence[str]) -> bool:
         """Undo damage to the current index's copy of the model export from this machine's cache, in
         place, when the cache holds exactly the recorded files; False when anything else is damaged or
@@ -278,8 +302,9 @@ class Engine:
         """The ranked passages that answer a question, with their answer lines, from the searcher
         last opened (the index on disk is opened first if none is). `file`: only notes it names, as
         `--file` takes them (a path, a name without its suffix, a folder or a glob); `context`: what
-        the previous turn of a conversation searched (follow-ups)."""
-        searcher = self.searcher or self.load()
+        the previous turn of a conversation searched (follow-ups). With no index opened yet while
+        a build runs, the answer comes from what the build has ready and says so (`building`)."""
+        searcher = self.searcher or self._building_searcher() or self.load()
         return searcher.search(
             question,
             k=k or self.settings.k,
@@ -293,7 +318,7 @@ class Engine:
         UsageProblem, naming a few notes, when it names none."""
         from assistant.retrieve.file_filter import note_glob
 
-        searcher = searcher or self.searcher or self.load()
+        searcher = searcher or self.searcher or self._building_searcher() or self.load()
         return note_glob(file, searcher.files, self.settings.corpus_dir)
 
     def watch(self, stop: threading.Event, *, debounce_ms: int = 700) -> Iterator[set[str]]:
@@ -342,27 +367,12 @@ class Engine:
         )
 
 
-def _remove_orphaned_exports(index_dir: Path) -> None:
-    """Scratch exports left by a build that was killed (kill -9 skips cleanup): ~100 MB each.
-    Only folders whose process is gone are removed; a concurrent build's scratch is kept."""
-    for path in index_dir.glob(".export-*-*"):
-        pid = path.name.split("-")[1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue
-
-
 def _restore_cache(state: IndexState, model: SentenceTransformerEmbedder) -> Path | None:
     """Put the current index's copy of the export back in the cache (a cleared ~/.cache costs a
     copy, not a 30 s export), when that copy is undamaged and made from this model by this code."""
     from assistant.model.encoder_cache import store_encoder
     from assistant.model.onnx_encoder import onnx_encoder_current
-    from assistant.store.build import model_fingerprint
+    from assistant.store.previous import model_fingerprint
 
     generation, manifest = state.generation, state.manifest
     if generation is None or manifest is None or manifest.model != model_fingerprint(model):
@@ -377,18 +387,6 @@ def only_encoder(damaged: Sequence[str]) -> bool:
     """Whether the damage is confined to the index's copy of the model export (which the cache can
     restore in place; any other damaged file means a rebuild)."""
     return bool(damaged) and all(name.startswith(f"{ENCODER_DIRECTORY}/") for name in damaged)
-
-
-def summary_line(report: BuildReport) -> str:
-    if report.up_to_date:
-        return f"index up to date: {report.files} files, {report.chunks} chunks ({report.seconds:.1f} s)"
-    what = "rebuilt" if report.rebuilt_all else "updated"
-    skipped = sum(1 for problem in report.problems if problem.skipped)
-    extra = f", {skipped} skipped" if skipped else ""
-    return (
-        f"index {what}: {report.files} files{extra}, {report.chunks} chunks "
-        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
-    )
 
 
 def _relative(path: Path, root: Path) -> str:

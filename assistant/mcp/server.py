@@ -49,8 +49,10 @@ class IndexNote(TypedDict):
     """Present while the index is still being built: the answer comes from part of the notes."""
 
     complete: bool
-    passages_ready: int
     passages: int
+    passages_embedded: int
+    """Passages found by meaning as well as keywords; the rest by their keywords only."""
+    note: str
 
 
 class SearchAnswer(TypedDict):
@@ -195,7 +197,8 @@ def make_server(tools: NoteTools) -> NotesServer:
             "(relative to the notes folder), path, heading_path, start_line, end_line, text (the passage's "
             "lines, ending at end_line), table_header, answer {start_line, end_line, text} (the lines that "
             "answer). `searched` appears when a typo was corrected; `weak_match` is true when no passage "
-            "matches well."
+            "matches well; `index` appears when the notes are still being indexed (the answer came from part "
+            "of the index: ask again later for the full ranking)."
         ),
         annotations=_READ_ONLY,
     )

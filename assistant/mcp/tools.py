@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from assistant.store.build_report import BuildReport
 
 
+PARTIAL_POLL_S = 0.05
+"""How often a search waiting for the first build looks whether it can answer from part of it."""
+PATIENCE_S = 1.0
+"""How long a search waits for the first build before answering from what it has ready: a small
+folder is indexed by then, and its whole index answers better than a part."""
+
+
 class NoteTools:
     """The tools' work over one engine: open the index once, keep it fresh, answer."""
 
@@ -86,34 +93,39 @@ class NoteTools:
             searcher = self._open()
         return searcher
 
-    def index_note(self, searcher: Searcher) -> dict[str, Any] | None:
-        """Hook for an index still being built: `{"complete": False, "passages_ready": n, "passages": m}`
-        in a search's answer when it came from part of the notes. Today the engine opens only whole
-        indexes (a search waits for the build), so this is None; a progressive build fills it in."""
-        return None
+    def _wait_for_answers(self) -> bool:
+        """Wait until a search can be answered: True once the index is open, False while its first
+        build runs but can answer from what it has ready (the engine's partial index)."""
+        waited = 0.0
+        while not self._opened.wait(PARTIAL_POLL_S):
+            waited += PARTIAL_POLL_S
+            if waited >= PATIENCE_S and self.engine.building is not None:
+                return False
+        return True
 
     # ------------------------------------------------------------ the tools
 
     def search(
         self, question: str, *, k: int | None = None, mode: Mode | None = None, file: str | None = None
     ) -> dict[str, Any]:
-        """The `notes ask --json` record for a question, with `weak_match` (and `index` while the
-        index is incomplete); k is capped at MAX_K."""
+        """The `notes ask --json` record for a question, with `weak_match`, and `index` when it was
+        answered while the index is still being built (never held up by that build); k is capped
+        at MAX_K."""
         from assistant.present.render import response_record
 
         self.start()
-        self._opened.wait()
         wanted = k or self.engine.settings.k
-        with self._lock:
-            searcher = self._fresh_searcher()
+        if self._wait_for_answers():
+            with self._lock:
+                self._fresh_searcher()
+                response = self.engine.search(question, k=min(wanted, MAX_K), mode=mode, file=file)
+        else:
+            # The first build holds the lock; its partial index answers meanwhile, and says so.
             response = self.engine.search(question, k=min(wanted, MAX_K), mode=mode, file=file)
-            note = self.index_note(searcher)
         record = response_record(response, notes_dir=self.engine.settings.corpus_dir)
         record["weak_match"] = not response.strength.strong
         if wanted > MAX_K:
             record["k_capped"] = f"k={wanted} asked; at most {MAX_K} results are returned"
-        if note is not None:
-            record["index"] = note
         return record
 
     def get(self, path: str, *, start_line: int | None = None, end_line: int | None = None) -> dict[str, Any]:

@@ -28,10 +28,13 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from assistant.retrieve.results import Hit, SearchResponse
 from assistant.retrieve.score import rounded, shown
+
+if TYPE_CHECKING:
+    from assistant.store.partial import Building
 
 _BIDI_AND_INVISIBLE = (
     "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -199,7 +202,19 @@ def response_record(response: SearchResponse, explain: bool = False, notes_dir: 
     record["weak_match"] = not response.strength.strong
     if not response.strength.strong:
         record["weak_reason"] = response.strength.reason
+    if response.building is not None:
+        record["index"] = building_record(response.building)
     return record
+
+
+def building_record(building: Building) -> dict[str, Any]:
+    """JSON's (and MCP's) `"index"` of an answer from an index still being built; absent when complete."""
+    return {
+        "complete": False,
+        "passages": building.passages,
+        "passages_embedded": building.embedded,
+        "note": building.describe(),
+    }
 
 
 EMPTY_QUESTION = "the question is empty"
@@ -319,6 +334,14 @@ def weak_line(response: SearchResponse, look: Look = Look()) -> str | None:
     return _sgr(inert(f"No strong match in your notes ({strength.reason}). The closest passages:"), "33", look)
 
 
+def building_line(response: SearchResponse, look: Look = Look()) -> str | None:
+    """`Answered from an index still being built: …` when the answer came from a partial index."""
+    if response.building is None:
+        return None
+    text = response.building.describe()
+    return _sgr(inert(f"{text[:1].upper()}{text[1:]}."), "33", look)
+
+
 def question_line(question: str, look: Look = Look()) -> str:
     """`❯ question`: what a batch answer answers, above its passages."""
     return _sgr("❯", "36", look) + " " + _sgr(inert(question), "1", look)
@@ -327,7 +350,8 @@ def question_line(question: str, look: Look = Look()) -> str:
 def format_response(response: SearchResponse, *, explain: bool = False, width: int = 100, look: Look = Look()) -> str:
     """The plain-text answer of `notes ask`: what was searched if it differs, a weak match said in
     one line, then one block per hit."""
-    lead = "".join(line + "\n" for line in (searched_line(response, look), weak_line(response, look)) if line)
+    said = (searched_line(response, look), building_line(response, look), weak_line(response, look))
+    lead = "".join(line + "\n" for line in said if line)
     if not response.hits:
         return lead + "No passages found."
     rule = "\n" + _sgr("-" * min(width, 60), "2", look) + "\n"

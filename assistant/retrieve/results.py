@@ -9,11 +9,14 @@ completed from the previous turn, a typo corrected) is said here, by the searche
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from assistant.config import Mode
 from assistant.notes.chunk import Chunk
 from assistant.retrieve.answer import NO_ANSWER, Answer, unscored
+
+if TYPE_CHECKING:
+    from assistant.store.partial import Building
 
 ListName = Literal["dense", "lines", "bm25"]
 """The ranked candidate lists fused in hybrid mode: passage vectors, line vectors, BM25."""
@@ -81,6 +84,9 @@ class SearchResponse:
     was searched as asked). Every front end shows `searched` exactly when this is not empty."""
     strength: Strength = STRONG_MATCH
     """Whether the best passage is a strong match (a weak one is said in every front end)."""
+    building: Building | None = None
+    """Set when the answer came from an index still being built (store/partial.py): how far it was.
+    Every front end says so; None: the index was complete."""
 
     @property
     def rewritten(self) -> bool:

@@ -171,6 +171,7 @@ class Searcher:
             seconds=time.perf_counter() - started,
             rewrites=rewrites,
             strength=match_strength(mode, searched, hits),
+            building=self.index.building,
         )
 
     def rewrite(self, query: str, context: str | None = None) -> tuple[str, tuple[Rewrite, ...]]:

@@ -1,10 +1,13 @@
 """Stage 4, index: notes → chunks → vectors → a new index generation, in three steps.
 
-1. `_read_notes`: every note, chunked; an unchanged note (same bytes) keeps its chunks.
-2. `_embed`: passage vectors (with token vectors for the rerank), line vectors; a text embedded
-   before keeps its vector (`vectors.text_key`).
-3. `_write`: the chunk store, vectors, FAISS, BM25, token vectors, word counts and the model export
-   into a staging folder, published atomically (`generation.publish`).
+1. `_read_notes`: every note, chunked; an unchanged note (same bytes) keeps its chunks (what of the
+   current generation can be reused is `previous.Previous`).
+2. `_write_text`: the chunk store, BM25 and word counts into a staging folder. From here a
+   `PartialIndex` (partial.py), when the caller asks for one, answers by keywords.
+3. `_embed`: passage vectors (with token vectors for the rerank), handed to the partial index batch
+   by batch, then line vectors; a text embedded before keeps its vector (`vectors.text_key`).
+4. `_write`: vectors, FAISS, line and token vectors and the model export into the staging folder,
+   published atomically (`generation.publish`).
 
 What is fitted on the notes (BM25 statistics, word counts, the abbreviations spelled out) is computed
 from all of them at every build, so an incremental build and a fresh one of the same notes agree.
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,34 +31,30 @@ from assistant.notes.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexica
 from assistant.notes.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.reporting import Progress, no_progress
 from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
-from assistant.store.chunk_store import ChunkStore, write_chunk_store
-from assistant.store.freshness import belongs_elsewhere, mismatch, same_stat
+from assistant.store.chunk_store import write_chunk_store
+from assistant.store.freshness import same_stat
 from assistant.store.generation import build_lock, current_generation, new_staging, publish
 from assistant.store.lexical import BM25_PARAMS, build_bm25
-from assistant.store.manifest import Manifest, ModelFingerprint, NoteRecord, SkippedNote
+from assistant.store.manifest import Manifest, NoteRecord, SkippedNote
+from assistant.store.partial import PartialIndex
+from assistant.store.previous import Previous, model_fingerprint
 from assistant.store.spelling import WORDS_FILE, count_words, write_words
 from assistant.store.state import IndexState, read_state
 from assistant.store.token_vectors import DIRECTORY as TOKENS_DIRECTORY
-from assistant.store.token_vectors import TOKEN_VECTOR_LIMIT, Quantized, TokenVectors, write_token_vectors
+from assistant.store.token_vectors import TOKEN_VECTOR_LIMIT, Quantized, write_token_vectors
 from assistant.store.vectors import (
     DENSE_FILE,
     LINE_VECTOR_LIMIT,
     VECTORS_FILE,
-    LineVectors,
     embed_with_reuse,
     embed_with_tokens,
-    load_vectors,
-    text_key,
+    no_landing,
     write_faiss,
     write_lines,
 )
 
 if TYPE_CHECKING:
     import numpy as np
-
-
-def model_fingerprint(embedder: Embedder) -> ModelFingerprint:
-    return ModelFingerprint(embedder.name, embedder.dimension, embedder.max_tokens)
 
 
 def build_index(
@@ -81,7 +80,7 @@ def build_index(
         report = BuildReport()
         if state is None or state.index_dir != index_dir or _pointer_moved(state):
             state = read_state(index_dir)
-        previous = _Previous.load(state, corpus_dir, embedder, rebuild)
+        previous = Previous.load(state, corpus_dir, embedder, rebuild)
         report.rebuilt_all = previous.manifest is None
         notes = _read_notes(corpus_dir, previous, embedder, hooks, progress, report)
         if previous.manifest is not None and not report.changed_files and not report.removed_files:
@@ -89,77 +88,25 @@ def build_index(
                 report.up_to_date = True
                 report.seconds = time.perf_counter() - started
                 return report
-        embedded = _embed(notes.chunks, previous, embedder, progress, report)
-        _write(corpus_dir, index_dir, notes, embedded, previous, embedder, embedding, hooks, progress, started)
+        import shutil
+
+        staging, generation = new_staging(index_dir)
+        try:
+            # The text side first: with it, a partial index answers by keywords while vectors land.
+            expand = _expander(notes.chunks)
+            store = _write_text(staging, notes.chunks, expand, hooks)
+            manifest = _manifest(corpus_dir, notes, store, embedder, embedding, previous)
+            partial = None
+            if hooks.partial is not None:
+                partial = PartialIndex(staging, manifest, embedder.dimension)
+                hooks.partial(partial)
+            embedded = _embed(notes.chunks, previous, embedder, progress, report, expand, partial)
+            _write(index_dir, staging, generation, manifest, embedded, previous, embedding, hooks, progress, started)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         report.seconds = time.perf_counter() - started
         return report
-
-
-@dataclass
-class _Previous:
-    """The current generation, as far as it can seed an incremental build."""
-
-    generation: Path | None = None
-    manifest: Manifest | None = None
-    why_full: str = ""
-    chunks: dict[str, list[Chunk]] = field(default_factory=dict)
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    tokens: dict[str, Quantized] = field(default_factory=dict)
-    projection: np.ndarray | None = None
-    same_model: bool = False
-    encoder_damaged: bool = False
-    """Its copy of the model export no longer matches its manifest: a new generation gets a fresh one."""
-
-    @classmethod
-    def load(cls, state: IndexState, corpus_dir: Path, embedder: Embedder, rebuild: bool) -> _Previous:
-        if state.problem is not None:
-            if state.too_new and not rebuild:
-                raise state.problem
-            return cls(why_full=state.problem.message)
-        generation, manifest = state.generation, state.manifest
-        if generation is None or manifest is None:
-            return cls(why_full="no index yet")
-        if belongs_elsewhere(manifest, corpus_dir):
-            if not rebuild:
-                raise mismatch(state.index_dir, corpus_dir, manifest.corpus)
-            return cls(why_full=f"replacing the index of {manifest.corpus}")
-        same_model = manifest.model == model_fingerprint(embedder)
-        if not same_model:
-            return cls(generation, why_full="model changed")
-        if manifest.chunker_version != CHUNKER_VERSION:
-            return cls(generation, why_full="chunker changed", same_model=True)
-        if rebuild:
-            return cls(generation, why_full="--rebuild", same_model=True)
-        damaged = state.damaged()
-        data = [name for name in damaged if not name.startswith(f"{ENCODER_DIRECTORY}/")]
-        if data:
-            return cls(generation, why_full=f"damaged files ({', '.join(data[:3])})", same_model=True)
-        previous = cls(generation, manifest, same_model=True, encoder_damaged=bool(damaged))
-        try:
-            previous._read_vectors(generation, manifest, embedder.dimension)
-        except IndexCorrupt as exc:
-            return cls(generation, why_full=exc.message, same_model=True)
-        return previous
-
-    def _read_vectors(self, generation: Path, manifest: Manifest, dimension: int) -> None:
-        chunks = list(ChunkStore.open(generation, manifest.chunk_count, manifest.chunk_store))
-        vectors = load_vectors(generation)
-        if vectors.ndim != 2 or len(vectors) != len(chunks) or vectors.shape[1] != dimension:
-            raise IndexCorrupt("vectors and chunks disagree")
-        for row, chunk in enumerate(chunks):
-            self.chunks.setdefault(chunk.file, []).append(chunk)
-            self.vectors.setdefault(text_key(chunk.embedding_text), vectors[row])
-        lines = LineVectors.load(generation, len(chunks), dimension)
-        if lines is not None:
-            self.vectors.update(lines.by_key())
-        directory = generation / TOKENS_DIRECTORY
-        if directory.is_dir():
-            try:
-                stored = TokenVectors.load(directory, len(chunks), dimension)
-            except (OSError, ValueError):
-                return
-            self.tokens = {text_key(chunk.embedding_text): stored.passage(row) for row, chunk in enumerate(chunks)}
-            self.projection = stored.projection
 
 
 @dataclass
@@ -171,7 +118,7 @@ class _Notes:
 
 def _read_notes(
     corpus_dir: Path,
-    previous: _Previous,
+    previous: Previous,
     embedder: Embedder,
     hooks: BuildHooks,
     progress: Progress,
@@ -252,27 +199,37 @@ class _Embedded:
     line_texts: list[str]
     line_owner: list[int]
     line_vectors: np.ndarray
-    expand: Expander
+
+
+def _expander(chunks: list[Chunk]) -> Expander:
+    """Abbreviations the notes define, spelled out in line vectors and BM25 text (not in passage
+    vectors, nor in what is shown): see abbreviations.py."""
+    headings = dict.fromkeys(title for chunk in chunks for title in chunk.heading_path)
+    return Expander(find_abbreviations([*headings, *(chunk.text for chunk in chunks)]))
 
 
 def _embed(
-    chunks: list[Chunk], previous: _Previous, embedder: Embedder, progress: Progress, report: BuildReport
+    chunks: list[Chunk],
+    previous: Previous,
+    embedder: Embedder,
+    progress: Progress,
+    report: BuildReport,
+    expand: Expander,
+    partial: PartialIndex | None,
 ) -> _Embedded:
-    """Step 2: passage vectors (and token vectors), then line vectors, reusing what was embedded before."""
+    """Step 2: passage vectors (and token vectors), then line vectors, reusing what was embedded
+    before; each batch of passage vectors is handed to the partial index as it lands."""
     texts = [chunk.embedding_text for chunk in chunks]
     tokens: list[Quantized] | None = None
     projection: np.ndarray | None = None
+    landed = partial.landed if partial is not None else no_landing
     if isinstance(embedder, TokenEmbedder) and len(chunks) <= TOKEN_VECTOR_LIMIT:
         vectors, tokens, projection, report.embedded = embed_with_tokens(
-            embedder, texts, previous.vectors, previous.tokens, previous.projection, progress
+            embedder, texts, previous.vectors, previous.tokens, previous.projection, progress, landed
         )
     else:
-        vectors, report.embedded = embed_with_reuse(embedder, texts, previous.vectors, progress, "embedding")
+        vectors, report.embedded = embed_with_reuse(embedder, texts, previous.vectors, progress, "embedding", landed)
     report.reused = len(chunks) - report.embedded
-    # Abbreviations the notes define are spelled out in line vectors and BM25 text (not in passage
-    # vectors, nor in what is shown): see abbreviations.py.
-    headings = dict.fromkeys(title for chunk in chunks for title in chunk.heading_path)
-    expand = Expander(find_abbreviations([*headings, *(chunk.text for chunk in chunks)]))
     line_texts: list[str] = []
     line_owner: list[int] = []
     if len(chunks) < LINE_VECTOR_LIMIT:
@@ -283,83 +240,102 @@ def _embed(
     line_vectors, report.lines_embedded = embed_with_reuse(
         embedder, line_texts, previous.vectors, progress, "embedding lines"
     )
-    return _Embedded(vectors, tokens, projection, line_texts, line_owner, line_vectors, expand)
+    return _Embedded(vectors, tokens, projection, line_texts, line_owner, line_vectors)
+
+
+def _step(hooks: BuildHooks, name: str, write: Callable[[], Any]) -> Any:
+    """Write one part of the generation, telling the hooks before and after (with its time)."""
+    hooks.writing(name)
+    began = time.perf_counter()
+    value = write()
+    hooks.written(name, time.perf_counter() - began, value if isinstance(value, str) else "")
+    return value
+
+
+def _write_text(staging: Path, chunks: list[Chunk], expand: Expander, hooks: BuildHooks) -> dict[str, int]:
+    """The generation's text side (chunk store, BM25, word counts), written before any vector is
+    made; returns the chunk store's check for the manifest."""
+    store: dict[str, int] = _step(hooks, "chunks", lambda: write_chunk_store(staging, chunks))
+    _step(hooks, "bm25", lambda: build_bm25([expand(lexical_text(chunk)) for chunk in chunks], staging / "bm25"))
+    _step(
+        hooks, "words", lambda: write_words(staging / WORDS_FILE, count_words(f"{c.context}\n{c.text}" for c in chunks))
+    )
+    return store
 
 
 def _write(
-    corpus_dir: Path,
     index_dir: Path,
-    notes: _Notes,
+    staging: Path,
+    generation: Path,
+    manifest: Manifest,
     embedded: _Embedded,
-    previous: _Previous,
-    embedder: Embedder,
+    previous: Previous,
     embedding: EmbeddingPath,
     hooks: BuildHooks,
     progress: Progress,
     started: float,
 ) -> None:
-    """Step 3: every file of the new generation into a staging folder, then publish it."""
-    import shutil
-
+    """Step 3: the vector files of the new generation into its staging folder, then publish it."""
     import numpy as np
 
-    staging, generation = new_staging(index_dir)
-    try:
-        progress("writing index", 0, 1)
-
-        def step(name: str, write: Callable[[], Any]) -> Any:
-            hooks.writing(name)
-            began = time.perf_counter()
-            value = write()
-            hooks.written(name, time.perf_counter() - began, value if isinstance(value, str) else "")
-            return value
-
-        chunks = notes.chunks
-        store = step("chunks", lambda: write_chunk_store(staging, chunks))
-        step("vectors", lambda: np.save(staging / VECTORS_FILE, embedded.vectors, allow_pickle=False))
-        index_type = step(DENSE_FILE, lambda: write_faiss(staging / DENSE_FILE, embedded.vectors))
-        if embedded.line_texts:
-            step(
-                "lines",
-                lambda: write_lines(staging, embedded.line_vectors, embedded.line_owner, embedded.line_texts),
-            )
-        tokens, projection = embedded.tokens, embedded.projection
-        if tokens is not None and projection is not None:
-            step("tokens", lambda: write_token_vectors(staging / TOKENS_DIRECTORY, tokens, projection))
-        expand = embedded.expand
-        step("bm25", lambda: build_bm25([expand(lexical_text(chunk)) for chunk in chunks], staging / "bm25"))
-        step("words", lambda: write_words(staging / WORDS_FILE, count_words(f"{c.context}\n{c.text}" for c in chunks)))
-        sources = _encoder_sources(previous, embedding)
-        if sources:
-            step("encoder", lambda: place_encoder(staging / ENCODER_DIRECTORY, sources))
-        manifest = Manifest(
-            model=model_fingerprint(embedder),
-            chunker_version=CHUNKER_VERSION,
-            corpus=str(corpus_dir.resolve()),
-            chunk_count=len(chunks),
-            chunk_store=store,
-            files=notes.files,
-            skipped=notes.skipped,
-            stored=record_files(staging, known_hashes(embedding.export_dir)),
-            index_type=index_type,
-            line_vectors=len(embedded.line_texts),
-            token_vectors=sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
-            bm25=BM25_PARAMS,
-            embedding=_embedding_record(embedding),
-            machine=_machine(),
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            build_seconds=round(time.perf_counter() - started, 3),
-            full_rebuild_reason=previous.why_full if previous.manifest is None else "",
+    progress("writing index", 0, 1)
+    _step(hooks, "vectors", lambda: np.save(staging / VECTORS_FILE, embedded.vectors, allow_pickle=False))
+    index_type = _step(hooks, DENSE_FILE, lambda: write_faiss(staging / DENSE_FILE, embedded.vectors))
+    if embedded.line_texts:
+        _step(
+            hooks,
+            "lines",
+            lambda: write_lines(staging, embedded.line_vectors, embedded.line_owner, embedded.line_texts),
         )
-        hooks.writing("manifest")
-        publish(index_dir, staging, generation, manifest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    tokens, projection = embedded.tokens, embedded.projection
+    if tokens is not None and projection is not None:
+        _step(hooks, "tokens", lambda: write_token_vectors(staging / TOKENS_DIRECTORY, tokens, projection))
+    sources = _encoder_sources(previous, embedding)
+    if sources:
+        _step(hooks, "encoder", lambda: place_encoder(staging / ENCODER_DIRECTORY, sources))
+    manifest = replace(
+        manifest,
+        stored=record_files(staging, known_hashes(embedding.export_dir)),
+        index_type=index_type,
+        line_vectors=len(embedded.line_texts),
+        token_vectors=sum(len(passage.codes) for passage in tokens) if tokens is not None else 0,
+        machine=_machine(),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    hooks.writing("manifest")
+    publish(index_dir, staging, generation, manifest)
     progress("writing index", 1, 1)
 
 
-def _encoder_sources(previous: _Previous, embedding: EmbeddingPath) -> list[Path]:
+def _manifest(
+    corpus_dir: Path,
+    notes: _Notes,
+    store: dict[str, int],
+    embedder: Embedder,
+    embedding: EmbeddingPath,
+    previous: Previous,
+) -> Manifest:
+    """The manifest as far as the text side decides it (the vector files fill in the rest)."""
+    return Manifest(
+        model=model_fingerprint(embedder),
+        chunker_version=CHUNKER_VERSION,
+        corpus=str(corpus_dir.resolve()),
+        chunk_count=len(notes.chunks),
+        chunk_store=store,
+        files=notes.files,
+        skipped=notes.skipped,
+        stored={},
+        index_type="building",
+        line_vectors=0,
+        token_vectors=0,
+        bm25=BM25_PARAMS,
+        embedding=_embedding_record(embedding),
+        full_rebuild_reason=previous.why_full if previous.manifest is None else "",
+    )
+
+
+def _encoder_sources(previous: Previous, embedding: EmbeddingPath) -> list[Path]:
     """The export the embedder ran on, else the previous generation's for the same model (unless damaged)."""
     sources = [embedding.export_dir] if embedding.export_dir is not None else []
     if previous.same_model and previous.generation is not None and not previous.encoder_damaged:

@@ -15,6 +15,7 @@ from assistant.reporting import no_notify
 if TYPE_CHECKING:
     from assistant.notes.chunk import Chunk
     from assistant.notes.ingest import Document, FileProblem
+    from assistant.store.partial import PartialIndex
 
 
 @dataclass
@@ -45,11 +46,26 @@ class BuildHooks:
     `chunk_note` replaces decoding and chunking of a note's bytes (the bench's synthetic notes at a
     million chunks, whose chunks it already knows); `writing(name)` is called before each index file
     is written, `written(name, seconds, detail)` after it (the bench's per-file timings; tests
-    interrupt a build there)."""
+    interrupt a build there); `partial(index)` is handed the index being built as soon as its text
+    side is written, and it fills with passage vectors as they land (the engine answers from it)."""
 
     chunk_note: Callable[[str, bytes], tuple[Document | None, FileProblem | None, list[Chunk]]] | None = None
     writing: Callable[[str], None] = no_notify
     written: Callable[[str, float, str], None] = _no_timing
+    partial: Callable[[PartialIndex], None] | None = None
 
 
 NO_HOOKS = BuildHooks()
+
+
+def summary_line(report: BuildReport) -> str:
+    """One line a front end says when a build is done: what it did, how many notes it skipped."""
+    if report.up_to_date:
+        return f"index up to date: {report.files} files, {report.chunks} chunks ({report.seconds:.1f} s)"
+    what = "rebuilt" if report.rebuilt_all else "updated"
+    skipped = sum(1 for problem in report.problems if problem.skipped)
+    extra = f", {skipped} skipped" if skipped else ""
+    return (
+        f"index {what}: {report.files} files{extra}, {report.chunks} chunks "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
+    )

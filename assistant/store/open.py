@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.model.embed import QueryEncoder
+    from assistant.store.partial import Building
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class OpenedIndex:
     encoder: QueryEncoder
     slow_path: str = ""
     """Why questions take sentence-transformers' slow path ("" when they take the ONNX export)."""
+    building: Building | None = None
+    """How far its build was, for an index still being built (store/partial.py); None: complete."""
 
 
 def open_index(state: IndexState, encoder: QueryEncoder | None = None, *, model: str | None = None) -> OpenedIndex:

@@ -153,8 +153,21 @@ def write_lines(directory: Path, vectors: np.ndarray, owner: Sequence[int], text
     return write_faiss(directory / LINES_FAISS, vectors)
 
 
+Landed = Callable[[Sequence[int], "np.ndarray"], None]
+"""Told of rows whose vectors are ready, with those vectors (a partial index searches them at once)."""
+
+
+def no_landing(rows: Sequence[int], vectors: np.ndarray) -> None:
+    return None
+
+
 def embed_with_reuse(
-    embedder: Embedder, texts: list[str], old: dict[str, np.ndarray], progress: Progress, stage: str
+    embedder: Embedder,
+    texts: list[str],
+    old: dict[str, np.ndarray],
+    progress: Progress,
+    stage: str,
+    landed: Landed = no_landing,
 ) -> tuple[np.ndarray, int]:
     """Vectors for texts, reusing old ones by text key; returns the vectors and how many were embedded."""
     import numpy as np
@@ -168,9 +181,11 @@ def embed_with_reuse(
         else:
             todo.append(row)
     progress(stage, 0, len(todo))
+    _land_reused(landed, vectors, todo)
 
     def embed(picked: list[int]) -> None:
         vectors[picked] = embedder.embed_documents([texts[row] for row in picked])
+        landed(picked, vectors[picked])
 
     in_batches(todo, texts, embed, progress, stage)
     return vectors, len(todo)
@@ -194,6 +209,7 @@ def embed_with_tokens(
     old_tokens: dict[str, Quantized],
     old_projection: np.ndarray | None,
     progress: Progress,
+    landed: Landed = no_landing,
 ) -> tuple[np.ndarray, list[Quantized], np.ndarray, int]:
     """`embed_with_reuse` for passages, keeping each one's token vectors too (one forward pass),
     projected with the model's projection. A passage's old token vectors are reused only when they
@@ -213,6 +229,7 @@ def embed_with_tokens(
         else:
             todo.append(row)
     progress("embedding", 0, len(todo))
+    _land_reused(landed, vectors, todo)
 
     def embed(picked: list[int]) -> None:
         batch = [texts[row] for row in picked]
@@ -221,6 +238,17 @@ def embed_with_tokens(
         offsets = embedder.token_offsets(batch)
         for row, rows, found in zip(picked, batch_tokens, offsets, strict=True):
             tokens[row] = quantize(project(rows, projection), token_lines(texts[row], found))
+        landed(picked, vectors[picked])
 
     in_batches(todo, texts, embed, progress, "embedding")
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
+
+
+def _land_reused(landed: Landed, vectors: np.ndarray, todo: list[int]) -> None:
+    """Hand over the vectors kept from the previous build before any new one is made."""
+    import numpy as np
+
+    if landed is no_landing:
+        return
+    reused = np.setdiff1d(np.arange(len(vectors)), np.asarray(todo, dtype=np.int64))
+    landed([int(row) for row in reused], vectors[reused])

@@ -92,6 +92,8 @@ class NotesApp(App[None]):
         """The mode and result count last chosen here for this notes folder, restored at start."""
         self.mode, self.k = self.choices.restore(settings.mode, settings.k)
         self._last_asked: str | None = None
+        self._asked_while_building: str | None = None
+        """The latest question answered from a partial index: asked again when the index is complete."""
         self.file_filter: str | None = None
         self.context: str | None = None
         """What the latest answer searched: a follow-up ("and the timeout?") is searched in its light."""
@@ -140,6 +142,11 @@ class NotesApp(App[None]):
     def on_index_progressed(self, message: IndexProgressed) -> None:
         label = f"Re-indexing: {message.stage} {message.done}/{message.total}"
         self.chat.show_progress(label, message.done, message.total)
+        building = self.engine.building if self.searcher is None else None
+        if building is not None:
+            # No index yet, but the build's partial index answers: keywords, and vectors as they land.
+            self.chat.show_index_state(f"indexing, {building.percent}% embedded: answering from what is ready", "busy")
+            self._dispatch()
 
     def on_index_reloaded(self, message: IndexReloaded) -> None:
         self.index_problem = None
@@ -147,6 +154,11 @@ class NotesApp(App[None]):
         self.chat.show_index_state("ready", "ok")
         self.chat.show_progress(None)
         self.notify(message.summary, title="Index")
+        asked, self._asked_while_building = self._asked_while_building, None
+        if asked is not None and asked == self._last_asked:
+            # Said, never silent: the latest answer came from part of the index; the whole one may rank otherwise.
+            self.notify(f"The index is complete: asking “{inert(asked)}” again", title="Index", markup=False)
+            self.ask(asked)
 
     def on_index_failed(self, message: IndexFailed) -> None:
         self.chat.show_progress(None)
@@ -245,6 +257,8 @@ class NotesApp(App[None]):
     def _waiting_text(self) -> str:
         if self.searcher is not None and not self._hold_questions:
             return "Searching…"
+        if self.searcher is None and self.engine.building is not None:
+            return "Searching what is indexed so far…"
         if self.searcher is not None:
             return "Waiting for the re-index to finish, so the answer sees your latest notes…"
         if self.index_busy:
@@ -260,9 +274,14 @@ class NotesApp(App[None]):
                 card.show_waiting(text)
 
     def _dispatch(self) -> None:
-        """Search every pending question if a searcher may be used now."""
+        """Search every pending question if a searcher may be used now (or, with no index yet, the
+        partial index of the build that makes it)."""
         self._update_waiting()
-        if not self._pending or self.searcher is None or self._hold_questions:
+        if not self._pending:
+            return
+        if self.searcher is None and self.engine.building is None:
+            return
+        if self.searcher is not None and self._hold_questions:
             return
         self._search(sorted(self._pending.items()), self.context)
 
@@ -292,6 +311,8 @@ class NotesApp(App[None]):
         if pending is None or card is None:
             return  # answered already, or the conversation was cleared
         self.context = message.response.searched
+        if message.response.building is not None:
+            self._asked_while_building = pending.asked
         card.show_response(message.response, pending.file_filter)
         self.chat.log_view.show_question(card)
 

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from textual.message import Message
+from textual.widgets import Static
 
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.tui.messages import IndexOpened, IndexReloaded, RefreshStarted, SearchFinished
 from tests.conftest import FakeEmbedder
 from tests.tui.conftest import NOTES, chat_app, indexed
-from tests.tui.helpers import answered, ask, index_settled, latest_card, meta_text, wait_until
+from tests.tui.helpers import answered, ask, index_settled, latest_card, notifications, text_of, wait_until
 
 SIZE = (100, 32)
 
@@ -45,24 +46,35 @@ def kinds(messages: list[Message]) -> list[str]:
     return [type(m).__name__ for m in messages if isinstance(m, watched)]
 
 
-async def test_a_question_asked_while_the_index_opens_is_answered_once_it_opens(settings: Settings) -> None:
-    """No index yet: the app builds it on opening; a question asked meanwhile waits, then is answered."""
+async def test_a_question_asked_while_the_first_index_builds_is_answered_from_what_is_ready(
+    settings: Settings,
+) -> None:
+    """No index yet: the app builds it on opening, and a question asked while the passages are being
+    embedded (the stand-in holds every batch) is answered at once from the build's partial index, by
+    keywords, saying so on the status line and on the answer. When the index is complete the question
+    is asked again, with a notice: nothing is re-ordered without saying so."""
     engine, model = held_engine(settings)
     messages: list[Message] = []
     app = chat_app(settings, engine)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await wait_until(pilot, model.building.is_set)
-        assert app.chat.status_line.state == "refreshing (no index yet)"
-        await pilot.press(*"lambda max memory", "enter")
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.chat.status_line.state.startswith("indexing"))
+        assert app.chat.status_line.state == "indexing, 0% embedded: answering from what is ready"
+        await ask(pilot, "lambda max memory")
         card = latest_card(app)
-        assert meta_text(card).startswith("Waiting for the index to finish loading…")
-        assert card.response is None and app.searcher is None
+        assert card.response is not None and app.searcher is None
+        building = card.response.building
+        assert building is not None and (building.embedded, building.passages) == (0, 5)
+        assert card.cards()[0].citation == "lambda.md:1-7", "found by its keywords"
+        warning = text_of(card.query_one(".answer-building", Static))
+        assert warning.startswith("Answered from an index still being built: 0 of 5 passages embedded (0%)")
         model.release.set()
-        await wait_until(pilot, lambda: answered(app))
-        assert card.response is not None and card.response.strength.strong
-        assert card.cards()[0].citation == "lambda.md:1-7"
-        assert kinds(messages) == ["RefreshStarted", "IndexReloaded", "SearchFinished"]
+        await wait_until(pilot, lambda: index_settled(app) and answered(app) and len(app.chat.log_view.answer_cards()) == 2)
+        again = latest_card(app)
+        assert again.response is not None and again.response.building is None
+        assert again.cards()[0].citation == "lambda.md:1-7"
+        assert any(text.startswith("The index is complete: asking") for text in notifications(app))
+        assert kinds(messages) == ["RefreshStarted", "SearchFinished", "IndexReloaded", "SearchFinished"]
         assert app.chat.status_line.state == "ready"
 
 

@@ -69,6 +69,14 @@ class AnswerCard(Vertical):
         strength = response.strength
         self._shown = True
         widgets: list[Static | HitCard] = []
+        if response.building is not None:
+            said = response.building.describe()
+            widgets.append(
+                Static(
+                    Content(f"{said[:1].upper()}{said[1:]}. Asked again once the index is complete."),
+                    classes="answer-warning answer-building",
+                )
+            )
         if not response.hits:
             widgets.append(Static(Content("No passages found."), classes="answer-warning"))
         elif not strength.strong:

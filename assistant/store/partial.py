@@ -1,0 +1,122 @@
+"""An index while its build runs: searchable as soon as its text side is written.
+
+Why: a first build of a 400-file folder embeds for minutes, and a user with a question should not
+wait for all of it. The build writes the passages, BM25 and word counts into its staging folder
+first (seconds), then embeds; each batch of passage vectors is handed here as it lands. A search
+meanwhile gets an `OpenedIndex` over what is ready: every passage by its keywords, the passages
+embedded so far by their vectors, no line or token vectors yet (they come last). Each answer from
+it carries `Building`, so every front end says that it came from an index still being built.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.store.chunk_store import ChunkStore
+from assistant.store.lexical import LexicalIndex
+from assistant.store.open import OpenedIndex
+from assistant.store.spelling import WORDS_FILE, Speller
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.model.embed import QueryEncoder
+    from assistant.store.manifest import Manifest
+
+
+@dataclass(frozen=True)
+class Building:
+    """How far the build was when a search was answered from its partial index."""
+
+    passages: int
+    embedded: int
+    """Passages whose vectors had landed (the rest were found by their keywords only)."""
+
+    @property
+    def percent(self) -> int:
+        """Embedded passages as a whole percentage, never 100 while any is missing."""
+        if not self.passages:
+            return 100
+        share = 100 * self.embedded // self.passages
+        return min(share, 99) if self.embedded < self.passages else 100
+
+    def describe(self) -> str:
+        """One line for any front end: what an answer from this index could and could not see."""
+        return (
+            f"answered from an index still being built: {self.embedded:,} of {self.passages:,} passages "
+            f"embedded ({self.percent}%), the rest found by their keywords only"
+        )
+
+
+class PartialIndex:
+    """The text side of a generation being built, and its passage vectors as they land (thread-safe:
+    the build adds, searches read snapshots)."""
+
+    def __init__(self, staging: Path, manifest: Manifest, dimension: int) -> None:
+        import numpy as np
+
+        self.staging = staging
+        self.manifest = manifest
+        self._vectors = np.zeros((manifest.chunk_count, dimension), dtype=np.float32)
+        self._landed = np.zeros(manifest.chunk_count, dtype=bool)
+        self._count = 0
+        self._lock = threading.Lock()
+        self._text: tuple[ChunkStore, LexicalIndex, Speller | None] | None = None
+        """Opened at the first search (the text side never changes while the build runs)."""
+        self._dense: tuple[int, Any] | None = None
+        """The last snapshot's FAISS index and how many vectors it held (reused while none lands)."""
+
+    @property
+    def building(self) -> Building:
+        with self._lock:
+            return Building(self.manifest.chunk_count, self._count)
+
+    def landed(self, rows: Sequence[int], vectors: np.ndarray) -> None:
+        """A batch of passage vectors is ready (called from the build's thread)."""
+        if not len(rows):
+            return
+        with self._lock:
+            self._vectors[list(rows)] = vectors
+            fresh = ~self._landed[list(rows)]
+            self._landed[list(rows)] = True
+            self._count += int(fresh.sum())
+
+    def opened(self, encoder: QueryEncoder) -> OpenedIndex:
+        """What a search reads now: the text side, and a FAISS index over the vectors landed so far
+        (rebuilt only when more have landed: ~5 ms for 7,000 passages)."""
+        import faiss
+        import numpy as np
+
+        with self._lock:
+            count = self._count
+            building = Building(self.manifest.chunk_count, count)
+            if self._text is None:
+                chunks = ChunkStore.open(self.staging, self.manifest.chunk_count, self.manifest.chunk_store)
+                words = self.staging / WORDS_FILE
+                speller = Speller.load(words, encoder.knows_word) if words.exists() else None
+                self._text = (chunks, LexicalIndex(self.staging / "bm25"), speller)
+            if self._dense is None or self._dense[0] != count:
+                rows = np.flatnonzero(self._landed).astype(np.int64)
+                dense = faiss.IndexIDMap(faiss.IndexFlatIP(self._vectors.shape[1]))
+                if len(rows):
+                    dense.add_with_ids(np.ascontiguousarray(self._vectors[rows]), rows)
+                self._dense = (count, dense)
+            dense_index = self._dense[1]
+        chunks, lexical, speller = self._text
+        return OpenedIndex(
+            generation=self.staging,
+            manifest=self.manifest,
+            chunks=chunks,
+            dense_index=dense_index,
+            lexical=lexical,
+            lines=None,
+            line_vectors=None,
+            tokens=None,
+            speller=speller,
+            encoder=encoder,
+            building=building,
+        )
