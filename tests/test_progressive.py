@@ -143,9 +143,10 @@ def test_the_mcp_search_answers_during_the_first_build(held: tuple[Engine, HeldM
     record = tools.search("stateless firewall subnet")
     assert record["index"]["complete"] is False and record["index"]["passages_embedded"] == 0
     assert record["results"][0]["file"] == "network/vpc.md"
-    assert tools.status()["opening"] is True
+    status = tools.status()
+    assert status["opening"] is True and status["building"]["passages_embedded"] == 0
     model.release.set()
     wait_for(lambda: not tools.opening)
     after = tools.search("stateless firewall subnet")
-    assert "index" not in after
+    assert "index" not in after and "building" not in tools.status()
     assert after["results"][0]["file"] == "network/vpc.md"

@@ -93,6 +93,8 @@ class StatusAnswer(TypedDict):
     passages: int
     state: str
     opening: bool
+    building: NotRequired[IndexNote]
+    """While the first build runs: how far it is (searches answer from what is ready)."""
     summary: list[str]
     problems: list[Problem]
 

@@ -138,7 +138,11 @@ class NoteTools:
 
     def status(self) -> dict[str, Any]:
         """What `notes status` reports, the cheap way (sizes and times, no hashing)."""
+        from assistant.present.render import building_record
+
         status = self.engine.status(full=False)
+        building = self.engine.building
+        extra = {"building": building_record(building)} if building is not None else {}
         return {
             "notes": str(status.notes.resolve()),
             "index": str(status.index.resolve()),
@@ -150,4 +154,5 @@ class NoteTools:
             "opening": self.opening,
             "summary": status.summary,
             "problems": [{"what": problem.what, "fix": problem.fix} for problem in status.problems],
+            **extra,
         }

@@ -69,7 +69,9 @@ async def test_a_question_asked_while_the_first_index_builds_is_answered_from_wh
         warning = text_of(card.query_one(".answer-building", Static))
         assert warning.startswith("Answered from an index still being built: 0 of 5 passages embedded (0%)")
         model.release.set()
-        await wait_until(pilot, lambda: index_settled(app) and answered(app) and len(app.chat.log_view.answer_cards()) == 2)
+        await wait_until(
+            pilot, lambda: index_settled(app) and answered(app) and len(app.chat.log_view.answer_cards()) == 2
+        )
         again = latest_card(app)
         assert again.response is not None and again.response.building is None
         assert again.cards()[0].citation == "lambda.md:1-7"
