@@ -1,8 +1,10 @@
-"""Issue 26, the app: what must be on screen after the app scrolls for the reader.
+"""Issue 26, the app: what must be on screen, and on which line, for the reader.
 
 The built-in viewer opens with the passage's first line in view (not only its answer line), on a long
 note where the passage is far down and on one where it is near the top; a result card scrolled to its
-answer line keeps its citation and heading in view. Pilot tests: rows read off the screen, not pixels.
+answer line keeps its citation and heading in view; the no-notes screen keeps "this time" on its
+command's line from 80 to 200 columns. Pilot tests: rows read off the screen, not pixels (the
+snapshots of the same screens are in test_snapshots.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import pytest
 from assistant.config import Settings
 from assistant.notes.chunk import Chunk
 from assistant.tui.app import NotesApp
+from assistant.tui.screens.no_notes import NoNotesScreen
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.note_view import LEAD_IN, NoteView
-from tests.tui.helpers import index_settled, wait_until
+from tests.tui.conftest import FAKE_MODEL, chat_app, engine_for
+from tests.tui.helpers import index_settled, screen_text, wait_until
 
 SIZE = (100, 32)
 
@@ -93,3 +97,26 @@ async def test_a_passage_taller_than_the_view_opens_with_its_answer_line_in_view
     assert answer_row is not None
     below = [row for row in rows[answer_row + 1 :] if row.split(maxsplit=1)[0].isdigit()]
     assert len(below) == 2, "two lines after the answer line, no more: the view scrolled only as far as needed"
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+async def test_no_notes_screen_keeps_each_way_on_its_commands_line(tmp_path: Path, width: int) -> None:
+    """Each "when" stays on the line of its command, and the config file is named in full, at every width."""
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", model=FAKE_MODEL)
+    app = chat_app(settings, engine_for(settings))
+    async with app.run_test(size=(width, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, NoNotesScreen))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, NoNotesScreen)
+        lines = screen_text(app).split("\n")
+        for when, command in [
+            ("this time", "notes --corpus ~/notes"),
+            ("in this shell", "export NOTES_CORPUS=~/notes"),
+            ("from now on", 'corpus = "~/notes"'),
+        ]:
+            shown = [line for line in lines if when in line]
+            assert len(shown) == 1 and command in shown[0], f"{when!r} apart from {command!r} at {width}: {shown}"
+            assert shown[0].index(when) < shown[0].index(command)
+        config = next(index for index, line in enumerate(lines) if "from now on" in line) + 1
+        assert screen.config_file[:40] in lines[config], "the config file's path on the line under its setting"
