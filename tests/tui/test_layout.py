@@ -19,8 +19,9 @@ from assistant.tui.app import NotesApp
 from assistant.tui.screens.no_notes import NoNotesScreen
 from assistant.tui.screens.viewer import NoteViewer
 from assistant.tui.widgets.note_view import LEAD_IN, NoteView
-from tests.tui.conftest import FAKE_MODEL, chat_app, engine_for
-from tests.tui.helpers import index_settled, screen_text, wait_until
+from tests.messy import write_notes
+from tests.tui.conftest import FAKE_MODEL, chat_app, engine_for, indexed
+from tests.tui.helpers import ask, index_settled, latest_card, screen_text, title_text, wait_until
 
 SIZE = (100, 32)
 
@@ -120,3 +121,85 @@ async def test_no_notes_screen_keeps_each_way_on_its_commands_line(tmp_path: Pat
             assert shown[0].index(when) < shown[0].index(command)
         config = next(index for index, line in enumerate(lines) if "from now on" in line) + 1
         assert screen.config_file[:40] in lines[config], "the config file's path on the line under its setting"
+
+
+STEPS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()
+TALL_NOTE = "\n".join(
+    [
+        "# Amazon SQS",
+        "",
+        "## Queue settings",
+        "",
+        "Things to set on a new queue:",
+        "",
+        *(
+            f"- Step {n}: check the {word} settings of the console before you continue."
+            for n, word in enumerate(STEPS, 1)
+        ),
+        "",
+        "Message retention period: 4 days by default, from 60 seconds up to 14 days.",
+        "",
+        "- Visibility timeout: 30 seconds by default.",
+        "",
+    ]
+)
+"""One passage taller than a small terminal, its answer line (retention) near its end."""
+ANSWER_TEXT = "Message retention period: 4 days by default"
+
+
+@pytest.fixture
+def tall_app(tmp_path: Path) -> NotesApp:
+    notes = write_notes(tmp_path / "corpus", {"sqs.md": TALL_NOTE, "other.md": "# Other\n\nNothing on queues.\n"})
+    settings = Settings(corpus_dir=notes, index_dir=tmp_path / "index", model=FAKE_MODEL)
+    return chat_app(settings, indexed(settings))
+
+
+def row_of(lines: list[str], text: str) -> int:
+    rows = [index for index, line in enumerate(lines) if text in line]
+    assert rows, f"{text!r} is not on screen"
+    return rows[0]
+
+
+async def test_a_tall_card_keeps_its_citation_and_heading_above_its_answer_line(tall_app: NotesApp) -> None:
+    """80x24: the card is taller than the conversation's view. Scrolled to its answer line, its citation
+    and heading path stay on screen, stuck at the view's top, the answer line just under them; moving
+    to the next card and back scrolls the same way; scrolling up puts the header back in its place."""
+    async with tall_app.run_test(size=(80, 24)) as pilot:
+        await ask(pilot, "sqs message retention period")
+        card = latest_card(tall_app).cards()[0]
+        assert (card.hit.chunk.citation, card.hit.answer.start_line) == ("sqs.md:1-26", 24)
+        await pilot.pause(0.1)
+
+        def check_stuck() -> None:
+            lines = screen_text(tall_app).split("\n")
+            assert "Things to set on a new queue" not in "\n".join(lines), "the card's top is scrolled away"
+            citation, heading = row_of(lines, title_text(card)[3:].strip()), row_of(lines, "Amazon SQS › Queue")
+            answer = row_of(lines, ANSWER_TEXT)
+            assert citation < heading < answer, lines
+            assert citation == tall_app.chat.log_view.scrollable_content_region.y, "stuck at the view's top"
+            assert card.header.has_class("-stuck")
+
+        check_stuck()
+        await pilot.press("tab", "tab", "shift+tab")
+        await wait_until(pilot, lambda: tall_app.screen.focused is card)
+        await pilot.pause(0.1)
+        check_stuck()
+        await pilot.press("pageup", "pageup")
+        await pilot.pause(0.1)
+        lines = screen_text(tall_app).split("\n")
+        assert row_of(lines, "Amazon SQS › Queue") + 2 == row_of(lines, "Things to set on a new queue")
+        assert not card.header.has_class("-stuck")
+
+
+async def test_a_card_that_fits_is_shown_from_its_top(tall_app: NotesApp) -> None:
+    """80x50: the card, from its top to its answer line, fits in the view: it is scrolled into view whole
+    from its top, the question above it still on screen, nothing stuck."""
+    async with tall_app.run_test(size=(80, 50)) as pilot:
+        await ask(pilot, "sqs message retention period")
+        card = latest_card(tall_app).cards()[0]
+        await pilot.pause(0.1)
+        lines = screen_text(tall_app).split("\n")
+        question = row_of(lines, "❯ sqs message retention period")
+        assert question < row_of(lines, "sqs.md:1-26") < row_of(lines, "Things to set on a new queue")
+        assert row_of(lines, ANSWER_TEXT) < 50
+        assert not card.header.has_class("-stuck")

@@ -168,6 +168,7 @@ def table_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NotesApp:
 def test_a_table_piece_under_its_header(snap_compare: SnapCompare, table_app: NotesApp, size: tuple[int, int]) -> None:
     """The passage cut from inside the long table shows the table's header row, its answer row
     (Glacier Deep Archive in sa-east-1) emphasised and in view; at 80 columns the table is too wide,
-    so each row reads as `header: value` lines instead of cells cut to "…"."""
+    so each row reads as `header: value` lines instead of cells cut to "…", and the card is taller than
+    the screen: its citation and heading stay stuck at the top, the answer record just under them."""
     question = "glacier deep archive min storage duration sa-east-1"
     assert snap_compare(table_app, terminal_size=size, run_before=asking(question))

@@ -23,6 +23,17 @@ class ConversationLog(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.mount(self.compose_welcome())
+        self.watch(self, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self) -> None:
+        # After the refresh: the cards' regions are where this scroll put them.
+        self.call_after_refresh(self.keep_headers_in_view)
+
+    def keep_headers_in_view(self) -> None:
+        """The card whose top is above the view keeps its citation and heading at the view's top."""
+        top = self.scrollable_content_region.y
+        for card in self.query(HitCard):
+            card.stick_header(top)
 
     def add_turn(self, turn: int, asked: str, *, waiting: str) -> AnswerCard:
         for welcome in self.query("#welcome"):

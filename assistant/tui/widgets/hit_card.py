@@ -2,9 +2,11 @@
 
 Collapsed it shows two lines of the passage from its answer lines (a table row under its header row),
 Markdown read rather than shown as source; it expands when selected (focused). The top result starts
-expanded and stays so. Expanded, the answer lines are emphasised and scrolled into view; a table too
-wide for the card reads as one `header: value` record per row. The passage body is built on first
-expansion, so a long conversation of collapsed cards stays cheap.
+expanded and stays so. Expanded, the answer lines are emphasised and scrolled into view with the card's
+citation and heading: a card taller than the view keeps them stuck at the view's top while its top is
+scrolled away, as a sticky heading does. A table too wide for the card reads as one `header: value`
+record per row. The passage body is built on first expansion, so a long conversation of collapsed
+cards stays cheap.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import ScrollableContainer, Vertical
 from textual.content import Content
 from textual.events import Resize
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Markdown, Static
@@ -33,6 +36,8 @@ CARD_MARGINS = 10
 the card's border and padding."""
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+ANSWER_LEAD_IN = 0
+"""Rows of the passage kept between a stuck header and the answer lines below it."""
 
 
 def score_bar(fraction: float, cells: int = BAR_CELLS) -> Content:
@@ -90,6 +95,8 @@ class HitCard(Vertical, can_focus=True):
         self._body_built = False
         self._records_at: int | None = None
         """The passage width its tables were laid out as records for (None: as tables)."""
+        self._stuck_rows = 0
+        """How far the header is drawn below its place, to stay in view (see `stick_header`)."""
 
     @property
     def citation(self) -> str:
@@ -109,9 +116,10 @@ class HitCard(Vertical, can_focus=True):
             (f" {number}  ", ".hit-card--score"),
             (inert(chunk.citation), ".hit-card--citation"),
         )
-        yield Static(title, classes="hit-title")
         path = " › ".join(chunk.heading_path) if chunk.heading_path else "(top of the note)"
-        yield Static(Content(inert(path)), classes="hit-path")
+        with Vertical(classes="hit-header"):
+            yield Static(title, classes="hit-title")
+            yield Static(Content(inert(path)), classes="hit-path")
         shown = shown_passage(hit)
         text = "\n".join(shown.lines)
         yield Static(preview(text, self.terms, answer=shown.answer, markdown=self.is_markdown), classes="hit-preview")
@@ -122,6 +130,7 @@ class HitCard(Vertical, can_focus=True):
 
     def watch_expanded(self, expanded: bool) -> None:
         self.set_class(expanded, "-expanded")
+        self.call_after_refresh(self.keep_header_in_view)  # a card that shrank may no longer reach the top
         if expanded and not self._body_built:
             self._body_built = True
             self.query_one(".hit-body", Vertical).mount(self._build_body())
@@ -162,15 +171,53 @@ class HitCard(Vertical, can_focus=True):
             self.call_after_refresh(self.reveal_answer)
 
     def reveal_answer(self) -> None:
-        """Scroll the answer lines into view (the card's top too, when both fit)."""
+        """Scroll the answer lines into view with the card's citation and heading: all of the card from
+        its top when that fits in the view, else only as far as puts the answer just under the header,
+        which then stays stuck at the view's top (`stick_header`). Without answer lines shown as a block
+        (a plain-text note, or a passage not yet rendered), the card's top."""
         answer = next(iter(self.query(f".{ANSWER_CLASS}")), None)
-        if answer is not None:
-            answer.scroll_visible(animate=False, immediate=True)
+        scroller = self._scroller()
+        if answer is None or scroller is None:
+            self.scroll_visible(animate=False, immediate=True)
+            return
+        view = scroller.scrollable_content_region
+        shift = round(scroller.scroll_y) - view.y  # a screen row → a row of the scroller's content
+        top = self.region.y + shift
+        answer_top, answer_bottom = answer.region.y + shift, answer.region.bottom + shift
+        if answer_bottom - top <= view.height:
+            scroller.scroll_to_region(Region(0, top, 1, answer_bottom - top), animate=False, immediate=True)
+        else:
+            header = self.header.outer_size.height + ANSWER_LEAD_IN
+            scroller.scroll_to(y=answer_top - header, animate=False, immediate=True)
+        self.call_after_refresh(self.keep_header_in_view)
+
+    @property
+    def header(self) -> Vertical:
+        return self.query_one(".hit-header", Vertical)
+
+    def _scroller(self) -> ScrollableContainer | None:
+        """The conversation this card scrolls in."""
+        return next((node for node in self.ancestors if isinstance(node, ScrollableContainer)), None)
+
+    def keep_header_in_view(self) -> None:
+        scroller = self._scroller()
+        if scroller is not None:
+            self.stick_header(scroller.scrollable_content_region.y)
+
+    def stick_header(self, view_top: int) -> None:
+        """While the card's top is above the view's (`view_top`, a screen row) and some of it below, draw
+        the header at the view's top, over the passage's first rows, as a sticky heading is drawn."""
+        header = self.header
+        content = self.content_region
+        rows = max(0, min(view_top - content.y, content.height - header.outer_size.height))
+        if rows != self._stuck_rows:
+            self._stuck_rows = rows
+            header.styles.offset = (0, rows)
+            header.set_class(rows > 0, "-stuck")
 
     def on_focus(self) -> None:
         self.expanded = True
         self.post_message(self.Selected(self))
-        self.call_after_refresh(self.scroll_visible, animate=False)
         self.call_after_refresh(self.reveal_answer)
 
     def on_blur(self) -> None:
