@@ -203,3 +203,34 @@ async def test_a_card_that_fits_is_shown_from_its_top(tall_app: NotesApp) -> Non
         assert question < row_of(lines, "sqs.md:1-26") < row_of(lines, "Things to set on a new queue")
         assert row_of(lines, ANSWER_TEXT) < 50
         assert not card.header.has_class("-stuck")
+
+
+TALL_TEXT_NOTE = "\n".join(
+    [
+        "Queue settings",
+        "",
+        *(f"then check the {word} settings of the console before you go on" for word in STEPS),
+        "",
+        "the message retention period is 4 days by default, from 60 seconds up to 14 days",
+        "the visibility timeout is 30 seconds by default",
+        "",
+    ]
+)
+"""The same as a plain-text note: its passage is shown line for line, not as Markdown blocks."""
+
+
+async def test_a_tall_plain_text_card_is_scrolled_to_its_answer_with_its_citation(tmp_path: Path) -> None:
+    """A .txt passage has no Markdown block to scroll to: its answer line's row is counted as the card
+    wraps its lines. At 80x24 the answer line and the stuck citation and heading are on screen."""
+    notes = write_notes(tmp_path / "corpus", {"sqs.txt": TALL_TEXT_NOTE, "other.md": "# Other\n\nNothing.\n"})
+    settings = Settings(corpus_dir=notes, index_dir=tmp_path / "index", model=FAKE_MODEL)
+    app = chat_app(settings, indexed(settings))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ask(pilot, "message retention period")
+        card = latest_card(app).cards()[0]
+        assert (card.hit.chunk.citation, card.hit.answer.start_line) == ("sqs.txt:1-21", 20)
+        await pilot.pause(0.1)
+        lines = screen_text(app).split("\n")
+        assert "then check the alpha settings" not in "\n".join(lines), "the card's top is scrolled away"
+        assert row_of(lines, "sqs.txt:1-21") < row_of(lines, "the message retention period is 4 days")
+        assert card.header.has_class("-stuck")

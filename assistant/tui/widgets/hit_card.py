@@ -22,6 +22,7 @@ from textual.events import Resize
 from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from assistant.present.render import inert, shown_passage
@@ -47,6 +48,17 @@ def score_bar(fraction: float, cells: int = BAR_CELLS) -> Content:
     filled = "█" * full + (_EIGHTHS[part] if part else "")
     empty = " " * (cells - len(filled))
     return Content.assemble((filled, ".hit-card--bar"), (empty, ".hit-card--bar-empty"))
+
+
+def row_in(widget: Widget, scroller: Widget) -> int:
+    """The widget's top row in the scroller's content, where scrolling does not move it (the containers
+    between them, result and answer cards, have no top border or padding)."""
+    row = 0
+    node: Widget | None = widget
+    while node is not None and node is not scroller:
+        row += node.virtual_region.y
+        node = node.parent if isinstance(node.parent, Widget) else None
+    return row
 
 
 def card_score(hit: Hit) -> tuple[float, str]:
@@ -130,10 +142,12 @@ class HitCard(Vertical, can_focus=True):
 
     def watch_expanded(self, expanded: bool) -> None:
         self.set_class(expanded, "-expanded")
-        self.call_after_refresh(self.keep_header_in_view)  # a card that shrank may no longer reach the top
+        self.call_after_refresh(self.keep_headers_in_view)  # the cards below it moved
         if expanded and not self._body_built:
             self._body_built = True
             self.query_one(".hit-body", Vertical).mount(self._build_body())
+            if not self.is_markdown:  # (a Markdown passage says when it is rendered: _passage_shown)
+                self.call_after_refresh(self.reveal_answer)
 
     def _passage_width(self) -> int:
         """Columns the passage has: the card's, less its border and padding (before the card is laid
@@ -167,49 +181,74 @@ class HitCard(Vertical, can_focus=True):
     @on(Markdown.TableOfContentsUpdated)
     def _passage_shown(self, event: Markdown.TableOfContentsUpdated) -> None:
         event.stop()
+        self.call_after_refresh(self.keep_headers_in_view)  # the passage's height changed
         if self.expanded:
             self.call_after_refresh(self.reveal_answer)
 
-    def reveal_answer(self) -> None:
+    def reveal_answer(self, attempts: int = 3) -> None:
         """Scroll the answer lines into view with the card's citation and heading: all of the card from
         its top when that fits in the view, else only as far as puts the answer just under the header,
-        which then stays stuck at the view's top (`stick_header`). Without answer lines shown as a block
-        (a plain-text note, or a passage not yet rendered), the card's top."""
-        answer = next(iter(self.query(f".{ANSWER_CLASS}")), None)
+        which then stays stuck at the view's top (`stick_header`). Before the passage is laid out (or
+        with no answer lines), the card's top."""
         scroller = self._scroller()
-        if answer is None or scroller is None:
+        answer = None if scroller is None else self._answer_rows(scroller)
+        if scroller is None or answer is None:
             self.scroll_visible(animate=False, immediate=True)
+            if answer is None and self.expanded and attempts > 0:
+                self.call_after_refresh(self.reveal_answer, attempts - 1)
             return
-        view = scroller.scrollable_content_region
-        shift = round(scroller.scroll_y) - view.y  # a screen row → a row of the scroller's content
-        top = self.region.y + shift
-        answer_top, answer_bottom = answer.region.y + shift, answer.region.bottom + shift
-        if answer_bottom - top <= view.height:
+        top = row_in(self, scroller)
+        answer_top, answer_bottom = answer
+        if answer_bottom - top <= scroller.scrollable_content_region.height:
             scroller.scroll_to_region(Region(0, top, 1, answer_bottom - top), animate=False, immediate=True)
         else:
             header = self.header.outer_size.height + ANSWER_LEAD_IN
             scroller.scroll_to(y=answer_top - header, animate=False, immediate=True)
-        self.call_after_refresh(self.keep_header_in_view)
+        self.call_after_refresh(self.keep_headers_in_view)
+
+    def _answer_rows(self, scroller: Widget) -> tuple[int, int] | None:
+        """The rows of the scroller's content the answer lines span (first, end): the first Markdown
+        block showing them, or in a plain-text passage its answer lines, counted as the passage wraps
+        them. None until the passage is laid out."""
+        block = next(iter(self.query(f".{ANSWER_CLASS}")), None)
+        if block is not None:
+            return (row_in(block, scroller), row_in(block, scroller) + block.size.height) if block.size else None
+        passage = next(iter(self.query(".hit-passage")), None)
+        if passage is None or self.is_markdown or not passage.size:
+            return None
+        shown = shown_passage(self.hit)
+        width = passage.content_size.width
+        rows = [len(Content(inert(line)).wrap(width)) for line in shown.lines]
+        start, end = (shown.answer.start, shown.answer.stop) if shown.answer else (0, 1)
+        first = row_in(passage, scroller) + passage.styles.gutter.top + sum(rows[:start])
+        return first, first + max(1, sum(rows[start:end]))
 
     @property
     def header(self) -> Vertical:
         return self.query_one(".hit-header", Vertical)
 
-    def _scroller(self) -> ScrollableContainer | None:
+    def _scroller(self) -> Widget | None:
         """The conversation this card scrolls in."""
         return next((node for node in self.ancestors if isinstance(node, ScrollableContainer)), None)
 
-    def keep_header_in_view(self) -> None:
+    def keep_headers_in_view(self) -> None:
+        """Re-stick every card's header in this card's conversation: a change in this card's height
+        moves the cards below it without a scroll."""
         scroller = self._scroller()
         if scroller is not None:
-            self.stick_header(scroller.scrollable_content_region.y)
+            for card in scroller.query(HitCard):
+                card.stick_header(scroller)
 
-    def stick_header(self, view_top: int) -> None:
-        """While the card's top is above the view's (`view_top`, a screen row) and some of it below, draw
-        the header at the view's top, over the passage's first rows, as a sticky heading is drawn."""
+    def stick_header(self, scroller: Widget) -> None:
+        """While the card's top is above the scroller's view and some of it below, draw the header at the
+        view's top, over the passage's first rows, as a sticky heading is drawn.
+
+        Worked out in the scroller's content rows (which scrolling does not move), against its scroll
+        offset now: screen regions lag a scroll that the layout clamps (a card below collapsing)."""
         header = self.header
-        content = self.content_region
-        rows = max(0, min(view_top - content.y, content.height - header.outer_size.height))
+        top = row_in(self, scroller) + self.styles.gutter.top
+        room = self.size.height - self.styles.gutter.height - header.outer_size.height
+        rows = max(0, min(round(scroller.scroll_y) - top, room))
         if rows != self._stuck_rows:
             self._stuck_rows = rows
             header.styles.offset = (0, rows)
