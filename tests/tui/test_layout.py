@@ -69,7 +69,7 @@ async def opened_rows(app: NotesApp, chunk: Chunk, answer: int) -> tuple[NoteVie
 async def test_viewer_opens_with_the_passages_first_line_in_view(
     settings: Settings, app: NotesApp, passage: tuple[int, int], answer: int
 ) -> None:
-    """Today's bug: the view opened with the answer line three rows below the top, so a passage whose
+    """Issue 26: the view opened with the answer line three rows below the top, so a passage whose
     answer is further in than that had its first line (its heading) above the top."""
     chunk = long_note(settings.corpus_dir / "long.md", passage, answer)
     view, rows = await opened_rows(app, chunk, answer)
@@ -88,8 +88,8 @@ async def test_viewer_opens_with_the_passages_first_line_in_view(
 async def test_a_passage_taller_than_the_view_opens_with_its_answer_line_in_view(
     settings: Settings, app: NotesApp
 ) -> None:
-    """The answer line wins when both can't be on screen: the view scrolls only as far as shows it
-    (with a little after it), and the title still names the passage."""
+    """The answer line wins when both can't be on screen: the view scrolls only as far as shows it,
+    with two lines after it (the viewer's title names the passage)."""
     passage, answer = (1000, 1100), 1080
     chunk = long_note(settings.corpus_dir / "long.md", passage, answer)
     view, rows = await opened_rows(app, chunk, answer)
