@@ -1,9 +1,10 @@
-"""Snapshots of the chat app's main states, at a fixed 100x32 terminal, on the real engine over the
-small notes folder (the stand-in model handed to the Engine, so scores are the same on every machine).
+"""Snapshots of the chat app's main states, at a fixed 100x32 terminal unless a test says otherwise, on
+the real engine over the small notes folder (the stand-in model handed to the Engine, so scores are the
+same on every machine).
 
 Few and deliberate (STYLE §10): an answer, a follow-up with a card selected, an honest weak answer,
-the note viewer, the note picker filtered by typing, the screen shown when there is no notes folder,
-and a piece of a long table under its header at two sizes. Read the diff report before
+the note viewer, the note picker filtered by typing, the screen shown when there is no notes folder
+(at 80, 120 and 200 columns), and a piece of a long table under its header at two sizes. Read the diff report before
 `--snapshot-update`, and look at the new SVGs: each must show what its test's name says.
 """
 
@@ -116,7 +117,11 @@ def test_note_picker_filtered(snap_compare: SnapCompare, snapshot_app: NotesApp)
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_no_notes_folder(snap_compare: SnapCompare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 30), (200, 40)], ids=["80x24", "120x30", "200x40"])
+def test_no_notes_folder(
+    snap_compare: SnapCompare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """The three ways to point the app at notes, each "when" on its command's line, at 80 to 200 columns."""
     # Paths under the home folder are shown as ~/…: the same on every machine.
     monkeypatch.setenv("HOME", str(tmp_path))
     settings = relative_settings(tmp_path, monkeypatch)
@@ -126,7 +131,7 @@ def test_no_notes_folder(snap_compare: SnapCompare, tmp_path: Path, monkeypatch:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, NoNotesScreen))
         await pilot.pause(0.1)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def storage_classes_by_region() -> str:
@@ -163,6 +168,7 @@ def table_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NotesApp:
 def test_a_table_piece_under_its_header(snap_compare: SnapCompare, table_app: NotesApp, size: tuple[int, int]) -> None:
     """The passage cut from inside the long table shows the table's header row, its answer row
     (Glacier Deep Archive in sa-east-1) emphasised and in view; at 80 columns the table is too wide,
-    so each row reads as `header: value` lines instead of cells cut to "…"."""
+    so each row reads as `header: value` lines instead of cells cut to "…", and the card is taller than
+    the screen: its citation and heading stay stuck at the top, the answer record just under them."""
     question = "glacier deep archive min storage duration sa-east-1"
     assert snap_compare(table_app, terminal_size=size, run_before=asking(question))

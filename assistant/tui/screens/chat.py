@@ -109,10 +109,11 @@ class ChatScreen(Screen[None]):
         if not isinstance(focused, HitCard) or focused not in cards:
             # From the question box: Tab goes to the newest answer's top card, Shift+Tab to its last.
             latest = [card for card in cards if card.parent is cards[-1].parent]
-            (latest[0] if step > 0 else latest[-1]).focus()
+            (latest[0] if step > 0 else latest[-1]).focus(scroll_visible=False)
             return
         index = cards.index(focused) + step
         if 0 <= index < len(cards):
-            cards[index].focus()
+            # Not Textual's scroll (it centres a tall card): the card scrolls itself to its answer, header kept.
+            cards[index].focus(scroll_visible=False)
         elif wrap:
             self.question_input.focus()

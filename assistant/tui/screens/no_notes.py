@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Grid, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -13,25 +13,17 @@ from textual.widgets import Footer, Static
 from assistant.present.render import inert
 
 
-def how_to_point(folder: str, config_file: str) -> Content:
-    """The ways to choose a notes folder, most to least temporary."""
-    rows = (
-        ("notes --corpus ~/notes", "this time"),
-        ("export NOTES_CORPUS=~/notes", "in this shell"),
-        (f'corpus = "~/notes"   in {config_file}', "from now on"),
-    )
-    width = max(len(command) for command, _ in rows) + 3
-    lines = [Content.assemble((command.ljust(width), "bold"), (when, "italic")) for command, when in rows]
-    return Content("\n").join(
-        [
-            Content(f"Notes Assistant searches a folder of notes (.md, .markdown, .txt). It looked in\n  {folder}"),
-            Content(""),
-            Content("Point it at your notes in one of these ways:"),
-            *[Content("  ") + line for line in lines],
-            Content(""),
-            Content("Then press r to look again, or q to quit."),
-        ]
-    )
+def ways_to_point(config_file: str) -> list[tuple[str, Content]]:
+    """The ways to choose a notes folder, most to least temporary: when each lasts, and what to do.
+
+    Shown as a two-column grid, when before what: the short column is fixed, so each "this time" stays
+    on its command's line at any width. The config file's path has a line of its own under its setting, so
+    no width leaves a lone word at a line's end; a long path wraps within the command's column."""
+    return [
+        ("this time", Content.styled("notes --corpus ~/notes", "bold")),
+        ("in this shell", Content.styled("export NOTES_CORPUS=~/notes", "bold")),
+        ("from now on", Content.assemble(('corpus = "~/notes"', "bold"), "  in the config file\n", config_file)),
+    ]
 
 
 class NoNotesScreen(Screen[None]):
@@ -49,7 +41,14 @@ class NoNotesScreen(Screen[None]):
         self.config_file = config_file
 
     def compose(self) -> ComposeResult:
+        searched = "Notes Assistant searches a folder of notes (.md, .markdown, .txt)."
         with Vertical(id="no-notes-dialog"):
             yield Static(Content(f"No notes to search: {inert(self.problem)}"), id="no-notes-title")
-            yield Static(how_to_point(inert(self.folder), inert(self.config_file)), id="no-notes-help")
+            yield Static(Content(f"{searched}\nIt looked in {inert(self.folder)}"), id="no-notes-folder")
+            yield Static(Content("Point it at your notes in one of these ways:"))
+            with Grid(id="no-notes-ways"):
+                for when, command in ways_to_point(inert(self.config_file)):
+                    yield Static(Content(when), classes="no-notes-when")
+                    yield Static(command, classes="no-notes-command")
+            yield Static(Content("Then press r to look again, or q to quit."))
         yield Footer()

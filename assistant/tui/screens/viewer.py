@@ -35,7 +35,8 @@ class NoteViewer(Screen[None]):
         self.lines = list(lines)
         self.terms = tuple(terms)
         self.line = line
-        """The line to open at (the answer's first), else the passage's first."""
+        """The line that must be in view when it opens (the answer's first), else the passage's first; the
+        passage's own first line is in view too whenever both fit."""
 
     def compose(self) -> ComposeResult:
         chunk = self.chunk

@@ -23,6 +23,15 @@ class ConversationLog(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.mount(self.compose_welcome())
+        self.watch(self, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self) -> None:
+        self.keep_headers_in_view()
+
+    def keep_headers_in_view(self) -> None:
+        """The card whose top is above the view keeps its citation and heading at the view's top."""
+        for card in self.query(HitCard):
+            card.stick_header(self)
 
     def add_turn(self, turn: int, asked: str, *, waiting: str) -> AnswerCard:
         for welcome in self.query("#welcome"):
@@ -52,7 +61,14 @@ class ConversationLog(VerticalScroll, can_focus=False):
         await self.mount(self.compose_welcome())
 
     def show_question(self, card: AnswerCard) -> None:
-        """Scroll so that the card's question is at the top (its answer below it)."""
+        """Scroll so that the card's question is at the top (its answer below it); then an open result
+        card scrolls on to its answer lines, if they are not in view with it."""
         entries = [entry for entry in self.query(QuestionEntry) if entry.turn == card.turn]
         target = entries[0] if entries else card
-        self.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False)
+
+        def reveal_answers() -> None:
+            for hit_card in card.cards():
+                if hit_card.expanded:
+                    hit_card.reveal_answer()
+
+        self.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False, on_complete=reveal_answers)

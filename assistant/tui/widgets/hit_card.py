@@ -2,9 +2,11 @@
 
 Collapsed it shows two lines of the passage from its answer lines (a table row under its header row),
 Markdown read rather than shown as source; it expands when selected (focused). The top result starts
-expanded and stays so. Expanded, the answer lines are emphasised and scrolled into view; a table too
-wide for the card reads as one `header: value` record per row. The passage body is built on first
-expansion, so a long conversation of collapsed cards stays cheap.
+expanded and stays so. Expanded, the answer lines are emphasised and scrolled into view with the card's
+citation and heading: a card taller than the view keeps them stuck at the view's top while its top is
+scrolled away, as a sticky heading does. A table too wide for the card reads as one `header: value`
+record per row. The passage body is built on first expansion, so a long conversation of collapsed
+cards stays cheap.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from collections.abc import Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import ScrollableContainer, Vertical
 from textual.content import Content
 from textual.events import Resize
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from assistant.present.render import inert, shown_passage
@@ -33,6 +37,8 @@ CARD_MARGINS = 10
 the card's border and padding."""
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+ANSWER_LEAD_IN = 0
+"""Rows of the passage kept between a stuck header and the answer lines below it."""
 
 
 def score_bar(fraction: float, cells: int = BAR_CELLS) -> Content:
@@ -42,6 +48,17 @@ def score_bar(fraction: float, cells: int = BAR_CELLS) -> Content:
     filled = "█" * full + (_EIGHTHS[part] if part else "")
     empty = " " * (cells - len(filled))
     return Content.assemble((filled, ".hit-card--bar"), (empty, ".hit-card--bar-empty"))
+
+
+def row_in(widget: Widget, scroller: Widget) -> int:
+    """The widget's top row in the scroller's content, where scrolling does not move it (the containers
+    between them, result and answer cards, have no top border or padding)."""
+    row = 0
+    node: Widget | None = widget
+    while node is not None and node is not scroller:
+        row += node.virtual_region.y
+        node = node.parent if isinstance(node.parent, Widget) else None
+    return row
 
 
 def card_score(hit: Hit) -> tuple[float, str]:
@@ -90,6 +107,8 @@ class HitCard(Vertical, can_focus=True):
         self._body_built = False
         self._records_at: int | None = None
         """The passage width its tables were laid out as records for (None: as tables)."""
+        self._stuck_rows = 0
+        """How far the header is drawn below its place, to stay in view (see `stick_header`)."""
 
     @property
     def citation(self) -> str:
@@ -109,9 +128,10 @@ class HitCard(Vertical, can_focus=True):
             (f" {number}  ", ".hit-card--score"),
             (inert(chunk.citation), ".hit-card--citation"),
         )
-        yield Static(title, classes="hit-title")
         path = " › ".join(chunk.heading_path) if chunk.heading_path else "(top of the note)"
-        yield Static(Content(inert(path)), classes="hit-path")
+        with Vertical(classes="hit-header"):
+            yield Static(title, classes="hit-title")
+            yield Static(Content(inert(path)), classes="hit-path")
         shown = shown_passage(hit)
         text = "\n".join(shown.lines)
         yield Static(preview(text, self.terms, answer=shown.answer, markdown=self.is_markdown), classes="hit-preview")
@@ -122,9 +142,12 @@ class HitCard(Vertical, can_focus=True):
 
     def watch_expanded(self, expanded: bool) -> None:
         self.set_class(expanded, "-expanded")
+        self.call_after_refresh(self.keep_headers_in_view)  # the cards below it moved
         if expanded and not self._body_built:
             self._body_built = True
             self.query_one(".hit-body", Vertical).mount(self._build_body())
+            if not self.is_markdown:  # (a Markdown passage says when it is rendered: _passage_shown)
+                self.call_after_refresh(self.reveal_answer)
 
     def _passage_width(self) -> int:
         """Columns the passage has: the card's, less its border and padding (before the card is laid
@@ -158,19 +181,82 @@ class HitCard(Vertical, can_focus=True):
     @on(Markdown.TableOfContentsUpdated)
     def _passage_shown(self, event: Markdown.TableOfContentsUpdated) -> None:
         event.stop()
+        self.call_after_refresh(self.keep_headers_in_view)  # the passage's height changed
         if self.expanded:
             self.call_after_refresh(self.reveal_answer)
 
-    def reveal_answer(self) -> None:
-        """Scroll the answer lines into view (the card's top too, when both fit)."""
-        answer = next(iter(self.query(f".{ANSWER_CLASS}")), None)
-        if answer is not None:
-            answer.scroll_visible(animate=False, immediate=True)
+    def reveal_answer(self, attempts: int = 3) -> None:
+        """Scroll the answer lines into view with the card's citation and heading: all of the card from
+        its top when that fits in the view, else only as far as puts the answer just under the header,
+        which then stays stuck at the view's top (`stick_header`). Before the passage is laid out (or
+        with no answer lines), the card's top."""
+        scroller = self._scroller()
+        answer = None if scroller is None else self._answer_rows(scroller)
+        if scroller is None or answer is None:
+            self.scroll_visible(animate=False, immediate=True)
+            if answer is None and self.expanded and attempts > 0:
+                self.call_after_refresh(self.reveal_answer, attempts - 1)
+            return
+        top = row_in(self, scroller)
+        answer_top, answer_bottom = answer
+        if answer_bottom - top <= scroller.scrollable_content_region.height:
+            scroller.scroll_to_region(Region(0, top, 1, answer_bottom - top), animate=False, immediate=True)
+        else:
+            header = self.header.outer_size.height + ANSWER_LEAD_IN
+            scroller.scroll_to(y=answer_top - header, animate=False, immediate=True)
+        self.call_after_refresh(self.keep_headers_in_view)
+
+    def _answer_rows(self, scroller: Widget) -> tuple[int, int] | None:
+        """The rows of the scroller's content the answer lines span (first, end): the first Markdown
+        block showing them, or in a plain-text passage its answer lines, counted as the passage wraps
+        them. None until the passage is laid out."""
+        block = next(iter(self.query(f".{ANSWER_CLASS}")), None)
+        if block is not None:
+            return (row_in(block, scroller), row_in(block, scroller) + block.size.height) if block.size else None
+        passage = next(iter(self.query(".hit-passage")), None)
+        if passage is None or self.is_markdown or not passage.size:
+            return None
+        shown = shown_passage(self.hit)
+        width = passage.content_size.width
+        rows = [len(Content(inert(line)).wrap(width)) for line in shown.lines]
+        start, end = (shown.answer.start, shown.answer.stop) if shown.answer else (0, 1)
+        first = row_in(passage, scroller) + passage.styles.gutter.top + sum(rows[:start])
+        return first, first + max(1, sum(rows[start:end]))
+
+    @property
+    def header(self) -> Vertical:
+        return self.query_one(".hit-header", Vertical)
+
+    def _scroller(self) -> Widget | None:
+        """The conversation this card scrolls in."""
+        return next((node for node in self.ancestors if isinstance(node, ScrollableContainer)), None)
+
+    def keep_headers_in_view(self) -> None:
+        """Re-stick every card's header in this card's conversation: a change in this card's height
+        moves the cards below it without a scroll."""
+        scroller = self._scroller()
+        if scroller is not None:
+            for card in scroller.query(HitCard):
+                card.stick_header(scroller)
+
+    def stick_header(self, scroller: Widget) -> None:
+        """While the card's top is above the scroller's view and some of it below, draw the header at the
+        view's top, over the passage's first rows, as a sticky heading is drawn.
+
+        Worked out in the scroller's content rows (which scrolling does not move), against its scroll
+        offset now: screen regions lag a scroll that the layout clamps (a card below collapsing)."""
+        header = self.header
+        top = row_in(self, scroller) + self.styles.gutter.top
+        room = self.size.height - self.styles.gutter.height - header.outer_size.height
+        rows = max(0, min(round(scroller.scroll_y) - top, room))
+        if rows != self._stuck_rows:
+            self._stuck_rows = rows
+            header.styles.offset = (0, rows)
+            header.set_class(rows > 0, "-stuck")
 
     def on_focus(self) -> None:
         self.expanded = True
         self.post_message(self.Selected(self))
-        self.call_after_refresh(self.scroll_visible, animate=False)
         self.call_after_refresh(self.reveal_answer)
 
     def on_blur(self) -> None:

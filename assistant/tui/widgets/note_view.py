@@ -23,6 +23,8 @@ from assistant.retrieve.highlight import term_spans
 
 LEAD_IN = 3
 """Lines shown above the passage when the note opens."""
+TAIL = 2
+"""Lines kept below the answer line when the passage is too tall to show from its first line."""
 
 
 class NoteView(ScrollView, can_focus=True):
@@ -55,7 +57,7 @@ class NoteView(ScrollView, can_focus=True):
         self.first = max(1, first)
         self.last = max(self.first, last)
         self.at = self.first if at is None else max(1, at)
-        """The line the view opens at (LEAD_IN lines below the top): the answer's, or the passage's first."""
+        """The line that must be in view when the note opens (the answer's, or the passage's first)."""
         self.terms = tuple(terms)
         self.rows: list[tuple[int, bool, str]] = []
         """(line index, first row of its line, text) for each row at the current width."""
@@ -93,13 +95,27 @@ class NoteView(ScrollView, can_focus=True):
         self.virtual_size = Size(width, len(rows))
         self.refresh()
 
+    def opening_row(self, height: int) -> int:
+        """The row to show at the top: LEAD_IN rows above the passage's first line, so the passage starts
+        near the top; unless its answer line would then be below the bottom (a passage taller than the
+        view), when the view scrolls only as far as shows the answer line and TAIL rows after it (never
+        putting the answer line closer than LEAD_IN to the top). The title names the passage either way."""
+        count = len(self.row_of_line)
+        first = min(self.first - 1, count - 1)
+        at = min(self.at - 1, count - 1)
+        top = max(0, self.row_of_line[first] - LEAD_IN)
+        answer_top = self.row_of_line[at]
+        answer_end = (self.row_of_line[at + 1] if at + 1 < count else len(self.rows)) - 1
+        if height > 0 and answer_end + TAIL >= top + height:
+            top = max(top, min(answer_top - LEAD_IN, answer_end + TAIL + 1 - height))
+        return top
+
     def scroll_to_passage(self, attempts: int = 20) -> None:
-        """Put the answer line (or the passage) LEAD_IN lines below the top (once the new rows are laid out: until then
-        the scroll range is too short, so try again after the next refresh)."""
+        """Scroll to `opening_row` (once the new rows are laid out: until then the scroll range is too
+        short, so try again after the next refresh)."""
         if not self.row_of_line:
             return
-        line = min(self.at - 1, len(self.row_of_line) - 1)
-        target = max(0, self.row_of_line[line] - LEAD_IN)
+        target = self.opening_row(self.scrollable_content_region.height)
         self.scroll_to(y=target, animate=False, immediate=True)
         if attempts <= 0:
             return
