@@ -183,6 +183,31 @@ def test_readable_lines(line: str, expected: bool) -> None:
     assert readable(line) is expected
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Sources: [S3 pricing](https://a/b), [S3 SLA](https://a/c), [Glacier pricing](https://a/d)", True),
+        ("- Open-source [AWS CLI GitHub](https://github.com/aws/aws-cli)", True),
+        ("- EFS can offer [higher throughput](https://a/b) (multiple gigabytes per second)", False),
+        ("- Allows you to develop scripts to manage resources", False),
+    ],
+)
+def test_a_line_mostly_of_link_text_is_a_reference(line: str, expected: bool) -> None:
+    assert answer_unit.is_reference(line) is expected
+
+
+def test_a_reference_line_never_answers_beside_a_statement() -> None:
+    text = "- Allows you to develop scripts\n- Open-source [AWS CLI GitHub](https://github.com/aws/aws-cli)"
+    span = choose(text, {"Open-source": 0.9, "scripts": 0.2})
+    assert (span.start_line, span.text) == (99, "- Allows you to develop scripts")
+
+
+def test_a_passage_of_only_references_still_answers_with_its_best() -> None:
+    text = "- [User guide](https://a/ug)\n- [Pricing page](https://a/pricing)"
+    span = choose(text, {"Pricing": 0.9, "User": 0.1})
+    assert (span.start_line, span.scored) == (100, True)
+
+
 def test_an_image_only_passage_falls_back_unscored() -> None:
     span = choose('<img width="1378" alt="Screenshot" src="https://x/y.png">', {"img": 0.9})
     assert not span.scored
