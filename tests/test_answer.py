@@ -260,6 +260,25 @@ def test_a_label_line_brings_the_line_it_introduces() -> None:
     assert (span.start_line, span.end_line) == (37, 40), "a label brings the list it introduces"
 
 
+def test_a_label_with_an_aside_after_its_colon_brings_its_list() -> None:
+    text = "Fargate Launch type: (Serverless)\n\n- No EC2 instances to manage\n- Only define CPU and memory"
+    span = choose(text, {"Fargate": 0.9}, end_line=40)
+    assert (span.start_line, span.end_line) == (37, 40)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Fargate Launch type: (Serverless)", True),
+        ("- **High TTL** - e.g. 24 hr:", True),
+        ("Durability: Amazon S3 provides the most durable storage.", False),
+        ("- Standard (12 hours)", False),
+    ],
+)
+def test_labels(line: str, expected: bool) -> None:
+    assert answer_unit.is_label(line) is expected
+
+
 def test_a_callout_marker_brings_its_message() -> None:
     text = "> [!WARNING]\n> Never set the logging bucket to store logs in itself."
     span = choose(text, {"WARNING": 0.9})

@@ -49,6 +49,8 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_ROW = re.compile(r"^\s*\|")
 _EMPHASIS = re.compile(r"[*_`]+")
 _CALLOUT = re.compile(r"^\s*>\s*\[!\w+\]\s*$")
+_LABEL_END = re.compile(r":(?:\s*\([^()]*\))?$")
+"""A label's end: a colon, or a colon and an aside in brackets ("Fargate Launch type: (Serverless)")."""
 _IMAGE = re.compile(
     r"!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>?|\[[^\]]*\]\([^)\s]*\.(?:png|jpe?g|gif|svg|webp|bmp|tiff?)\)",
     re.IGNORECASE,
@@ -112,8 +114,9 @@ def is_table_header(texts: Sequence[str], i: int) -> bool:
 
 
 def is_label(line: str) -> bool:
-    """A line that promises what follows: "Consists of:", "- **High TTL** - e.g. 24 hr:", "> [!WARNING]"."""
-    return plain_text(line).endswith(":") or bool(_CALLOUT.match(line))
+    """A line that promises what follows: "Consists of:", "- **High TTL** - e.g. 24 hr:", "> [!WARNING]",
+    "Fargate Launch type: (Serverless)"."""
+    return bool(_LABEL_END.search(plain_text(line)) or _CALLOUT.match(line))
 
 
 def has_words(line: str) -> bool:
