@@ -104,7 +104,7 @@ def test_tokens_map_to_text_lines_after_the_context_line() -> None:
     assert token_lines(embedding_text, offsets) == [-1, 0, 0, 1, 1]
 
 
-def test_line_maxsim_uses_only_the_lines_own_tokens() -> None:
+def test_line_maxsim_uses_the_lines_own_tokens_not_its_neighbours() -> None:
     e1, e2, e3 = np.eye(3, dtype=np.float32)
     query = np.stack([e1, e2])
     tokens = np.stack([e3, e1, e1, e2])  # context token, line 0: e1, line 1: e1 e2
@@ -113,6 +113,14 @@ def test_line_maxsim_uses_only_the_lines_own_tokens() -> None:
     assert result[0] == pytest.approx(0.5)
     assert result[1] == pytest.approx(1.0)
     assert result[2] is None  # no token kept for it
+
+
+def test_line_maxsim_credits_every_line_with_what_its_heading_matches() -> None:
+    e1, e2, e3 = np.eye(3, dtype=np.float32)
+    query = np.stack([e1, e2])  # e1: a word the heading holds, e2: the word that tells lines apart
+    tokens = np.stack([e1, e1, e3, e2])  # context: e1; line 0 repeats e1; line 1: e3; line 2: e2
+    result = answer.line_maxsims(query @ tokens.T, np.array([-1, 0, 1, 2]), 3)
+    assert result == pytest.approx([0.5, 0.5, 1.0]), "repeating the heading's word earns nothing over it"
 
 
 def test_gather_places_per_piece_values_on_passage_lines() -> None:
@@ -359,7 +367,7 @@ def test_answer_for_passage_wires_the_signals_together() -> None:
     offsets = [(0, 6), (7, 15), (20, 27), (58, 67)]
     owners = token_lines(embedding_text, offsets)
     assert owners == [-1, 0, 1, 2]
-    tokens = np.stack([e1, e3, e2, e1])
+    tokens = np.stack([e3, e3, e2, e1])
     span = answer.answer_for_passage(
         [(text, 30)], query_vector, line_vectors, piece_tokens=[(np.stack([e1]) @ tokens.T, np.array(owners))]
     )

@@ -129,10 +129,18 @@ def line_cosines(
 
 def line_maxsims(similarity: np.ndarray, token_lines: np.ndarray, line_count: int) -> list[float | None]:
     """Per text line of one chunk: the mean over the question's tokens of the best cosine to a token
-    of that line only (None: no token of it was kept, e.g. past the model's window).
+    of that line or of the chunk's heading context (None: no token of the line was kept, e.g. past
+    the model's window).
+
+    The heading context counts for every line because every line is read under it: in a passage
+    under "S3 Storage Classes", a line need not say "S3 storage" again to be about it, and one that
+    does ("Durability: Amazon S3 provides the most durable storage") should not win "s3 storage
+    classes" on those words alone. So a question's words that the heading matches stop telling the
+    lines apart, and its other words decide (docs/answer-lines.md, issue 26).
+
     `similarity`: the question's tokens against the chunk's, [question tokens, chunk tokens], both
     in the index's projection (`TokenVectors.similarities`); `token_lines[t]`: chunk token t's line
-    (-1: the heading context, or not known)."""
+    (-1: the heading context)."""
     import numpy as np
 
     if similarity.shape[1] != len(token_lines):
@@ -142,11 +150,16 @@ def line_maxsims(similarity: np.ndarray, token_lines: np.ndarray, line_count: in
     keep = (owners >= 0) & (owners < line_count)
     if not len(similarity) or not keep.any():
         return result
+    matrix = np.asarray(similarity, dtype=np.float32)
+    context = owners == -1
     owners = owners[keep]
-    kept = np.asarray(similarity, dtype=np.float32)[:, keep]
+    kept = matrix[:, keep]
     # Tokens of one line are contiguous and in line order: reduce each run's columns at once.
     starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
-    best = np.maximum.reduceat(kept, starts, axis=1).mean(axis=0)
+    per_line = np.maximum.reduceat(kept, starts, axis=1)
+    if context.any():
+        per_line = np.maximum(per_line, matrix[:, context].max(axis=1, keepdims=True))
+    best = per_line.mean(axis=0)
     for line, value in zip(owners[starts].tolist(), best.tolist(), strict=True):
         previous = result[line]
         result[line] = value if previous is None else max(previous, value)
