@@ -357,6 +357,51 @@ def test_lexical_scores_are_ignored_beside_a_cosine() -> None:
     assert span.start_line == 1360
 
 
+FLOW_LOGS = """- **Only metadata**, not the content of packets.
+- Metadata includes:
+  - Source IP address
+  - Packet size
+  - Action (accepted or rejected)"""
+
+
+def test_a_question_asking_what_is_not_so_favours_a_line_that_says_not() -> None:
+    lines = passage_lines([(FLOW_LOGS, 5)])
+    cosines = scores_for(lines, {"Action": 0.9, "Only metadata": 0.8, "Metadata includes": 0.8}, 0.75)
+    assert answer_lines(lines, cosines).start_line == 5
+    assert answer_lines(lines, cosines, negation=True).start_line == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what does vpc flow logs not capture", True),
+        ("which services dont make me pick a location first", True),
+        ("what kind of traffic is not logged", True),
+        ("which of these cannot be resized", True),
+        ("what happens when the cdn doesnt have my file cached", False),
+        ("why cant i use a cname on my root domain", False),
+        ("how do i ssh to a server that has no public address", False),
+        ("what does vpc flow logs capture", False),
+    ],
+)
+def test_questions_asking_what_is_not_so(question: str, expected: bool) -> None:
+    assert answer.asks_what_not(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("- **Only metadata**, not the content of packets.", True),
+        ("- Newly created NACLs won't allow anything", True),
+        ("Data is not encrypted", True),
+        ("- Action (accepted or rejected)", False),
+        ("- Notifications go to the topic", False),
+    ],
+)
+def test_lines_saying_what_is_not_so(line: str, expected: bool) -> None:
+    assert answer_unit.has_negation(line) is expected
+
+
 def test_answer_for_passage_wires_the_signals_together() -> None:
     text = "Consists of:\n- Version: policy language version\n- Statement: one or more statements"
     e1, e2, e3 = np.eye(3, dtype=np.float32)

@@ -22,7 +22,9 @@ The rule (measured on both eval sets, docs/answer-lines.md):
    vector (a BM25-only search) the IDF weight of the question's terms a line holds.
    A question that asks for a quantity ("how long", "how many", "limit") also weighs
    `QUANTITY_WEIGHT` times z(the line states a number): "Message Retention | Up to 14 days" over
-   "Messages stored in queue until consumed" for "how long can an sqs message stay in the queue".
+   "Messages stored in queue until consumed" for "how long can an sqs message stay in the queue";
+   one that asks what is not so ("what does X not capture") weighs `NEGATION_WEIGHT` times
+   z(the line holds a negation word).
 3. Context: each line's score gains `NEIGHBOUR_WEIGHT` times the mean score of the lines right
    above and below it that may answer (a line with none counts the passage's lowest): an answer is
    a statement among related ones more often than a stray line that happens to match. Ties go to
@@ -44,6 +46,7 @@ from typing import TYPE_CHECKING
 from assistant.retrieve.answer_unit import (
     PassageLine,
     candidates,
+    has_negation,
     has_number,
     has_words,
     is_table_header,
@@ -84,6 +87,21 @@ five's answers +0.004 here and +0.006 held out (docs/answer-lines.md)."""
 _QUANTITY = re.compile(
     r"\bhow (?:long|many|much|big|large|fast|often|far|old)\b|\b(?:limits?|max(?:imum)?|min(?:imum)?)\b"
 )
+
+NEGATION_WEIGHT = 1.0
+"""For a question asking what is not so ("what does X not capture"), the weight of z(the line holds
+a negation word) beside the two vector signals: the vectors score "Only metadata, not the content
+of packets" and "Action (accepted or rejected)" alike, and the word "not" is what tells them apart.
+The weight of each vector signal (0.5 was not enough for that example); neither eval set changes
+at 0.5 or 1 (one question of the 513 asks that way), so it is a rule with its tests, not a measured
+gain (docs/answer-lines.md)."""
+_AUXILIARY = r"(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have|must)"
+_ASKS_NEGATED = re.compile(
+    rf"^\s*(?:what|which)(?:\s+\S+){{0,3}}?\s+"
+    rf"(?:{_AUXILIARY}(?:\s+\S+){{0,3}}?\s+(?:not|never)\b|{_AUXILIARY}n'?t\b|cannot\b)"
+)
+""""what/which (up to 3 words) do/is/can… (up to 3 words) not/never", or "…don't/can't/cannot":
+the negation belongs to what is asked, not to a condition ("what happens when the cdn doesn't…")."""
 
 NEIGHBOUR_WEIGHT = 0.3
 """How much the mean score (in z units) of a line's neighbours adds to its own. Measured on the eval
@@ -203,6 +221,11 @@ def asks_for_quantity(question: str) -> bool:
     return bool(_QUANTITY.search(question.lower()))
 
 
+def asks_what_not(question: str) -> bool:
+    """Whether a question asks what (or which) is not so: its answer says "not", "no", "never"…"""
+    return bool(_ASKS_NEGATED.search(question.lower()))
+
+
 def line_scores(
     lines: Sequence[PassageLine],
     cosines: Sequence[float | None] | None,
@@ -210,10 +233,12 @@ def line_scores(
     lexical: Sequence[float | None] | None = None,
     *,
     quantity: bool = False,
+    negation: bool = False,
 ) -> dict[int, float]:
     """Per candidate line (by index): z(cosine) + z(MaxSim), over whichever of the two is given
     (`lexical` counts only when neither is), with `quantity` (the question asks for one) plus
-    `QUANTITY_WEIGHT` times z(states a number); then plus `NEIGHBOUR_WEIGHT` times the mean of its
+    `QUANTITY_WEIGHT` times z(states a number), with `negation` (it asks what is not so) plus
+    `NEGATION_WEIGHT` times z(holds a negation word); then plus `NEIGHBOUR_WEIGHT` times the mean of its
     direct neighbours' (the lines right above and below it that are candidates; with none, the
     lowest score). Empty when the passage has no candidate or no signal was given."""
     signals = [s for s in (cosines, maxsims) if s is not None] or ([lexical] if lexical is not None else [])
@@ -230,6 +255,9 @@ def line_scores(
     if quantity:
         numbers = _zscores([float(has_number(lines[i].text)) for i in chosen])
         total = [a + QUANTITY_WEIGHT * b for a, b in zip(total, numbers, strict=True)]
+    if negation:
+        negative = _zscores([float(has_negation(lines[i].text)) for i in chosen])
+        total = [a + NEGATION_WEIGHT * b for a, b in zip(total, negative, strict=True)]
     own = dict(zip(chosen, total, strict=True))
     lowest = min(total)
     scores = {}
@@ -290,6 +318,7 @@ def answer_lines(
     *,
     table_header_row: str = "",
     quantity: bool = False,
+    negation: bool = False,
 ) -> Answer:
     """The answer of one result: its best line grown into its logical unit (with a neighbour that
     scores as well), with the table header to show above a table row; the first readable line,
@@ -298,11 +327,12 @@ def answer_lines(
     cosines: `line_cosines(...)` (None without a question vector); maxsims: per passage line,
     `gather(lines, [line_maxsims(...) per piece])` (None without token vectors); lexical:
     `lexical_scores(...)`, read only when neither of the others is given; table_header_row: the
-    passage's `Chunk.table_header`; quantity: the question asks for one (`asks_for_quantity`)."""
+    passage's `Chunk.table_header`; quantity: the question asks for one (`asks_for_quantity`);
+    negation: it asks what is not so (`asks_what_not`)."""
     if not lines:
         raise ValueError("a passage has at least one line")
     texts = [line.text for line in lines]
-    scores = line_scores(lines, cosines, maxsims, lexical, quantity=quantity)
+    scores = line_scores(lines, cosines, maxsims, lexical, quantity=quantity, negation=negation)
     best = _best(lines, scores)
     if best is None:
         return first_line(lines, table_header_row)
@@ -328,6 +358,7 @@ def answer_for_passage(
     term_weights: Mapping[str, float] | None = None,
     table_header_row: str = "",
     quantity: bool = False,
+    negation: bool = False,
 ) -> Answer:
     """One call for the search stage: the answer lines of a result from what it already holds.
 
@@ -336,7 +367,8 @@ def answer_for_passage(
     without); piece_tokens: for each row, the question's tokens against its tokens (a similarity
     matrix, `TokenVectors.similarities`) and each of its tokens' line (None without); terms_of /
     term_weights: a line's BM25 terms and the question's terms' IDFs (used only when neither vector
-    signal is given); quantity: the question asks for one (`asks_for_quantity`)."""
+    signal is given); quantity: the question asks for one (`asks_for_quantity`); negation: it asks
+    what is not so (`asks_what_not`)."""
     lines = passage_lines(pieces)
     cosines = None
     if query_vector is not None and line_vectors is not None:
@@ -351,4 +383,4 @@ def answer_for_passage(
     lexical: list[float | None] | None = None
     if cosines is None and maxsims is None and terms_of is not None and term_weights is not None:
         lexical = list(lexical_scores([terms_of(line.text) for line in lines], term_weights))
-    return answer_lines(lines, cosines, maxsims, lexical, table_header_row=table_header_row, quantity=quantity)
+    return answer_lines(lines, cosines, maxsims, lexical, table_header_row=table_header_row, quantity=quantity, negation=negation)

@@ -61,6 +61,10 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"\w+")
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nothing|neither|nor|cannot|without)\b|n't\b|\b(?:dont|doesnt|cant|wont|isnt|arent)\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?:;)\]]$")
 _CONTINUES = re.compile(r"^\s*[a-z(]")
 
@@ -142,6 +146,11 @@ def may_answer(line: PassageLine) -> bool:
 def has_number(line: str) -> bool:
     """Whether a line states a number (digits or a number word), its list marker aside."""
     return bool(_NUMBER.search(plain_text(LIST_MARKER.sub("", line, count=1))))
+
+
+def has_negation(line: str) -> bool:
+    """Whether a line says what is not so: a negation word ("not", "no", "never", "can't", "without")."""
+    return bool(_NEGATION.search(plain_text(line)))
 
 
 def is_topic_item(texts: Sequence[str], i: int) -> bool:
