@@ -216,6 +216,12 @@ def test_a_passage_of_only_references_still_answers_with_its_best() -> None:
     assert (span.start_line, span.scored) == (100, True)
 
 
+def test_a_label_that_introduces_only_an_image_never_answers() -> None:
+    text = "- NAT gateways bill for the data they process\n- This figure gives an overview:\n\n![Costs](figures/costs.png)"
+    span = choose(text, {"figure": 0.9, "NAT": 0.3})
+    assert (span.start_line, span.end_line) == (97, 97)
+
+
 def test_an_image_only_passage_falls_back_unscored() -> None:
     span = choose('<img width="1378" alt="Screenshot" src="https://x/y.png">', {"img": 0.9})
     assert not span.scored

@@ -166,12 +166,24 @@ def is_topic_item(texts: Sequence[str], i: int) -> bool:
     )
 
 
+def introduces_an_image(texts: Sequence[str], i: int) -> bool:
+    """A label whose next line is an image ("This figure gives an overview:" over a diagram): what it
+    promises is a picture, which a reader of text does not get, so it is no answer either."""
+    following = _next_line(texts, i)
+    return is_label(texts[i]) and following is not None and not has_words(texts[following])
+
+
 def candidates(lines: Sequence[PassageLine]) -> list[int]:
-    """Indices of the lines that may be scored (`may_answer`), topic items and references
-    (`is_reference`) left out unless nothing else may answer."""
+    """Indices of the lines that may be scored (`may_answer`), topic items, references
+    (`is_reference`) and labels of an image left out unless nothing else may answer."""
     texts = [line.text for line in lines]
     chosen = [i for i, line in enumerate(lines) if may_answer(line)]
-    return [i for i in chosen if not is_topic_item(texts, i) and not is_reference(texts[i])] or chosen
+    preferred = [
+        i
+        for i in chosen
+        if not is_topic_item(texts, i) and not is_reference(texts[i]) and not introduces_an_image(texts, i)
+    ]
+    return preferred or chosen
 
 
 def table_rows(texts: Sequence[str], header: int) -> range:
