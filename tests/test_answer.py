@@ -293,6 +293,19 @@ def test_labels(line: str, expected: bool) -> None:
     assert answer_unit.is_label(line) is expected
 
 
+def test_a_label_brings_the_short_code_block_it_introduces() -> None:
+    text = "Retrieve instance metadata with the following command:\n\n```sh\ncurl http://169.254.169.254/latest/meta-data/\n```"
+    span = choose(text, {"Retrieve": 0.9}, end_line=40)
+    assert (span.start_line, span.end_line) == (36, 40)
+
+
+def test_a_label_stays_alone_over_a_long_code_block() -> None:
+    code = "\n".join(f"echo step {n}" for n in range(10))
+    text = f"Run the whole setup:\n```sh\n{code}\n```"
+    span = choose(text, {"Run the whole": 0.9}, end_line=112)
+    assert (span.start_line, span.end_line) == (100, 100)
+
+
 def test_a_callout_marker_brings_its_message() -> None:
     text = "> [!WARNING]\n> Never set the logging bucket to store logs in itself."
     span = choose(text, {"WARNING": 0.9})

@@ -209,15 +209,15 @@ def table_header(texts: Sequence[str], i: int, fallback: str = "") -> str:
 
 def logical_unit(texts: Sequence[str], i: int) -> tuple[int, int]:
     """The (first, last) indices of the answer grown from line i: its hard-wrapped paragraph; then,
-    for a label, the list it introduces when it has at most `MAX_LIST_LINES` lines (else the first
-    line it introduces); for a list item, its sub-items when there are at most `MAX_SUB_ITEMS`. A
+    for a label, the list or code block it introduces when it has at most `MAX_LIST_LINES` lines
+    (else the first line it introduces); for a list item, its sub-items when there are at most `MAX_SUB_ITEMS`. A
     table row stays itself."""
     start, end = _wrapped_start(texts, i), _wrapped_end(texts, i)
     if is_table_row(texts[end]):
         return start, end
     subs = _sub_items(texts, end)
     if is_label(texts[end]):
-        introduced = subs or _list_after(texts, end)
+        introduced = subs or _list_after(texts, end) or _code_after(texts, end)
         if introduced and len(introduced) <= MAX_LIST_LINES:
             return start, introduced[-1]
         following = subs[0] if subs else _next_line(texts, end)
@@ -295,6 +295,16 @@ def _list_after(texts: Sequence[str], i: int) -> list[int]:
             break
         found.append(j)
     return found
+
+
+def _code_after(texts: Sequence[str], i: int) -> list[int]:
+    """The lines of the fenced code block that starts on the line after i (blank lines between
+    allowed), its fences included; empty when none follows or it does not close in the passage."""
+    first = next((j for j in range(i + 1, len(texts)) if texts[j].strip()), None)
+    if first is None or not _FENCE.match(texts[first]):
+        return []
+    close = next((j for j in range(first + 1, len(texts)) if _FENCE.match(texts[j])), None)
+    return [] if close is None else list(range(first, close + 1))
 
 
 def _next_line(texts: Sequence[str], i: int) -> int | None:
