@@ -122,7 +122,7 @@ def test_line_maxsim_credits_every_line_with_what_its_heading_matches() -> None:
     result = answer.line_maxsims(query @ tokens.T, np.array([-1, 0, 1, 2]), 3)
     credit = answer.HEADING_CREDIT
     assert result == pytest.approx([0.5, credit / 2, (credit + 1) / 2])
-    assert credit / 2 < result[0] < result[2], "the heading's word counts for every line, a little less than its own"
+    assert credit < 1, "the heading's word counts for every line, a little less than in the line itself"
 
 
 def test_gather_places_per_piece_values_on_passage_lines() -> None:
@@ -219,7 +219,7 @@ def test_a_passage_of_only_references_still_answers_with_its_best() -> None:
 
 
 def test_a_label_that_introduces_only_an_image_never_answers() -> None:
-    text = "- NAT gateways bill for the data they process\n- This figure gives an overview:\n\n![Costs](figures/costs.png)"
+    text = "- NAT gateways bill for the data they process\n- This figure gives an overview:\n\n![Costs](figs/c.png)"
     span = choose(text, {"figure": 0.9, "NAT": 0.3})
     assert (span.start_line, span.end_line) == (97, 97)
 

@@ -392,4 +392,6 @@ def answer_for_passage(
     lexical: list[float | None] | None = None
     if cosines is None and maxsims is None and terms_of is not None and term_weights is not None:
         lexical = list(lexical_scores([terms_of(line.text) for line in lines], term_weights))
-    return answer_lines(lines, cosines, maxsims, lexical, table_header_row=table_header_row, quantity=quantity, negation=negation)
+    return answer_lines(
+        lines, cosines, maxsims, lexical, table_header_row=table_header_row, quantity=quantity, negation=negation
+    )
