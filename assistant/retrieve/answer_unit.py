@@ -130,6 +130,8 @@ def has_words(line: str) -> bool:
 
 def is_reference(line: str) -> bool:
     """A line whose words are mostly link text (`LINKED_SHARE`): it sends the reader elsewhere."""
+    if "](" not in line:  # no link at all: most lines, decided without the substitutions
+        return False
     words = len(_WORDS.findall(plain_text(line)))
     linked = sum(len(_WORDS.findall(link.group(1))) for link in LINK.finditer(line))
     return words > 0 and linked >= LINKED_SHARE * words
@@ -170,7 +172,7 @@ def introduces_an_image(texts: Sequence[str], i: int) -> bool:
     """A label whose next line is an image ("This figure gives an overview:" over a diagram): what it
     promises is a picture, which a reader of text does not get, so it is no answer either."""
     following = _next_line(texts, i)
-    return is_label(texts[i]) and following is not None and not has_words(texts[following])
+    return following is not None and not has_words(texts[following]) and is_label(texts[i])
 
 
 def candidates(lines: Sequence[PassageLine]) -> list[int]:
