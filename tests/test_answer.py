@@ -104,7 +104,7 @@ def test_tokens_map_to_text_lines_after_the_context_line() -> None:
     assert token_lines(embedding_text, offsets) == [-1, 0, 0, 1, 1]
 
 
-def test_line_maxsim_uses_only_the_lines_own_tokens() -> None:
+def test_line_maxsim_uses_the_lines_own_tokens_not_its_neighbours() -> None:
     e1, e2, e3 = np.eye(3, dtype=np.float32)
     query = np.stack([e1, e2])
     tokens = np.stack([e3, e1, e1, e2])  # context token, line 0: e1, line 1: e1 e2
@@ -113,6 +113,16 @@ def test_line_maxsim_uses_only_the_lines_own_tokens() -> None:
     assert result[0] == pytest.approx(0.5)
     assert result[1] == pytest.approx(1.0)
     assert result[2] is None  # no token kept for it
+
+
+def test_line_maxsim_credits_every_line_with_what_its_heading_matches() -> None:
+    e1, e2, e3 = np.eye(3, dtype=np.float32)
+    query = np.stack([e1, e2])  # e1: a word the heading holds, e2: the word that tells lines apart
+    tokens = np.stack([e1, e1, e3, e2])  # context: e1; line 0 repeats e1; line 1: e3; line 2: e2
+    result = answer.line_maxsims(query @ tokens.T, np.array([-1, 0, 1, 2]), 3)
+    credit = answer.HEADING_CREDIT
+    assert result == pytest.approx([0.5, credit / 2, (credit + 1) / 2])
+    assert credit < 1, "the heading's word counts for every line, a little less than in the line itself"
 
 
 def test_gather_places_per_piece_values_on_passage_lines() -> None:
@@ -183,6 +193,37 @@ def test_readable_lines(line: str, expected: bool) -> None:
     assert readable(line) is expected
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Sources: [S3 pricing](https://a/b), [S3 SLA](https://a/c), [Glacier pricing](https://a/d)", True),
+        ("- Open-source [AWS CLI GitHub](https://github.com/aws/aws-cli)", True),
+        ("- EFS can offer [higher throughput](https://a/b) (multiple gigabytes per second)", False),
+        ("- Allows you to develop scripts to manage resources", False),
+    ],
+)
+def test_a_line_mostly_of_link_text_is_a_reference(line: str, expected: bool) -> None:
+    assert answer_unit.is_reference(line) is expected
+
+
+def test_a_reference_line_never_answers_beside_a_statement() -> None:
+    text = "- Allows you to develop scripts\n- Open-source [AWS CLI GitHub](https://github.com/aws/aws-cli)"
+    span = choose(text, {"Open-source": 0.9, "scripts": 0.2})
+    assert (span.start_line, span.text) == (99, "- Allows you to develop scripts")
+
+
+def test_a_passage_of_only_references_still_answers_with_its_best() -> None:
+    text = "- [User guide](https://a/ug)\n- [Pricing page](https://a/pricing)"
+    span = choose(text, {"Pricing": 0.9, "User": 0.1})
+    assert (span.start_line, span.scored) == (100, True)
+
+
+def test_a_label_that_introduces_only_an_image_never_answers() -> None:
+    text = "- NAT gateways bill for the data they process\n- This figure gives an overview:\n\n![Costs](figs/c.png)"
+    span = choose(text, {"figure": 0.9, "NAT": 0.3})
+    assert (span.start_line, span.end_line) == (97, 97)
+
+
 def test_an_image_only_passage_falls_back_unscored() -> None:
     span = choose('<img width="1378" alt="Screenshot" src="https://x/y.png">', {"img": 0.9})
     assert not span.scored
@@ -233,6 +274,38 @@ def test_a_label_line_brings_the_line_it_introduces() -> None:
     text = "Uses AWS Application Auto Scaling:\n\n- ECS Service Average CPU Utilisation\n- ALB request count"
     span = choose(text, {"Uses AWS": 0.9}, end_line=40)
     assert (span.start_line, span.end_line) == (37, 40), "a label brings the list it introduces"
+
+
+def test_a_label_with_an_aside_after_its_colon_brings_its_list() -> None:
+    text = "Fargate Launch type: (Serverless)\n\n- No EC2 instances to manage\n- Only define CPU and memory"
+    span = choose(text, {"Fargate": 0.9}, end_line=40)
+    assert (span.start_line, span.end_line) == (37, 40)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Fargate Launch type: (Serverless)", True),
+        ("- **High TTL** - e.g. 24 hr:", True),
+        ("Durability: Amazon S3 provides the most durable storage.", False),
+        ("- Standard (12 hours)", False),
+    ],
+)
+def test_labels(line: str, expected: bool) -> None:
+    assert answer_unit.is_label(line) is expected
+
+
+def test_a_label_brings_the_short_code_block_it_introduces() -> None:
+    text = "Retrieve instance metadata with the following command:\n\n```sh\ncurl http://169.254.169.254/latest/meta-data/\n```"
+    span = choose(text, {"Retrieve": 0.9}, end_line=40)
+    assert (span.start_line, span.end_line) == (36, 40)
+
+
+def test_a_label_stays_alone_over_a_long_code_block() -> None:
+    code = "\n".join(f"echo step {n}" for n in range(10))
+    text = f"Run the whole setup:\n```sh\n{code}\n```"
+    span = choose(text, {"Run the whole": 0.9}, end_line=112)
+    assert (span.start_line, span.end_line) == (100, 100)
 
 
 def test_a_callout_marker_brings_its_message() -> None:
@@ -305,6 +378,51 @@ def test_lexical_scores_are_ignored_beside_a_cosine() -> None:
     assert span.start_line == 1360
 
 
+FLOW_LOGS = """- **Only metadata**, not the content of packets.
+- Metadata includes:
+  - Source IP address
+  - Packet size
+  - Action (accepted or rejected)"""
+
+
+def test_a_question_asking_what_is_not_so_favours_a_line_that_says_not() -> None:
+    lines = passage_lines([(FLOW_LOGS, 5)])
+    cosines = scores_for(lines, {"Action": 0.9, "Only metadata": 0.8, "Metadata includes": 0.8}, 0.75)
+    assert answer_lines(lines, cosines).start_line == 5
+    assert answer_lines(lines, cosines, negation=True).start_line == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what does vpc flow logs not capture", True),
+        ("which services dont make me pick a location first", True),
+        ("what kind of traffic is not logged", True),
+        ("which of these cannot be resized", True),
+        ("what happens when the cdn doesnt have my file cached", False),
+        ("why cant i use a cname on my root domain", False),
+        ("how do i ssh to a server that has no public address", False),
+        ("what does vpc flow logs capture", False),
+    ],
+)
+def test_questions_asking_what_is_not_so(question: str, expected: bool) -> None:
+    assert answer.asks_what_not(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("- **Only metadata**, not the content of packets.", True),
+        ("- Newly created NACLs won't allow anything", True),
+        ("Data is not encrypted", True),
+        ("- Action (accepted or rejected)", False),
+        ("- Notifications go to the topic", False),
+    ],
+)
+def test_lines_saying_what_is_not_so(line: str, expected: bool) -> None:
+    assert answer_unit.has_negation(line) is expected
+
+
 def test_answer_for_passage_wires_the_signals_together() -> None:
     text = "Consists of:\n- Version: policy language version\n- Statement: one or more statements"
     e1, e2, e3 = np.eye(3, dtype=np.float32)
@@ -315,7 +433,7 @@ def test_answer_for_passage_wires_the_signals_together() -> None:
     offsets = [(0, 6), (7, 15), (20, 27), (58, 67)]
     owners = token_lines(embedding_text, offsets)
     assert owners == [-1, 0, 1, 2]
-    tokens = np.stack([e1, e3, e2, e1])
+    tokens = np.stack([e3, e3, e2, e1])
     span = answer.answer_for_passage(
         [(text, 30)], query_vector, line_vectors, piece_tokens=[(np.stack([e1]) @ tokens.T, np.array(owners))]
     )

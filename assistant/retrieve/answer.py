@@ -11,18 +11,22 @@ NACL per subnet…" rather than the definition); every line of every passage alr
 
 The rule (measured on both eval sets, docs/answer-lines.md):
 1. Candidates: lines with a line vector and readable words of their own (an image's alt text is
-   not), not headings, code fences or list items that only name a topic for their sub-items
+   not), not headings, code fences or list items that only name a topic for their sub-items, nor
+   (unless nothing else may answer) references made mostly of link text or labels of an image
    (`answer_unit.candidates`). A table's header row is scored but never answers: when it wins, its
    table's best-scoring row does.
 2. Score: z(cosine of the question to the line's vector) + z(MaxSim of the question's tokens
-   against that line's own tokens), z-scored among the candidates, equal weights (nothing tuned).
-   A line vector carries its heading, so a bare label ("Consists of:") under a heading that
-   matches the question scores high on the heading alone; the line's own tokens do not, so each
-   signal corrects the other. Without token vectors the cosine alone decides; with no question
+   against that line's own tokens and its heading context's), z-scored among the candidates,
+   equal weights (nothing tuned). A line vector carries its heading, so a bare label ("Consists
+   of:") under a heading that matches the question scores high on the heading alone; in the
+   MaxSim the heading counts the same for every line, so only the line's own words tell the
+   lines apart, and each signal corrects the other. Without token vectors the cosine alone decides; with no question
    vector (a BM25-only search) the IDF weight of the question's terms a line holds.
    A question that asks for a quantity ("how long", "how many", "limit") also weighs
    `QUANTITY_WEIGHT` times z(the line states a number): "Message Retention | Up to 14 days" over
-   "Messages stored in queue until consumed" for "how long can an sqs message stay in the queue".
+   "Messages stored in queue until consumed" for "how long can an sqs message stay in the queue";
+   one that asks what is not so ("what does X not capture") weighs `NEGATION_WEIGHT` times
+   z(the line holds a negation word).
 3. Context: each line's score gains `NEIGHBOUR_WEIGHT` times the mean score of the lines right
    above and below it that may answer (a line with none counts the passage's lowest): an answer is
    a statement among related ones more often than a stray line that happens to match. Ties go to
@@ -44,6 +48,7 @@ from typing import TYPE_CHECKING
 from assistant.retrieve.answer_unit import (
     PassageLine,
     candidates,
+    has_negation,
     has_number,
     has_words,
     is_table_header,
@@ -84,6 +89,28 @@ five's answers +0.004 here and +0.006 held out (docs/answer-lines.md)."""
 _QUANTITY = re.compile(
     r"\bhow (?:long|many|much|big|large|fast|often|far|old)\b|\b(?:limits?|max(?:imum)?|min(?:imum)?)\b"
 )
+
+HEADING_CREDIT = 0.95
+"""How much a question token's match in the passage's heading context counts for each line, beside
+the line's own match (1). Below 1, so that where the heading matches the whole question ("whats a
+nacl" under "What is NACL?") the lines do not tie to within noise that the z-score would blow up:
+at 1, the line with an emoji outscored the definition there. Swept on `corpus/`: 0.85 → 0.901,
+0.9 → 0.909, 0.95 → 0.912, 0.97 → 0.912, 1 → 0.906; held out 0.970 for each from 0.9 to 1
+(docs/answer-lines.md)."""
+NEGATION_WEIGHT = 1.0
+"""For a question asking what is not so ("what does X not capture"), the weight of z(the line holds
+a negation word) beside the two vector signals: the vectors score "Only metadata, not the content
+of packets" and "Action (accepted or rejected)" alike, and the word "not" is what tells them apart.
+The weight of each vector signal (0.5 was not enough for that example); neither eval set changes
+at 0.5 or 1 (one question of the 513 asks that way), so it is a rule with its tests, not a measured
+gain (docs/answer-lines.md)."""
+_AUXILIARY = r"(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have|must)"
+_ASKS_NEGATED = re.compile(
+    rf"^\s*(?:what|which)(?:\s+\S+){{0,3}}?\s+"
+    rf"(?:{_AUXILIARY}(?:\s+\S+){{0,3}}?\s+(?:not|never)\b|{_AUXILIARY}n'?t\b|cannot\b)"
+)
+""""what/which (up to 3 words) do/is/can… (up to 3 words) not/never", or "…don't/can't/cannot":
+the negation belongs to what is asked, not to a condition ("what happens when the cdn doesn't…")."""
 
 NEIGHBOUR_WEIGHT = 0.3
 """How much the mean score (in z units) of a line's neighbours adds to its own. Measured on the eval
@@ -129,10 +156,18 @@ def line_cosines(
 
 def line_maxsims(similarity: np.ndarray, token_lines: np.ndarray, line_count: int) -> list[float | None]:
     """Per text line of one chunk: the mean over the question's tokens of the best cosine to a token
-    of that line only (None: no token of it was kept, e.g. past the model's window).
+    of that line, or `HEADING_CREDIT` times the best to a token of the chunk's heading context
+    (None: no token of the line was kept, e.g. past the model's window).
+
+    The heading context counts for every line because every line is read under it: under "What is
+    NACL?" a line need not say "NACL" again to be about NACLs, and under "S3 Storage Classes" the
+    line that repeats "S3 … storage" should not win "s3 storage classes" on those words alone. So
+    the question's words that the heading matches stop telling the lines apart and its other words
+    decide; a line saying such a word itself still counts a little more (docs/answer-lines.md).
+
     `similarity`: the question's tokens against the chunk's, [question tokens, chunk tokens], both
     in the index's projection (`TokenVectors.similarities`); `token_lines[t]`: chunk token t's line
-    (-1: the heading context, or not known)."""
+    (-1: the heading context)."""
     import numpy as np
 
     if similarity.shape[1] != len(token_lines):
@@ -142,11 +177,16 @@ def line_maxsims(similarity: np.ndarray, token_lines: np.ndarray, line_count: in
     keep = (owners >= 0) & (owners < line_count)
     if not len(similarity) or not keep.any():
         return result
+    matrix = np.asarray(similarity, dtype=np.float32)
+    context = owners == -1
     owners = owners[keep]
-    kept = np.asarray(similarity, dtype=np.float32)[:, keep]
+    kept = matrix[:, keep]
     # Tokens of one line are contiguous and in line order: reduce each run's columns at once.
     starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
-    best = np.maximum.reduceat(kept, starts, axis=1).mean(axis=0)
+    per_line = np.maximum.reduceat(kept, starts, axis=1)
+    if context.any():
+        per_line = np.maximum(per_line, HEADING_CREDIT * matrix[:, context].max(axis=1, keepdims=True))
+    best = per_line.mean(axis=0)
     for line, value in zip(owners[starts].tolist(), best.tolist(), strict=True):
         previous = result[line]
         result[line] = value if previous is None else max(previous, value)
@@ -190,6 +230,11 @@ def asks_for_quantity(question: str) -> bool:
     return bool(_QUANTITY.search(question.lower()))
 
 
+def asks_what_not(question: str) -> bool:
+    """Whether a question asks what (or which) is not so: its answer says "not", "no", "never"…"""
+    return bool(_ASKS_NEGATED.search(question.lower()))
+
+
 def line_scores(
     lines: Sequence[PassageLine],
     cosines: Sequence[float | None] | None,
@@ -197,10 +242,12 @@ def line_scores(
     lexical: Sequence[float | None] | None = None,
     *,
     quantity: bool = False,
+    negation: bool = False,
 ) -> dict[int, float]:
     """Per candidate line (by index): z(cosine) + z(MaxSim), over whichever of the two is given
     (`lexical` counts only when neither is), with `quantity` (the question asks for one) plus
-    `QUANTITY_WEIGHT` times z(states a number); then plus `NEIGHBOUR_WEIGHT` times the mean of its
+    `QUANTITY_WEIGHT` times z(states a number), with `negation` (it asks what is not so) plus
+    `NEGATION_WEIGHT` times z(holds a negation word); then plus `NEIGHBOUR_WEIGHT` times the mean of its
     direct neighbours' (the lines right above and below it that are candidates; with none, the
     lowest score). Empty when the passage has no candidate or no signal was given."""
     signals = [s for s in (cosines, maxsims) if s is not None] or ([lexical] if lexical is not None else [])
@@ -217,6 +264,9 @@ def line_scores(
     if quantity:
         numbers = _zscores([float(has_number(lines[i].text)) for i in chosen])
         total = [a + QUANTITY_WEIGHT * b for a, b in zip(total, numbers, strict=True)]
+    if negation:
+        negative = _zscores([float(has_negation(lines[i].text)) for i in chosen])
+        total = [a + NEGATION_WEIGHT * b for a, b in zip(total, negative, strict=True)]
     own = dict(zip(chosen, total, strict=True))
     lowest = min(total)
     scores = {}
@@ -277,6 +327,7 @@ def answer_lines(
     *,
     table_header_row: str = "",
     quantity: bool = False,
+    negation: bool = False,
 ) -> Answer:
     """The answer of one result: its best line grown into its logical unit (with a neighbour that
     scores as well), with the table header to show above a table row; the first readable line,
@@ -285,11 +336,12 @@ def answer_lines(
     cosines: `line_cosines(...)` (None without a question vector); maxsims: per passage line,
     `gather(lines, [line_maxsims(...) per piece])` (None without token vectors); lexical:
     `lexical_scores(...)`, read only when neither of the others is given; table_header_row: the
-    passage's `Chunk.table_header`; quantity: the question asks for one (`asks_for_quantity`)."""
+    passage's `Chunk.table_header`; quantity: the question asks for one (`asks_for_quantity`);
+    negation: it asks what is not so (`asks_what_not`)."""
     if not lines:
         raise ValueError("a passage has at least one line")
     texts = [line.text for line in lines]
-    scores = line_scores(lines, cosines, maxsims, lexical, quantity=quantity)
+    scores = line_scores(lines, cosines, maxsims, lexical, quantity=quantity, negation=negation)
     best = _best(lines, scores)
     if best is None:
         return first_line(lines, table_header_row)
@@ -315,6 +367,7 @@ def answer_for_passage(
     term_weights: Mapping[str, float] | None = None,
     table_header_row: str = "",
     quantity: bool = False,
+    negation: bool = False,
 ) -> Answer:
     """One call for the search stage: the answer lines of a result from what it already holds.
 
@@ -323,7 +376,8 @@ def answer_for_passage(
     without); piece_tokens: for each row, the question's tokens against its tokens (a similarity
     matrix, `TokenVectors.similarities`) and each of its tokens' line (None without); terms_of /
     term_weights: a line's BM25 terms and the question's terms' IDFs (used only when neither vector
-    signal is given); quantity: the question asks for one (`asks_for_quantity`)."""
+    signal is given); quantity: the question asks for one (`asks_for_quantity`); negation: it asks
+    what is not so (`asks_what_not`)."""
     lines = passage_lines(pieces)
     cosines = None
     if query_vector is not None and line_vectors is not None:
@@ -338,4 +392,6 @@ def answer_for_passage(
     lexical: list[float | None] | None = None
     if cosines is None and maxsims is None and terms_of is not None and term_weights is not None:
         lexical = list(lexical_scores([terms_of(line.text) for line in lines], term_weights))
-    return answer_lines(lines, cosines, maxsims, lexical, table_header_row=table_header_row, quantity=quantity)
+    return answer_lines(
+        lines, cosines, maxsims, lexical, table_header_row=table_header_row, quantity=quantity, negation=negation
+    )

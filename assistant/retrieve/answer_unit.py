@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.notes.chunk import embeds_line
-from assistant.notes.outline import LIST_MARKER, TABLE_RULE, readable, without_markup
+from assistant.notes.outline import LINK, LIST_MARKER, TABLE_RULE, readable, without_markup
 
 MAX_SUB_ITEMS = 3
 """A chosen list item brings its indented sub-items when it has at most this many lines of them.
@@ -39,12 +39,18 @@ at most this many lines; a longer one, its first line. Route 53's seven routing 
 30-item list would bury the answer the label leads to."""
 TOPIC_WORDS = 4
 """A list item of at most this many words with more than `MAX_SUB_ITEMS` sub-items only names their topic."""
+LINKED_SHARE = 0.5
+"""A line with at least this share of its words in link text points elsewhere ("Sources: [S3
+pricing](…), [S3 SLA](…)", "- Open-source [AWS CLI GitHub](…)"): a reference, not an answer.
+"Mostly", not tuned: measured at 0.5, +0.003 here and +0.015 held out (docs/answer-lines.md)."""
 
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_ROW = re.compile(r"^\s*\|")
 _EMPHASIS = re.compile(r"[*_`]+")
 _CALLOUT = re.compile(r"^\s*>\s*\[!\w+\]\s*$")
+_LABEL_END = re.compile(r":(?:\s*\([^()]*\))?$")
+"""A label's end: a colon, or a colon and an aside in brackets ("Fargate Launch type: (Serverless)")."""
 _IMAGE = re.compile(
     r"!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>?|\[[^\]]*\]\([^)\s]*\.(?:png|jpe?g|gif|svg|webp|bmp|tiff?)\)",
     re.IGNORECASE,
@@ -52,6 +58,11 @@ _IMAGE = re.compile(
 """An image (Markdown or HTML), or a link to an image file: what it shows is not text to read."""
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|million|billion)\b",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"\w+")
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nothing|neither|nor|cannot|without)\b|n't\b|\b(?:dont|doesnt|cant|wont|isnt|arent)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?:;)\]]$")
@@ -107,13 +118,23 @@ def is_table_header(texts: Sequence[str], i: int) -> bool:
 
 
 def is_label(line: str) -> bool:
-    """A line that promises what follows: "Consists of:", "- **High TTL** - e.g. 24 hr:", "> [!WARNING]"."""
-    return plain_text(line).endswith(":") or bool(_CALLOUT.match(line))
+    """A line that promises what follows: "Consists of:", "- **High TTL** - e.g. 24 hr:", "> [!WARNING]",
+    "Fargate Launch type: (Serverless)"."""
+    return bool(_LABEL_END.search(plain_text(line)) or _CALLOUT.match(line))
 
 
 def has_words(line: str) -> bool:
     """Whether a line has readable words of its own, images (and their alt text) left out."""
     return readable(_IMAGE.sub(" ", line))
+
+
+def is_reference(line: str) -> bool:
+    """A line whose words are mostly link text (`LINKED_SHARE`): it sends the reader elsewhere."""
+    if "](" not in line:  # no link at all: most lines, decided without the substitutions
+        return False
+    words = len(_WORDS.findall(plain_text(line)))
+    linked = sum(len(_WORDS.findall(link.group(1))) for link in LINK.finditer(line))
+    return words > 0 and linked >= LINKED_SHARE * words
 
 
 def may_answer(line: PassageLine) -> bool:
@@ -129,6 +150,11 @@ def has_number(line: str) -> bool:
     return bool(_NUMBER.search(plain_text(LIST_MARKER.sub("", line, count=1))))
 
 
+def has_negation(line: str) -> bool:
+    """Whether a line says what is not so: a negation word ("not", "no", "never", "can't", "without")."""
+    return bool(_NEGATION.search(plain_text(line)))
+
+
 def is_topic_item(texts: Sequence[str], i: int) -> bool:
     """A list item that only names the topic of the sub-items under it: at most `TOPIC_WORDS`
     words, no label, more than `MAX_SUB_ITEMS` sub-items. It reads as a heading, and as a heading
@@ -142,12 +168,24 @@ def is_topic_item(texts: Sequence[str], i: int) -> bool:
     )
 
 
+def introduces_an_image(texts: Sequence[str], i: int) -> bool:
+    """A label whose next line is an image ("This figure gives an overview:" over a diagram): what it
+    promises is a picture, which a reader of text does not get, so it is no answer either."""
+    following = _next_line(texts, i)
+    return following is not None and not has_words(texts[following]) and is_label(texts[i])
+
+
 def candidates(lines: Sequence[PassageLine]) -> list[int]:
-    """Indices of the lines that may be scored (`may_answer`), topic items left out unless
-    nothing else may answer."""
+    """Indices of the lines that may be scored (`may_answer`), topic items, references
+    (`is_reference`) and labels of an image left out unless nothing else may answer."""
     texts = [line.text for line in lines]
     chosen = [i for i, line in enumerate(lines) if may_answer(line)]
-    return [i for i in chosen if not is_topic_item(texts, i)] or chosen
+    preferred = [
+        i
+        for i in chosen
+        if not is_topic_item(texts, i) and not is_reference(texts[i]) and not introduces_an_image(texts, i)
+    ]
+    return preferred or chosen
 
 
 def table_rows(texts: Sequence[str], header: int) -> range:
@@ -173,15 +211,15 @@ def table_header(texts: Sequence[str], i: int, fallback: str = "") -> str:
 
 def logical_unit(texts: Sequence[str], i: int) -> tuple[int, int]:
     """The (first, last) indices of the answer grown from line i: its hard-wrapped paragraph; then,
-    for a label, the list it introduces when it has at most `MAX_LIST_LINES` lines (else the first
-    line it introduces); for a list item, its sub-items when there are at most `MAX_SUB_ITEMS`. A
+    for a label, the list or code block it introduces when it has at most `MAX_LIST_LINES` lines
+    (else the first line it introduces); for a list item, its sub-items when there are at most `MAX_SUB_ITEMS`. A
     table row stays itself."""
     start, end = _wrapped_start(texts, i), _wrapped_end(texts, i)
     if is_table_row(texts[end]):
         return start, end
     subs = _sub_items(texts, end)
     if is_label(texts[end]):
-        introduced = subs or _list_after(texts, end)
+        introduced = subs or _list_after(texts, end) or _code_after(texts, end)
         if introduced and len(introduced) <= MAX_LIST_LINES:
             return start, introduced[-1]
         following = subs[0] if subs else _next_line(texts, end)
@@ -259,6 +297,16 @@ def _list_after(texts: Sequence[str], i: int) -> list[int]:
             break
         found.append(j)
     return found
+
+
+def _code_after(texts: Sequence[str], i: int) -> list[int]:
+    """The lines of the fenced code block that starts on the line after i (blank lines between
+    allowed), its fences included; empty when none follows or it does not close in the passage."""
+    first = next((j for j in range(i + 1, len(texts)) if texts[j].strip()), None)
+    if first is None or not _FENCE.match(texts[first]):
+        return []
+    close = next((j for j in range(first + 1, len(texts)) if _FENCE.match(texts[j])), None)
+    return [] if close is None else list(range(first, close + 1))
 
 
 def _next_line(texts: Sequence[str], i: int) -> int | None:

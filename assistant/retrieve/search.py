@@ -19,7 +19,7 @@ from assistant.config import MODES, Mode
 from assistant.errors import UsageProblem
 from assistant.model.projection import project
 from assistant.notes.chunk import Chunk, join_pieces
-from assistant.retrieve.answer import Answer, answer_for_passage, asks_for_quantity
+from assistant.retrieve.answer import Answer, answer_for_passage, asks_for_quantity, asks_what_not
 from assistant.retrieve.candidates import bm25_candidates, dense_candidates, line_candidates
 from assistant.retrieve.follow_up import resolve
 from assistant.retrieve.fuse import fuse_rrf, join_neighbours, rerank_by_tokens
@@ -320,6 +320,7 @@ class Searcher:
             term_weights=asked.term_weights,
             table_header_row=chunk.table_header,
             quantity=asks_for_quantity(asked.searched),
+            negation=asks_what_not(asked.searched),
         )
 
     def similarity(

@@ -136,7 +136,9 @@ def test_no_notes_folder(
 
 def storage_classes_by_region() -> str:
     """A note with one long table (36 rows), which the chunker cuts into pieces: the passage that
-    answers starts inside the table and is shown under the table's header row."""
+    answers starts inside the table and is shown under the table's header row. (Its heading says
+    "per region", not "by region": the stand-in model hashes "by" and "deep" to one dimension, so
+    every row would match the question's "deep" through its heading.)"""
     classes = [
         ("S3 Standard", "99.99%", "none", "none", "Frequently accessed data"),
         ("S3 Standard-IA", "99.9%", "30 days", "per GB", "Backups read now and then"),
@@ -153,7 +155,7 @@ def storage_classes_by_region() -> str:
         for name, *rest in classes
     ]
     return "\n".join(
-        ["# Amazon S3", "", "## Storage classes by region", "", header, "|---|---|---|---|---|---|", *rows, ""]
+        ["# Amazon S3", "", "## Storage classes per region", "", header, "|---|---|---|---|---|---|", *rows, ""]
     )
 
 
