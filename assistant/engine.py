@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -25,9 +24,9 @@ from typing import TYPE_CHECKING
 
 from assistant.config import Mode, Settings
 from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
-from assistant.model.encoder_cache import ENCODER_DIRECTORY
+from assistant.model.encoder_cache import ENCODER_DIRECTORY, remove_orphaned_exports
 from assistant.notes.ingest import require_corpus
-from assistant.reporting import Notify, Progress, no_notify, no_progress
+from assistant.reporting import EXPORT_STAGE, UNCOUNTED, Notify, Progress, no_notify, no_progress
 from assistant.retrieve.results import SearchResponse
 from assistant.retrieve.search import Searcher
 from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
@@ -37,10 +36,8 @@ from assistant.store.state import IndexState, read_state
 
 if TYPE_CHECKING:
     from assistant.model.embed import Embedder, EmbeddingPath, QueryEncoder, SentenceTransformerEmbedder
+    from assistant.store.estimate import BuildPlan
     from assistant.store.health import Problem
-
-EXPORT_STAGE = "exporting the model to ONNX (once per machine, about 30 s)"
-"""The progress stage of the one-time export: named, so a bar that sits still says why."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +106,7 @@ class Engine:
         settings = self.settings
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         state = state or self.state()
-        _remove_orphaned_exports(settings.index_dir)
+        remove_orphaned_exports(settings.index_dir)
         with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
             embedder, embedding = self._document_embedder(Path(scratch), state, progress)
             return build_index(
@@ -123,6 +120,13 @@ class Engine:
                 on_wait=lambda: notify(f"waiting for another `notes index` to finish with {settings.index_dir} …"),
                 hooks=hooks,
             )
+
+    def plan(self, *, rebuild: bool = False) -> BuildPlan:
+        """What a build now would be ("Indexing", "Updating", "Rebuilding") and about how long a
+        full one takes, from the notes' sizes (store/estimate.py): front ends say it before it starts."""
+        from assistant.store.estimate import plan_build
+
+        return plan_build(self.settings, self.state(), rebuild=rebuild, model_given=self._embedder is not None)
 
     def refresh(self, *, progress: Progress = no_progress, notify: Notify = no_notify) -> BuildReport:
         """Bring the index up to date: incrementally, or from scratch when it cannot serve these notes
@@ -155,7 +159,7 @@ class Engine:
         if cached is not None:
             with contextlib.suppress(OSError, ValueError):
                 return OnnxEmbedder(self.settings.model, cached, model), EmbeddingPath("onnx", cached)
-        progress(EXPORT_STAGE, 0, 1)
+        progress(EXPORT_STAGE, 0, UNCOUNTED)
         try:
             export_onnx_encoder(model.path, scratch)
             exported = store_encoder(model.path, scratch) or scratch
@@ -197,9 +201,7 @@ class Engine:
 
         if not fresh.fresh and refresh:
             if fresh.missing:
-                state = rebuild(
-                    f"no index yet in {settings.index_dir}: building it from {settings.corpus_dir} …", False
-                )
+                state = rebuild(self.plan().estimate.first_build(settings.corpus_dir), False)
             else:
                 state = rebuild(f"index is out of date ({fresh.describe()}): refreshing …", bool(fresh.reason), state)
         try:
@@ -342,21 +344,6 @@ class Engine:
         )
 
 
-def _remove_orphaned_exports(index_dir: Path) -> None:
-    """Scratch exports left by a build that was killed (kill -9 skips cleanup): ~100 MB each.
-    Only folders whose process is gone are removed; a concurrent build's scratch is kept."""
-    for path in index_dir.glob(".export-*-*"):
-        pid = path.name.split("-")[1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue
-
-
 def _restore_cache(state: IndexState, model: SentenceTransformerEmbedder) -> Path | None:
     """Put the current index's copy of the export back in the cache (a cleared ~/.cache costs a
     copy, not a 30 s export), when that copy is undamaged and made from this model by this code."""
@@ -382,7 +369,7 @@ def only_encoder(damaged: Sequence[str]) -> bool:
 def summary_line(report: BuildReport) -> str:
     if report.up_to_date:
         return f"index up to date: {report.files} files, {report.chunks} chunks ({report.seconds:.1f} s)"
-    what = "rebuilt" if report.rebuilt_all else "updated"
+    what = "built" if report.first else "rebuilt" if report.rebuilt_all else "updated"
     skipped = sum(1 for problem in report.problems if problem.skipped)
     extra = f", {skipped} skipped" if skipped else ""
     return (

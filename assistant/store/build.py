@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import reporting
 from assistant.errors import IndexCorrupt
 from assistant.files import digest_bytes, record_files
 from assistant.model.embed import Embedder, EmbeddingPath, TokenEmbedder
@@ -82,7 +83,7 @@ def build_index(
         if state is None or state.index_dir != index_dir or _pointer_moved(state):
             state = read_state(index_dir)
         previous = _Previous.load(state, corpus_dir, embedder, rebuild)
-        report.rebuilt_all = previous.manifest is None
+        report.rebuilt_all, report.first = previous.manifest is None, state.generation is None and not state.problem
         notes = _read_notes(corpus_dir, previous, embedder, hooks, progress, report)
         if previous.manifest is not None and not report.changed_files and not report.removed_files:
             if set(notes.files) == set(previous.manifest.files) and not previous.encoder_damaged:
@@ -182,7 +183,7 @@ def _read_notes(
     sources, problems = discover(corpus_dir)
     notes = _Notes()
     for number, source in enumerate(sources, 1):
-        progress("reading notes", number, len(sources))
+        progress(reporting.READING_STAGE, number, len(sources))
         # Stat before reading: a file rewritten between the two then looks changed at the next check.
         try:
             info = source.absolute.stat()
@@ -267,7 +268,9 @@ def _embed(
             embedder, texts, previous.vectors, previous.tokens, previous.projection, progress
         )
     else:
-        vectors, report.embedded = embed_with_reuse(embedder, texts, previous.vectors, progress, "embedding")
+        vectors, report.embedded = embed_with_reuse(
+            embedder, texts, previous.vectors, progress, reporting.PASSAGES_STAGE
+        )
     report.reused = len(chunks) - report.embedded
     # Abbreviations the notes define are spelled out in line vectors and BM25 text (not in passage
     # vectors, nor in what is shown): see abbreviations.py.
@@ -281,7 +284,7 @@ def _embed(
             line_texts.extend(units)
             line_owner.extend([row] * len(units))
     line_vectors, report.lines_embedded = embed_with_reuse(
-        embedder, line_texts, previous.vectors, progress, "embedding lines"
+        embedder, line_texts, previous.vectors, progress, reporting.LINES_STAGE
     )
     return _Embedded(vectors, tokens, projection, line_texts, line_owner, line_vectors, expand)
 
@@ -305,7 +308,7 @@ def _write(
 
     staging, generation = new_staging(index_dir)
     try:
-        progress("writing index", 0, 1)
+        progress(reporting.WRITING_STAGE, 0, reporting.UNCOUNTED)
 
         def step(name: str, write: Callable[[], Any]) -> Any:
             hooks.writing(name)
@@ -356,7 +359,7 @@ def _write(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    progress("writing index", 1, 1)
+    progress(reporting.WRITING_STAGE, 1, 1)
 
 
 def _encoder_sources(previous: _Previous, embedding: EmbeddingPath) -> list[Path]:

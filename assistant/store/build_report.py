@@ -31,6 +31,8 @@ class BuildReport:
     removed_files: list[str] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     rebuilt_all: bool = False
+    first: bool = False
+    """There was no index before this build (it is "built", not "rebuilt")."""
     up_to_date: bool = False
 
 

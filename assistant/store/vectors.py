@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import IndexCorrupt
 from assistant.files import digest_text
+from assistant.model.embed import PARALLEL_FROM
 from assistant.model.projection import project
-from assistant.reporting import Progress
+from assistant.reporting import PASSAGES_STAGE, Progress
 from assistant.store.manifest import REBUILD
 from assistant.store.token_vectors import Quantized, quantize, token_lines
 
@@ -27,8 +29,13 @@ if TYPE_CHECKING:
 
     from assistant.model.embed import Embedder, TokenEmbedder
 
-EMBED_BATCH = 1024
-"""Texts handed to the embedder at a time (it batches further inside); progress is said per batch."""
+BATCH_SECONDS = 0.5
+"""How long one batch handed to the embedder should take: progress is said after each, so a bar
+moves about twice a second whatever the texts' length and the machine's speed."""
+MIN_BATCH = PARALLEL_FROM
+"""The fewest texts a batch holds: fewer run on one core (embed.py), at half the speed on two."""
+MAX_BATCH = 1024
+"""The most texts a batch holds (it batches further inside, by token length)."""
 HNSW_THRESHOLD = 200_000
 """Below this many chunks exact (flat) search is fast enough and exact; above it, HNSW."""
 LINE_VECTOR_LIMIT = 200_000
@@ -179,12 +186,33 @@ def embed_with_reuse(
 def in_batches(
     rows: list[int], texts: list[str], embed: Callable[[list[int]], None], progress: Progress, stage: str
 ) -> None:
-    """Call embed on batches of EMBED_BATCH rows, shortest texts first (similar lengths batch well),
-    saying how far along `stage` is."""
+    """Call embed on batches of rows, shortest texts first (similar lengths batch well), saying how
+    far along `stage` is after each. Each batch is sized from the rate of the one before (characters
+    a second) to take about BATCH_SECONDS: a fixed 1,024 texts left a bar still for 27 s on passages.
+    Which texts share a batch does not change their vectors (embed.py: a text's vector depends on the
+    text alone), so sizing batches by time keeps builds reproducible."""
     order = sorted(rows, key=lambda row: len(texts[row]))
-    for begin in range(0, len(order), EMBED_BATCH):
-        embed(order[begin : begin + EMBED_BATCH])
-        progress(stage, min(begin + EMBED_BATCH, len(order)), len(order))
+    done, size = 0, MIN_BATCH
+    while done < len(order):
+        batch = order[done : done + size]
+        began = time.perf_counter()
+        embed(batch)
+        seconds = time.perf_counter() - began
+        done += len(batch)
+        progress(stage, done, len(order))
+        rate = sum(len(texts[row]) for row in batch) / max(seconds, 1e-6)
+        size = _batch_size(order, done, texts, rate * BATCH_SECONDS)
+
+
+def _batch_size(order: list[int], start: int, texts: list[str], characters: float) -> int:
+    """How many texts from `start` on fit in `characters`, between MIN_BATCH and MAX_BATCH."""
+    size, total = 0, 0
+    for row in order[start : start + MAX_BATCH]:
+        total += len(texts[row])
+        if total > characters:
+            break
+        size += 1
+    return min(max(size, MIN_BATCH), MAX_BATCH)
 
 
 def embed_with_tokens(
@@ -212,7 +240,7 @@ def embed_with_tokens(
             vectors[row], tokens[row] = vector, passage
         else:
             todo.append(row)
-    progress("embedding", 0, len(todo))
+    progress(PASSAGES_STAGE, 0, len(todo))
 
     def embed(picked: list[int]) -> None:
         batch = [texts[row] for row in picked]
@@ -222,5 +250,5 @@ def embed_with_tokens(
         for row, rows, found in zip(picked, batch_tokens, offsets, strict=True):
             tokens[row] = quantize(project(rows, projection), token_lines(texts[row], found))
 
-    in_batches(todo, texts, embed, progress, "embedding")
+    in_batches(todo, texts, embed, progress, PASSAGES_STAGE)
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
