@@ -63,7 +63,9 @@ def cold_asks(
             run = run_child(argv, work)
             if run.returncode != 0 or not run.stdout.strip():
                 raise AssistantError(f"cold {name} ask failed (exit {run.returncode}): {run.tail()}")
-            if name == "ours" and any(word in run.stderr for word in ("building", "indexing", "refreshing", "rebuilding")):
+            if name == "ours" and any(
+                word in run.stderr for word in ("building", "indexing", "refreshing", "rebuilding")
+            ):
                 raise AssistantError(
                     f"`notes ask` rebuilt the bench's index instead of just answering: {run.tail()}",
                     "did the code (chunker or model settings) change while the bench ran? run it again",
