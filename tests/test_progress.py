@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +108,36 @@ def test_a_callback_comes_after_every_model_batch_and_batches_are_sized_by_time(
     times = [at for stage, done, _, at in events if stage in (PASSAGES_STAGE, LINES_STAGE)]
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
     assert max(gaps) < 1.5, f"a bar still for {max(gaps):.2f} s (batches {batch_sizes})"
+
+
+class ReportingEmbedder(messy.FakeEmbedder):
+    """The stand-in, reporting its passes as the ONNX embedder does (`embed.ReportsPasses`): half, then all."""
+
+    def __init__(self) -> None:
+        super().__init__(name="reporting-fake-32")
+        self.calls_reporting: list[int] = []
+
+    def embed_reporting(
+        self, texts: Sequence[str], *, tokens: bool, done: Callable[[int], None]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        self.calls_reporting.append(len(texts))
+        done(len(texts) // 2)
+        vectors, rows = self.embed_documents_with_tokens(texts)
+        done(len(texts))
+        return vectors, rows if tokens else []
+
+
+def test_an_embedder_that_reports_its_passes_gets_whole_batches_and_moves_the_bar_within_them(tmp_path: Path) -> None:
+    """The ONNX embedder batches texts of one token length well inside a call, so it gets MAX_BATCH
+    texts at a time, and what it reports while a call runs reaches the bar."""
+    corpus = many_lines(tmp_path / "notes")
+    model = ReportingEmbedder()
+    settings = resolve_settings({"corpus_dir": corpus, "index_dir": tmp_path / "ix", "model": model.name}).settings
+    seen: list[tuple[str, int, int]] = []
+    report = Engine(settings, embedder=model, encoder=model).build(progress=lambda *call: seen.append(call))
+    assert model.calls_reporting == [report.embedded, report.lines_embedded], "one call a stage: all fit a batch"
+    lines = [done for stage, done, _ in seen if stage == LINES_STAGE]
+    assert report.lines_embedded // 2 in lines and lines[-1] == report.lines_embedded
 
 
 def test_first_build_says_indexing_a_refresh_updating_and_rebuild_rebuilding(
