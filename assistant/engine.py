@@ -25,22 +25,22 @@ from typing import TYPE_CHECKING
 
 from assistant.config import Mode, Settings
 from assistant.errors import IndexCorrupt, IndexDamaged, IndexStale
-from assistant.model.choice import EXPORT_STAGE as EXPORT_STAGE
 from assistant.model.choice import encoder_while_building
-from assistant.model.encoder_cache import ENCODER_DIRECTORY
+from assistant.model.encoder_cache import ENCODER_DIRECTORY, remove_orphaned_exports
 from assistant.notes.ingest import require_corpus
+from assistant.reporting import EXPORT_STAGE as EXPORT_STAGE
 from assistant.reporting import Notify, Progress, no_notify, no_progress
 from assistant.retrieve.results import SearchResponse
 from assistant.retrieve.search import Searcher
 from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
 from assistant.store.build_report import summary_line as summary_line
 from assistant.store.freshness import Freshness, check_freshness, mismatch
-from assistant.store.generation import remove_orphaned_exports
 from assistant.store.open import open_index
 from assistant.store.state import IndexState, read_state
 
 if TYPE_CHECKING:
     from assistant.model.embed import Embedder, EmbeddingPath, QueryEncoder, SentenceTransformerEmbedder
+    from assistant.store.estimate import BuildPlan
     from assistant.store.health import Problem
     from assistant.store.partial import Building, PartialIndex
 
@@ -142,6 +142,13 @@ class Engine:
                 with self._lock:
                     self._partial = None
 
+    def plan(self, *, rebuild: bool = False) -> BuildPlan:
+        """What a build now would be ("Indexing", "Updating", "Rebuilding") and about how long a
+        full one takes, from the notes' sizes (store/estimate.py): front ends say it before it starts."""
+        from assistant.store.estimate import plan_build
+
+        return plan_build(self.settings, self.state(), rebuild=rebuild, model_given=self._embedder is not None)
+
     def refresh(self, *, progress: Progress = no_progress, notify: Notify = no_notify) -> BuildReport:
         """Bring the index up to date: incrementally, or from scratch when it cannot serve these notes
         (another model, chunker or format)."""
@@ -194,9 +201,7 @@ class Engine:
 
         if not fresh.fresh and refresh:
             if fresh.missing:
-                state = rebuild(
-                    f"no index yet in {settings.index_dir}: building it from {settings.corpus_dir} …", False
-                )
+                state = rebuild(self.plan().estimate.first_build(settings.corpus_dir), False)
             else:
                 state = rebuild(f"index is out of date ({fresh.describe()}): refreshing …", bool(fresh.reason), state)
         try:

@@ -23,7 +23,7 @@ def test_ask_json_schema(notes_cli: Notes, small_corpus: Path, tmp_path: Path) -
         ["ask", "--corpus", str(small_corpus), "--index", str(tmp_path / "ix"), "--json", "lambda memory"]
     )
     assert code == 0
-    assert "building" in err  # a missing index is built first, saying so on stderr
+    assert "indexing it first" in err  # a missing index is built first, saying so on stderr
     data = json.loads(out)
     assert set(data) == {"query", "results", "weak_match"} and data["query"] == "lambda memory"
     assert isinstance(data["weak_match"], bool)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.engine import EXPORT_STAGE, Engine
+from assistant.engine import Engine
 from assistant.model import encoder_cache
 from assistant.model.onnx_encoder import TOKENIZER_FILE, onnx_encoder_available
-from assistant.reporting import Progress
+from assistant.reporting import EXPORT_STAGE, Progress
 from tests.messy import write_notes
 from tests.models import exported_stand_in, tiny_real_model
 from tests.test_onnx_encoder import _write_tiny_encoder

@@ -113,7 +113,7 @@ async def test_over_stdio_the_tools_are_listed_and_answer(small_corpus: Path, tm
     assert status["state"] == "ready" and status["files"] == 4  # ingest follows link.md; `get` does not
     errlog.seek(0)
     said = errlog.read()
-    assert "serving" in said and "building it" in said and "Traceback" not in said
+    assert "serving" in said and "indexing it first" in said and "Traceback" not in said
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's RSS from /proc")

@@ -302,6 +302,32 @@ def test_a_passage_gets_the_same_vector_whatever_it_is_embedded_with(exported_di
         assert np.array_equal(vector, alone.encode([text], batch_size=1)[0]) and len(tokens) > 0
 
 
+def test_a_reporting_call_says_how_many_texts_are_done_and_embeds_the_same(exported_dir: Path) -> None:
+    """`embed_reporting` (progress while a call of many texts runs) counts up to all of them, on the
+    caller's thread, and gives the same vectors, to the bit, as the plain calls."""
+    import threading
+    from types import SimpleNamespace
+
+    from assistant.model.embed import OnnxEmbedder
+
+    like: Any = SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len)
+    embedder = OnnxEmbedder("minilm", exported_dir, like)
+    many = ["S3 " * 120, *STUDY_QUESTIONS, *(f"note {i}: EBS volume {i} GiB" for i in range(60))]
+    counts: list[int] = []
+    threads: set[int] = set()
+
+    def done(count: int) -> None:
+        counts.append(count)
+        threads.add(threading.get_ident())
+
+    vectors, tokens = embedder.embed_reporting(many, tokens=True, done=done)
+    plain, plain_tokens = embedder.embed_documents_with_tokens(many)
+    assert np.array_equal(vectors, plain) and all(map(np.array_equal, tokens, plain_tokens))
+    assert counts and counts == sorted(set(counts)) and counts[-1] == len(many)
+    assert threads == {threading.get_ident()}
+    assert np.array_equal(embedder.embed_reporting(many, tokens=False, done=done)[0], plain)
+
+
 @pytest.mark.slow
 def test_token_vectors_come_from_the_same_pass(onnx_encoder: OnnxEncoder) -> None:
     texts = ["what is a nacl", "Lambda > Limits\n- Memory: 128 MB to 10 GB", ""]

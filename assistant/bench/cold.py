@@ -63,7 +63,9 @@ def cold_asks(
             run = run_child(argv, work)
             if run.returncode != 0 or not run.stdout.strip():
                 raise AssistantError(f"cold {name} ask failed (exit {run.returncode}): {run.tail()}")
-            if name == "ours" and any(word in run.stderr for word in ("building", "refreshing", "rebuilding")):
+            if name == "ours" and any(
+                word in run.stderr for word in ("building", "indexing", "refreshing", "rebuilding")
+            ):
                 raise AssistantError(
                     f"`notes ask` rebuilt the bench's index instead of just answering: {run.tail()}",
                     "did the code (chunker or model settings) change while the bench ran? run it again",
@@ -108,7 +110,7 @@ def cold_scale_asks(
         run = run_child(argv, work)
         if run.returncode != 0 or not run.stdout.strip():
             raise AssistantError(f"cold ask failed (exit {run.returncode}): {run.tail()}")
-        if any(word in run.stderr for word in ("building", "refreshing", "rebuilding")):
+        if any(word in run.stderr for word in ("building", "indexing", "refreshing", "rebuilding")):
             raise AssistantError(f"`notes ask` rebuilt the bench's index instead of just answering: {run.tail()}")
         if number:
             samples.append(run)

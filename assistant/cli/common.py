@@ -93,39 +93,104 @@ def report_problems(report: BuildReport) -> None:
 
 def open_for_questions(engine: Engine) -> Searcher:
     """Open a fresh, undamaged index (`Engine.open`): what it builds, refreshes or repairs is said on
-    stderr, with the same per-file report as `notes index`."""
-    return engine.open(notify=say, progress=stderr_progress(), on_report=report_problems)
+    stderr, with the same per-file report as `notes index`, and on a terminal the build's stages
+    while they run."""
+    if not sys.stderr.isatty():
+        return engine.open(notify=say, on_report=report_problems)
+    with Progress(transient=True) as progress:
+        return engine.open(notify=say, progress=progress, on_report=report_problems)
 
 
 class Progress:
-    """A rich progress bar on stderr, one task per stage."""
+    """A build's stages on stderr, a row each: its name, a bar, how many of how many, and its
+    elapsed and remaining time. A stage with no count (the model export, writing the index) spins
+    with its elapsed time (and, for the export, the time it usually takes). Rich redraws the rows
+    `REFRESHES_PER_SECOND` times a second from its own thread, so the clocks move even while a stage
+    waits on one long step. The display starts at the first stage: opening a fresh index shows
+    nothing. `transient`: the rows go when it ends (`notes ask`, whose answer follows)."""
 
-    def __init__(self) -> None:
+    REFRESHES_PER_SECOND = 4
+
+    def __init__(self, *, transient: bool = False) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, SpinnerColumn, TextColumn
         from rich.progress import Progress as Bar
 
         self.bar = Bar(
-            TextColumn("{task.description:<14}"),
+            SpinnerColumn(finished_text="[progress.percentage]✓"),
+            TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
+            TextColumn("{task.fields[count]}"),
+            _times_column(),
             console=Console(stderr=True),
-            transient=False,
+            transient=transient,
+            refresh_per_second=self.REFRESHES_PER_SECOND,
         )
         self.tasks: dict[str, Any] = {}
+        self.started = False
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        from assistant.reporting import EXPORT_SECONDS, EXPORT_STAGE, UNCOUNTED
+
+        if not self.started:
+            self.bar.start()
+            self.started = True
+        counted = total != UNCOUNTED
+        count = f"{done:,}/{total:,}" if counted and total > 1 else ""
+        size = max(total, 1) if counted else None
         if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=max(total, 1))
-        self.bar.update(self.tasks[stage], completed=done, total=max(total, 1))
+            expected = EXPORT_SECONDS if stage == EXPORT_STAGE else None
+            self.tasks[stage] = self.bar.add_task(stage, total=size, expected=expected, count=count)
+        self.bar.update(self.tasks[stage], total=size, completed=done, count=count)
 
     def __enter__(self) -> Progress:
-        self.bar.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
+        if self.started:
+            self.bar.stop()
+
+
+def _times_column() -> Any:
+    """The column of elapsed and remaining time (made here: rich is imported only when shown)."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class Times(ProgressColumn):
+        max_refresh = 0.5  # remaining time from rich's rate estimate, steadied
+
+        def render(self, task: Task) -> Text:
+            elapsed = (task.finished_time if task.finished else task.elapsed) or 0.0
+            said = f"{clock(elapsed)} elapsed"
+            left = task.time_remaining if task.total is not None else None
+            expected = task.fields.get("expected")
+            if left is None and expected is not None and elapsed < expected:
+                left = expected - elapsed
+            if not task.finished and left is not None:
+                said += f", about {clock(left)} left"
+            return Text(said, style="progress.elapsed")
+
+    return Times()
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss (h:mm:ss from an hour)."""
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
+
+
+def build_headline(engine: Engine, *, rebuild: bool = False) -> str:
+    """What `notes index` says before it starts: "Indexing …" (no index yet), "Rebuilding …" (all
+    of it again) or "Updating …", with about how long a full build takes on this machine."""
+    settings = engine.settings
+    plan = engine.plan(rebuild=rebuild)
+    estimate = plan.estimate
+    what = f"{settings.corpus_dir} into {settings.index_dir}"
+    if not plan.full:
+        return f"{plan.verb} the index of {settings.corpus_dir} ({settings.index_dir}) …"
+    export = ", the one-time model export included" if estimate.export else ""
+    return f"{plan.verb} {what}: {estimate.notes} notes, {estimate.describe()} on this machine{export} …"
 
 
 def stderr_progress() -> Callable[[str, int, int], None]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.common import Progress, engine_for, location_options, report_problems, resolve, say
+from assistant.cli.common import Progress, build_headline, engine_for, location_options, report_problems, resolve, say
 
 
 @click.command("index")
@@ -23,7 +23,7 @@ def index_command(
     settings = resolve(ctx, corpus_dir=corpus_dir, index_dir=index_dir, model=model).settings
     require_corpus(settings.corpus_dir)
     engine = engine_for(ctx, settings)
-    say(f"indexing {settings.corpus_dir} into {settings.index_dir} …")
+    say(build_headline(engine, rebuild=rebuild))
     with Progress() as progress:
         report = engine.build(rebuild=rebuild, progress=progress, notify=say)
     report_problems(report)

@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.model.embed import Embedder, EmbeddingPath, QueryEncoder
-from assistant.reporting import Progress
+from assistant.reporting import EXPORT_STAGE, UNCOUNTED, Progress
 
 if TYPE_CHECKING:
     from assistant.model.embed import SentenceTransformerEmbedder
-
-EXPORT_STAGE = "exporting the model to ONNX (once per machine, about 30 s)"
-"""The progress stage of the one-time export: named, so a bar that sits still says why."""
 
 
 def document_embedder(
@@ -44,7 +41,7 @@ def document_embedder(
     if cached is not None:
         with contextlib.suppress(OSError, ValueError):
             return OnnxEmbedder(model_name, cached, model), EmbeddingPath("onnx", cached)
-    progress(EXPORT_STAGE, 0, 1)
+    progress(EXPORT_STAGE, 0, UNCOUNTED)
     try:
         export_onnx_encoder(model.path, scratch)
         exported = store_encoder(model.path, scratch) or scratch

@@ -163,3 +163,18 @@ def known_hashes(export_dir: Path | None) -> dict[str, str]:
         return {}
     records = entry_records(export_dir) or {}
     return {f"{ENCODER_DIRECTORY}/{name}": record.sha256 for name, record in records.items()}
+
+
+def remove_orphaned_exports(index_dir: Path) -> None:
+    """Scratch exports left by a build that was killed (kill -9 skips cleanup): ~100 MB each.
+    Only folders whose process is gone are removed; a concurrent build's scratch is kept."""
+    for path in index_dir.glob(".export-*-*"):
+        pid = path.name.split("-")[1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import reporting
 from assistant.errors import IndexCorrupt
 from assistant.files import digest_bytes, record_files
 from assistant.model.embed import Embedder, EmbeddingPath, TokenEmbedder
@@ -81,7 +82,7 @@ def build_index(
         if state is None or state.index_dir != index_dir or _pointer_moved(state):
             state = read_state(index_dir)
         previous = Previous.load(state, corpus_dir, embedder, rebuild)
-        report.rebuilt_all = previous.manifest is None
+        report.rebuilt_all, report.first = previous.manifest is None, state.generation is None and not state.problem
         notes = _read_notes(corpus_dir, previous, embedder, hooks, progress, report)
         if previous.manifest is not None and not report.changed_files and not report.removed_files:
             if set(notes.files) == set(previous.manifest.files) and not previous.encoder_damaged:
@@ -129,7 +130,7 @@ def _read_notes(
     sources, problems = discover(corpus_dir)
     notes = _Notes()
     for number, source in enumerate(sources, 1):
-        progress("reading notes", number, len(sources))
+        progress(reporting.READING_STAGE, number, len(sources))
         # Stat before reading: a file rewritten between the two then looks changed at the next check.
         try:
             info = source.absolute.stat()
@@ -228,7 +229,9 @@ def _embed(
             embedder, texts, previous.vectors, previous.tokens, previous.projection, progress, landed
         )
     else:
-        vectors, report.embedded = embed_with_reuse(embedder, texts, previous.vectors, progress, "embedding", landed)
+        vectors, report.embedded = embed_with_reuse(
+            embedder, texts, previous.vectors, progress, reporting.PASSAGES_STAGE, landed
+        )
     report.reused = len(chunks) - report.embedded
     line_texts: list[str] = []
     line_owner: list[int] = []
@@ -238,7 +241,7 @@ def _embed(
             line_texts.extend(units)
             line_owner.extend([row] * len(units))
     line_vectors, report.lines_embedded = embed_with_reuse(
-        embedder, line_texts, previous.vectors, progress, "embedding lines"
+        embedder, line_texts, previous.vectors, progress, reporting.LINES_STAGE
     )
     return _Embedded(vectors, tokens, projection, line_texts, line_owner, line_vectors)
 
@@ -278,7 +281,7 @@ def _write(
     """Step 3: the vector files of the new generation into its staging folder, then publish it."""
     import numpy as np
 
-    progress("writing index", 0, 1)
+    progress(reporting.WRITING_STAGE, 0, reporting.UNCOUNTED)
     _step(hooks, "vectors", lambda: np.save(staging / VECTORS_FILE, embedded.vectors, allow_pickle=False))
     index_type = _step(hooks, DENSE_FILE, lambda: write_faiss(staging / DENSE_FILE, embedded.vectors))
     if embedded.line_texts:
@@ -305,7 +308,7 @@ def _write(
     )
     hooks.writing("manifest")
     publish(index_dir, staging, generation, manifest)
-    progress("writing index", 1, 1)
+    progress(reporting.WRITING_STAGE, 1, 1)
 
 
 def _manifest(

@@ -32,6 +32,8 @@ class BuildReport:
     removed_files: list[str] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     rebuilt_all: bool = False
+    first: bool = False
+    """There was no index before this build (it is "built", not "rebuilt")."""
     up_to_date: bool = False
 
 
@@ -62,7 +64,7 @@ def summary_line(report: BuildReport) -> str:
     """One line a front end says when a build is done: what it did, how many notes it skipped."""
     if report.up_to_date:
         return f"index up to date: {report.files} files, {report.chunks} chunks ({report.seconds:.1f} s)"
-    what = "rebuilt" if report.rebuilt_all else "updated"
+    what = "built" if report.first else "rebuilt" if report.rebuilt_all else "updated"
     skipped = sum(1 for problem in report.problems if problem.skipped)
     extra = f", {skipped} skipped" if skipped else ""
     return (

@@ -111,18 +111,3 @@ def verify(generation: Path, manifest: Manifest, *, full: bool = False) -> list[
     """The generation's files that are missing or no longer hold what the manifest recorded (see
     `files.damaged_files`: a stat per file, a hash only where one moved; `full` hashes all)."""
     return damaged_files(generation, manifest.stored, full=full)
-
-
-def remove_orphaned_exports(index_dir: Path) -> None:
-    """Scratch exports left by a build that was killed (kill -9 skips cleanup): ~100 MB each.
-    Only folders whose process is gone are removed; a concurrent build's scratch is kept."""
-    for path in index_dir.glob(".export-*-*"):
-        pid = path.name.split("-")[1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue

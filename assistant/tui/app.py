@@ -135,13 +135,12 @@ class NotesApp(App[None]):
         self._dispatch()
 
     def on_refresh_started(self, message: RefreshStarted) -> None:
-        self.chat.show_index_state(f"refreshing ({message.reason})", "busy")
-        self.chat.show_progress(f"Re-indexing: {message.reason}")
+        self.chat.show_index_state(message.state, "busy")
+        self.chat.show_progress(message.label)
         self._update_waiting()
 
     def on_index_progressed(self, message: IndexProgressed) -> None:
-        label = f"Re-indexing: {message.stage} {message.done}/{message.total}"
-        self.chat.show_progress(label, message.done, message.total)
+        self.chat.show_progress(message.label, message.done, message.bar_total)
         building = self.engine.building if self.searcher is None else None
         if building is not None:
             # No index yet, but the build's partial index answers: keywords, and vectors as they land.

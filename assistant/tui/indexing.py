@@ -139,10 +139,11 @@ class IndexKeeper:
         self._refresh(state.describe() if not state.fresh else problem)
 
     def _refresh(self, reason: str) -> None:
-        self.app.post_message(RefreshStarted(reason))
+        verb, estimate = self._plan()
+        self.app.post_message(RefreshStarted(reason, verb, estimate))
 
         def progress(stage: str, done: int, total: int) -> None:
-            self.app.post_message(IndexProgressed(stage, done, total))
+            self.app.post_message(IndexProgressed(stage, done, total, verb))
 
         def notify(text: str) -> None:
             self.app.notify(inert(text), title="Index", markup=False)  # thread-safe: it posts a message
@@ -157,9 +158,19 @@ class IndexKeeper:
             self.app.post_message(IndexFailed(exc.message, exc.hint))
             return
         except Exception as exc:  # a background refresh must not take the app down: report it instead
-            self.app.post_message(IndexFailed(f"re-indexing failed: {type(exc).__name__}: {exc}"))
+            self.app.post_message(IndexFailed(f"indexing failed: {type(exc).__name__}: {exc}"))
             return
         self.app.post_message(IndexReloaded(searcher, summary))
+
+    def _plan(self) -> tuple[str, str]:
+        """What the refresh about to run does ("Indexing", "Updating", "Rebuilding") and, for a
+        full build, about how long it takes; a folder the plan cannot read is left to the refresh
+        to report."""
+        try:
+            plan = self.engine.plan()
+        except (AssistantError, OSError):
+            return "Updating", ""
+        return plan.verb, plan.estimate.describe() if plan.full else ""
 
     def _watch(self) -> None:
         try:

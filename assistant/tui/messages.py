@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from assistant.reporting import UNCOUNTED
 from assistant.retrieve.results import SearchResponse
 from assistant.retrieve.search import Searcher
 
@@ -40,21 +41,48 @@ class IndexOpened(Message):
 
 
 class RefreshStarted(Message):
-    """The index is being brought up to date (at start, on a note change, or on request)."""
+    """The index is being brought up to date (at start, on a note change, or on request): `verb` is
+    what the build does, in the word the user reads ("Indexing": no index yet, "Updating",
+    "Rebuilding"); `estimate`, for a full build, about how long it takes ("about 3 min")."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, verb: str = "Updating", estimate: str = "") -> None:
         super().__init__()
         self.reason = reason
+        self.verb = verb
+        self.estimate = estimate
+
+    @property
+    def state(self) -> str:
+        """The status line's word for the index while it runs: "indexing (no index yet)"."""
+        return f"{self.verb.lower()} ({self.reason})"
+
+    @property
+    def label(self) -> str:
+        """The progress row's label before the first stage reports."""
+        return f"{self.verb}: {self.reason}" + (f", {self.estimate} on this machine" if self.estimate else "")
 
 
 class IndexProgressed(Message):
-    """A step of an index refresh: `done` of `total` in `stage` (e.g. "embed")."""
+    """A step of an index build: `done` of `total` in `stage` (reporting.py names the stages;
+    `total` is UNCOUNTED while a stage with no count runs), for a build that is `verb`."""
 
-    def __init__(self, stage: str, done: int, total: int) -> None:
+    def __init__(self, stage: str, done: int, total: int, verb: str = "Updating") -> None:
         super().__init__()
         self.stage = stage
         self.done = done
         self.total = total
+        self.verb = verb
+
+    @property
+    def label(self) -> str:
+        """ "Indexing: embedding passages 320/675"; a stage with no count by its name alone."""
+        count = f" {self.done:,}/{self.total:,}" if self.total > 1 else ""
+        return f"{self.verb}: {self.stage}{count}"
+
+    @property
+    def bar_total(self) -> int | None:
+        """The progress bar's total: None (a bar that pulses) while a stage with no count runs."""
+        return None if self.total == UNCOUNTED else self.total
 
 
 class IndexReloaded(Message):

@@ -384,7 +384,7 @@ async def test_missing_index_is_built_in_the_background(settings: Settings) -> N
         await wait_until(pilot, lambda: any(isinstance(m, IndexReloaded) for m in messages))
         await wait_until(pilot, lambda: len(app.query(HitCard)) == 5)
         [reloaded] = [m for m in messages if isinstance(m, IndexReloaded)]
-        assert reloaded.summary.startswith("index rebuilt: 3 files, 5 chunks (5 embedded, 0 reused)")
+        assert reloaded.summary.startswith("index built: 3 files, 5 chunks (5 embedded, 0 reused)")
         assert app.chat.status_line.state == "ready"
         assert not app.chat.has_class("-indexing")
         assert engine.freshness().fresh

@@ -91,7 +91,7 @@ async def test_a_stale_index_answers_at_once_and_the_refresh_brings_the_new_word
     app = chat_app(settings, engine)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await wait_until(pilot, lambda: model.building.is_set() and app.searcher is not None)
-        assert app.chat.status_line.state == "refreshing (notes 1 changed (lambda.md))"
+        assert app.chat.status_line.state == "updating (notes 1 changed (lambda.md))"
         await ask(pilot, "zanzibar concurrency quota")
         assert not any("zanzibar" in card.hit.chunk.text for card in latest_card(app).cards()), "the index on disk"
         model.release.set()
