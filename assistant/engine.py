@@ -13,7 +13,6 @@ freshness, the build and opening all start from the same `IndexState`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import tempfile
@@ -122,7 +121,7 @@ class Engine:
             def answer_from(partial: PartialIndex) -> None:
                 with self._lock:
                     self._partial = (partial, questions)
-                threading.Thread(target=self._warm, args=(partial, questions), daemon=True).start()
+                partial.warm(questions)
                 if hooks.partial is not None:
                     hooks.partial(partial)
 
@@ -260,12 +259,6 @@ class Engine:
             return Searcher(index.opened(questions()))
         except IndexCorrupt:
             return None
-
-    @staticmethod
-    def _warm(partial: PartialIndex, questions: Callable[[], QueryEncoder]) -> None:
-        """Load what a question needs beside the build, not when the first one is asked."""
-        with contextlib.suppress(Exception):
-            partial.opened(questions())
 
     def repair(self, state: IndexState, damaged: Sequence[str]) -> bool:
         """Undo damage to the current index's copy of the model export from this machine's cache, in

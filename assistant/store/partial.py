@@ -10,8 +10,9 @@ it carries `Building`, so every front end says that it came from an index still 
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,16 @@ class PartialIndex:
             fresh = ~self._landed[list(rows)]
             self._landed[list(rows)] = True
             self._count += int(fresh.sum())
+
+    def warm(self, encoder: Callable[[], QueryEncoder]) -> None:
+        """Load what a question needs (the encoder, the text side) in a thread beside the build, so
+        the first question asked does not wait for it."""
+
+        def load() -> None:
+            with contextlib.suppress(Exception):  # a failed warm-up only means the first question loads it
+                self.opened(encoder())
+
+        threading.Thread(target=load, name="notes-partial-warm", daemon=True).start()
 
     def opened(self, encoder: QueryEncoder) -> OpenedIndex:
         """What a search reads now: the text side, and a FAISS index over the vectors landed so far

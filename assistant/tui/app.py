@@ -48,7 +48,7 @@ from assistant.tui.screens.chat import ChatScreen
 from assistant.tui.screens.file_picker import FilePicker
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.no_notes import NoNotesScreen
-from assistant.tui.turns import PendingTurn, only_note
+from assistant.tui.turns import PendingTurn, only_note, waiting_text
 from assistant.tui.widgets.question_input import QuestionInput
 
 
@@ -79,7 +79,6 @@ class NotesApp(App[None]):
         self.passages = PassageActions(self, settings)
         self.marks = MarkActions(self, settings)
         self.saved_questions = history if history is not None else HistoryFile(history_path(settings.corpus_dir))
-        self._history_failed = False
         self.searcher: Searcher | None = None
         """The index the keeper opened last (None until it opens one): what the status line counts."""
         self.index_problem: str | None = None
@@ -199,11 +198,7 @@ class NotesApp(App[None]):
 
     def _use(self, searcher: Searcher) -> None:
         self.searcher = searcher
-        status = self.chat.status_line
-        status.files = len(searcher.manifest.files)
-        status.skipped = len(searcher.manifest.skipped)
-        status.chunks = len(searcher.chunks)
-        status.model = searcher.model_name
+        self.chat.status_line.count(searcher.manifest, len(searcher.chunks), searcher.model_name)
         if self.file_filter and self.file_filter not in searcher.files:
             self.notify(
                 f"{inert(self.file_filter)} is no longer indexed: answering from all notes",
@@ -222,21 +217,10 @@ class NotesApp(App[None]):
         box = self.chat.question_input
         box.remember(text)
         box.value = ""
-        self._save_question(text)
+        warning = self.saved_questions.keep(text)
+        if warning is not None:
+            self.notify(warning, title="History", severity="warning", markup=False)
         self.ask(text)
-
-    def _save_question(self, text: str) -> None:
-        try:
-            self.saved_questions.add(text)
-        except OSError as exc:
-            if not self._history_failed:  # once: the app works on, without history
-                self._history_failed = True
-                self.notify(
-                    f"Questions are not being saved for next time: {self.saved_questions.path}: {exc.strerror or exc}",
-                    title="History",
-                    severity="warning",
-                    markup=False,
-                )
 
     @on(QuestionInput.HelpRequested)
     def _help_requested(self) -> None:
@@ -254,16 +238,13 @@ class NotesApp(App[None]):
         return turn
 
     def _waiting_text(self) -> str:
-        if self.searcher is not None and not self._hold_questions:
-            return "Searching…"
-        if self.searcher is None and self.engine.building is not None:
-            return "Searching what is indexed so far…"
-        if self.searcher is not None:
-            return "Waiting for the re-index to finish, so the answer sees your latest notes…"
-        if self.index_busy:
-            return "Waiting for the index to finish loading… (your question will be answered as soon as it is)"
-        problem = self.index_problem or "the index could not be opened"
-        return f"Can't answer yet: {inert(problem)}. Fix that, then press Ctrl+P → Re-index notes to try again."
+        return waiting_text(
+            opened=self.searcher is not None,
+            held=self._hold_questions,
+            building=self.engine.building is not None,
+            busy=self.index_busy,
+            problem=self.index_problem,
+        )
 
     def _update_waiting(self) -> None:
         text = self._waiting_text()

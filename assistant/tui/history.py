@@ -33,6 +33,7 @@ class HistoryFile:
     def __init__(self, path: Path, limit: int = MAX_ENTRIES) -> None:
         self.path = path
         self.limit = limit
+        self._failed = False
 
     def load(self) -> list[str]:
         """The saved questions; lines that are not a question are skipped, a missing file is empty."""
@@ -57,6 +58,17 @@ class HistoryFile:
         if not entries or entries[-1] != question:
             entries.append(question)
         self._write(entries[-self.limit :])
+
+    def keep(self, question: str) -> str | None:
+        """`add`, for the app: the first failure's warning to show (the app works on without
+        history), then None for every later one."""
+        try:
+            self.add(question)
+        except OSError as exc:
+            if not self._failed:
+                self._failed = True
+                return f"Questions are not being saved for next time: {self.path}: {exc.strerror or exc}"
+        return None
 
     def _write(self, entries: list[str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

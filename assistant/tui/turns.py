@@ -6,6 +6,7 @@ import glob
 from dataclasses import dataclass
 
 from assistant.config import Mode, Settings
+from assistant.present.render import inert
 
 
 @dataclass(frozen=True)
@@ -23,3 +24,19 @@ def only_note(settings: Settings, note: str) -> str:
     alone, whatever the working folder and whatever the note's name holds: the note's absolute path,
     the part inside the notes folder glob-escaped, so `notes [draft]*.md` never matches `notes d.md`."""
     return str(settings.corpus_dir.expanduser().absolute() / glob.escape(note))
+
+
+def waiting_text(*, opened: bool, held: bool, building: bool, busy: bool, problem: str | None) -> str:
+    """What a question's card says until its answer comes: whether it is being searched, from what,
+    or what it waits for (`opened`: an index is open; `held`: a refresh asked for must finish first;
+    `building`: a first build's partial index can answer; `busy`: index work is running)."""
+    if opened and not held:
+        return "Searching…"
+    if not opened and building:
+        return "Searching what is indexed so far…"
+    if opened:
+        return "Waiting for the re-index to finish, so the answer sees your latest notes…"
+    if busy:
+        return "Waiting for the index to finish loading… (your question will be answered as soon as it is)"
+    cause = problem or "the index could not be opened"
+    return f"Can't answer yet: {inert(cause)}. Fix that, then press Ctrl+P → Re-index notes to try again."

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from assistant.present.render import inert
+
+if TYPE_CHECKING:
+    from assistant.store.manifest import Manifest
 
 
 def short_path(path: str, limit: int = 28) -> str:
@@ -47,6 +51,11 @@ class StatusLine(Static):
     mode: reactive[str] = reactive("hybrid")
     k: reactive[int] = reactive(5)
     file_filter: reactive[str | None] = reactive(None)
+
+    def count(self, manifest: Manifest, passages: int, model: str) -> None:
+        """Show what an opened index holds: its notes as `notes index` counts them, passages, model."""
+        self.files, self.skipped = len(manifest.files), len(manifest.skipped)
+        self.chunks, self.model = passages, model
 
     def render(self) -> Content:
         label = ".status-line--label"
