@@ -93,7 +93,6 @@ def procedural_share(text: str) -> float:
     return procedural / counted if counted else 0.0
 
 
-
 def coverage(text: str, terms: dict[str, float]) -> float:
     """The IDF-weighted share of the question's terms found in `text`'s terms."""
     if not terms:
@@ -324,9 +323,7 @@ def variants() -> dict[str, Variant]:
             depth, 9.0, nearest, strict_all=True
         )
         found[f"table-row first demoted for a better nearest heading, top {depth}"] = table_row_demotion(depth, nearest)
-        found[f"table-row first demoted for a better heading path, top {depth}"] = table_row_demotion(
-            depth, whole_path
-        )
+        found[f"table-row first demoted for a better heading path, top {depth}"] = table_row_demotion(depth, whole_path)
         found[f"comparison: heading path names both sides, top {depth}"] = comparison(depth)
         for delta in (0.01, 0.02, 0.05, 9.0):
             found[f"same note: earlier section first, top {depth}, within {delta}"] = earlier_section(depth, delta)
@@ -336,9 +333,9 @@ def variants() -> dict[str, Variant]:
     for depth in (2, 3):
         for delta in (0.02, 0.05):
             for least in (0.3, 0.5, 0.7):
-                found[f"code/numbered-step passages below the others (share >= {least}), top {depth}, within {delta}"] = (
-                    procedural_demotion(depth, delta, least)
-                )
+                found[
+                    f"code/numbered-step passages below the others (share >= {least}), top {depth}, within {delta}"
+                ] = procedural_demotion(depth, delta, least)
     for among in (3, 5, 10):
         for weight in (0.1, 0.2, 0.3, 0.5):
             found[f"consensus: + {weight} z(cosine to the mean of the first {among})"] = consensus(weight, among)
@@ -363,7 +360,8 @@ def score(here_path: Path, held_path: Path) -> None:
     held = json.loads(held_path.read_text(encoding="utf-8"))
     base_here, base_here_first = figures(here, baseline)
     base_held, base_held_first = figures(held, baseline)
-    print("| variant | here Hit@1 / Hit@5 / MRR@10 | held-out Hit@1 / Hit@5 / MRR@10 | held-out at 1 +/- | here at 1 +/- |")
+    columns = ["variant", "here Hit@1 / Hit@5 / MRR@10", "held-out Hit@1 / Hit@5 / MRR@10"]
+    print("| " + " | ".join([*columns, "held-out at 1 +/-", "here at 1 +/-"]) + " |")
     print("|---|---|---|---|---|")
     for name, variant in variants().items():
         m_here, first_here = figures(here, variant)
