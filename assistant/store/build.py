@@ -28,7 +28,7 @@ from assistant.files import digest_bytes, record_files
 from assistant.model.embed import Embedder, EmbeddingPath, TokenEmbedder
 from assistant.model.encoder_cache import ENCODER_DIRECTORY, known_hashes, place_encoder
 from assistant.notes.abbreviations import Expander, find_abbreviations
-from assistant.notes.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text, line_units
+from assistant.notes.chunk import CHUNKER_VERSION, Chunk, chunk_document, lexical_text
 from assistant.notes.ingest import FileProblem, decode_document, discover, read_bytes
 from assistant.reporting import Progress, no_progress
 from assistant.store.build_report import NO_HOOKS, BuildHooks, BuildReport
@@ -36,6 +36,7 @@ from assistant.store.chunk_store import write_chunk_store
 from assistant.store.freshness import same_stat
 from assistant.store.generation import build_lock, current_generation, new_staging, publish
 from assistant.store.lexical import BM25_PARAMS, build_bm25
+from assistant.store.line_vectors import LineUnits, embed_lines
 from assistant.store.manifest import Manifest, NoteRecord, SkippedNote
 from assistant.store.partial import PartialIndex
 from assistant.store.previous import Previous, model_fingerprint
@@ -233,17 +234,9 @@ def _embed(
             embedder, texts, previous.vectors, progress, reporting.PASSAGES_STAGE, landed
         )
     report.reused = len(chunks) - report.embedded
-    line_texts: list[str] = []
-    line_owner: list[int] = []
-    if len(chunks) < LINE_VECTOR_LIMIT:
-        for row, chunk in enumerate(chunks):
-            units = [expand(unit) for unit in line_units(chunk)]
-            line_texts.extend(units)
-            line_owner.extend([row] * len(units))
-    line_vectors, report.lines_embedded = embed_with_reuse(
-        embedder, line_texts, previous.vectors, progress, reporting.LINES_STAGE
-    )
-    return _Embedded(vectors, tokens, projection, line_texts, line_owner, line_vectors)
+    units = LineUnits.of(chunks, expand) if len(chunks) < LINE_VECTOR_LIMIT else LineUnits()
+    line_vectors, report.lines_embedded = embed_lines(embedder, units, previous.vectors, progress)
+    return _Embedded(vectors, tokens, projection, units.texts, units.owner, line_vectors)
 
 
 def _step(hooks: BuildHooks, name: str, write: Callable[[], Any]) -> Any:
