@@ -24,6 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from assistant.model.layout import read_model_layout  # noqa: E402
 from assistant.model.onnx_encoder import (  # noqa: E402
+    EXPORT_REVISION,
     META_FILE,
     ONNX_FILE,
     PROJECTION_FILE,
@@ -142,7 +143,7 @@ def _write_tiny_encoder(directory: Path, pooling: list[str], max_seq_length: int
     meta = {
         "format": "notes-assistant-onnx-encoder",
         "format_version": 1,
-        "export_revision": 3,
+        "export_revision": EXPORT_REVISION,
         "source_model": "tiny",
         "pooling_mode": pooling,
         "normalize": True,

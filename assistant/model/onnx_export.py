@@ -146,6 +146,23 @@ def export_onnx_encoder(model_path: str | Path, out_dir: Path) -> Path:
     return out_dir
 
 
+def _eager_attention(model: Any) -> None:
+    """Trace attention as plain matrix products. transformers' default (torch's scaled dot-product
+    attention) exports with a guard against fully masked rows, an IsNaN and a Where over every
+    attention matrix, that cost 11 % of the model's CPU time in onnxruntime; this model's vectors
+    are the same to 2e-7 either way (docs/speed.md, "Issue 25, second session")."""
+    setter = getattr(model, "set_attn_implementation", None)
+    if callable(setter):
+        try:
+            setter("eager")
+            return
+        except (ValueError, AttributeError):  # a model without an eager path keeps its own
+            return
+    config = getattr(model, "config", None)
+    if config is not None and hasattr(config, "_attn_implementation"):
+        config._attn_implementation = "eager"
+
+
 def _export_to(
     model_dir: Path, layout: ModelLayout, onnx_path: Path, tokenizer_path: Path
 ) -> tuple[dict[str, Any], numpy.ndarray]:
@@ -206,6 +223,7 @@ def _export_to(
     args = tuple(example[name] for name in input_names)
     dynamic_axes = {name: {0: "batch", 1: "sequence"} for name in input_names}
     dynamic_axes[OUTPUT_NAME] = {0: "batch", 1: "sequence"}
+    _eager_attention(hf_model)
     wrapper = _TokenEmbeddings(hf_model, input_names).eval()
     with torch.no_grad():
         torch.onnx.export(
