@@ -17,6 +17,7 @@ from assistant.bench import format_table, load_questions, run_bench, run_child, 
 from assistant.bench.stand_in import StandInEmbedder
 from assistant.bench.synthetic import harvest, synthetic_chunks, write_synthetic_corpus
 from assistant.config import Settings
+from assistant.errors import AssistantError
 from assistant.notes.chunk import chunk_document
 from assistant.notes.ingest import decode_document, discover, read_bytes
 
@@ -214,3 +215,25 @@ def test_recall_of_an_hnsw_index_against_exact_search() -> None:
     assert report.info["hnsw"]["chunks"]["efSearch_used_by_search"] == 50
     assert "what search uses" in report.rows["chunks_hnsw_ef50"]["note"]
     assert all(0.0 <= row["recall_in_depth"] <= 1.0 for key, row in report.rows.items() if "_hnsw_ef" in key)
+
+
+def test_folder_bench_times_full_builds_of_a_folder_it_never_writes(tmp_path: Path, small_corpus: Path) -> None:
+    before = _snapshot(small_corpus)
+    lines: list[str] = []
+    result = run_bench(
+        Settings(corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "untouched-index"),
+        folder=small_corpus,
+        build_runs=2,
+        stand_in=True,
+        out=lines.append,
+        workdir=tmp_path,
+    )
+    rows = result["results"]
+    assert result["mode"] == "folder" and result["chunks"] >= 5
+    assert rows["build_full"]["n"] == 2 and rows["build_cpu"]["median"] > 0 and rows["build_lines"]["value"] > 0
+    assert rows["first_answer"]["text"].startswith("n/a") and rows["naive_passages"]["text"].startswith("n/a")
+    assert any("stage: embedding lines" in line for line in lines)
+    assert _snapshot(small_corpus) == before
+    assert not (tmp_path / "untouched-index").exists()
+    with pytest.raises(AssistantError, match="--folder"):
+        run_bench(Settings(), folder=small_corpus, scale=10, workdir=tmp_path)

@@ -93,6 +93,7 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     manifest = read_manifest(generation) if generation else None
     return {
         "seconds": seconds,
+        "cpu_seconds": time.process_time(),
         "chunks": report.chunks,
         "files": report.files,
         "embedded": report.embedded,

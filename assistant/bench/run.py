@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.bench.corpus import TUI_ENTRY, bench_corpus
+from assistant.bench.folder import bench_folder
 from assistant.bench.memory import peak_rss_mb, self_usage
 from assistant.bench.queries import load_questions
 from assistant.bench.report import Out, Report, format_header, format_table, machine_info
@@ -39,6 +40,7 @@ def run_bench(
     runs: int = 5,
     scale: int | None = None,
     scale_corpus: Path | None = None,
+    folder: Path | None = None,
     out: Out = print,
     note: Out = _quiet,
     build_runs: int | None = None,
@@ -54,7 +56,8 @@ def run_bench(
 ) -> dict[str, Any]:
     """Measure, print a table through `out`, and return the results (also written to json_out).
 
-    Without scale/scale_corpus: the shipped-corpus bench (cold ask vs naive, chat app start, warm
+    With `folder`: full builds of that folder beside sentence-transformers encoding its passages
+    (`folder.py`). Without scale/scale_corpus: the shipped-corpus bench (cold ask vs naive, chat app start, warm
     latency, full and incremental builds). With them: the scale bench. `runs` repeats process-level
     timings; latencies use every question once per mode. `stand_in=None` picks the stand-in embedder
     above STAND_IN_ABOVE chunks (scale mode only). `note` receives progress lines.
@@ -64,7 +67,11 @@ def run_bench(
     if scale is not None and scale < 1:
         raise AssistantError(f"--scale must be at least 1, not {scale}")
     scaled = scale is not None or scale_corpus is not None
-    if not scaled and not settings.corpus_dir.is_dir():
+    if folder is not None and scaled:
+        raise AssistantError("--folder times full builds of a folder; --scale and --scale-corpus do not go with it")
+    if folder is not None and not folder.is_dir():
+        raise AssistantError(f"notes folder not found: {folder}", "pass --folder DIR")
+    if not scaled and folder is None and not settings.corpus_dir.is_dir():
         raise AssistantError(f"notes folder not found: {settings.corpus_dir}", "pass --corpus DIR")
     if scale_corpus is not None and not scale_corpus.is_dir():
         raise AssistantError(f"notes folder not found: {scale_corpus}", "pass --scale-corpus DIR")
@@ -72,18 +79,24 @@ def run_bench(
         candidate = Path("evals") / "questions.jsonl"
         questions_file = candidate if candidate.is_file() else None
     questions = load_questions(questions_file)
-    report = Report("scale" if scaled else "corpus", {}, {"machine": machine_info()})
+    mode = "scale" if scaled else "folder" if folder is not None else "corpus"
+    report = Report(mode, {}, {"machine": machine_info()})
     report.info["config"] = {
         "runs": runs,
         "scale": scale,
         "scale_corpus": str(scale_corpus) if scale_corpus else None,
+        "folder": str(folder) if folder else None,
         "questions": str(questions_file) if questions_file else "(built-in sample)",
         "question_count": len(questions),
         "seed": seed,
     }
     started = time.perf_counter()
     with _workspace(workdir) as work:
-        if scaled:
+        if folder is not None:
+            bench_folder(
+                settings.model, report, work, folder, build_runs=build_runs or 1, stand_in=bool(stand_in), note=note
+            )
+        elif scaled:
             bench_scale(
                 settings,
                 report,

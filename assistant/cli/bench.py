@@ -22,7 +22,7 @@ from assistant.cli.common import location_options, resolve, say
     "--build-runs",
     type=click.IntRange(1, 20),
     default=None,
-    help="Full builds to time [default: 2 on the corpus, 1 with --scale].",
+    help="Full builds to time [default: 2 on the corpus, 1 with --scale or --folder].",
 )
 @click.option(
     "--scale",
@@ -37,6 +37,14 @@ from assistant.cli.common import location_options, resolve, say
     default=None,
     metavar="DIR",
     help="Run the scale measurements on this notes folder (read, never written).",
+)
+@click.option(
+    "--folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Time full builds of this notes folder (read, never written) beside sentence-transformers "
+    "encoding its passages, and nothing else.",
 )
 @click.option(
     "--stand-in/--real-model",
@@ -70,12 +78,14 @@ def bench_command(
     build_runs: int | None,
     scale: int | None,
     scale_corpus: Path | None,
+    folder: Path | None,
     stand_in: bool | None,
     questions_file: Path | None,
     seed: int,
     json_out: Path | None,
 ) -> None:
-    """Time cold `ask` vs the naive path, chat app start, queries, builds and memory (or --scale N).
+    """Time cold `ask` vs the naive path, chat app start, queries, builds and memory (or --scale N, or
+    full builds of a large folder with --folder DIR).
 
     Works on temporary copies: your notes and index are never touched.
     """
@@ -88,6 +98,7 @@ def bench_command(
         build_runs=build_runs,
         scale=scale,
         scale_corpus=scale_corpus,
+        folder=folder,
         stand_in=stand_in,
         questions_file=questions_file,
         seed=seed,
