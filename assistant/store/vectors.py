@@ -260,6 +260,7 @@ def embed_with_tokens(
     projected with the model's projection. A passage's old token vectors are reused only when they
     were projected with the same one (a new export of the model re-embeds them all)."""
     import numpy as np
+    from threadpoolctl import threadpool_limits
 
     projection = embedder.token_projection()
     reusable = old_projection is not None and np.array_equal(old_projection, projection)
@@ -284,8 +285,11 @@ def embed_with_tokens(
             batch_vectors, batch_tokens = embedder.embed_documents_with_tokens(batch)
         vectors[picked] = batch_vectors
         offsets = embedder.token_offsets(batch)
-        for row, rows, found in zip(picked, batch_tokens, offsets, strict=True):
-            tokens[row] = quantize(project(rows, projection), token_lines(texts[row], found))
+        # One BLAS thread: a passage's tokens x the projection is too small to share (0.16 against
+        # 0.47 ms of CPU a passage on two threads, more when the other core is busy: docs/speed.md).
+        with threadpool_limits(1, user_api="blas"):
+            for row, rows, found in zip(picked, batch_tokens, offsets, strict=True):
+                tokens[row] = quantize(project(rows, projection), token_lines(texts[row], found))
         landed(picked, vectors[picked])
 
     in_batches(todo, texts, embed, progress, PASSAGES_STAGE, MAX_BATCH if isinstance(embedder, ReportsPasses) else None)
