@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,8 +278,9 @@ class OnnxEmbedder:
     Texts go through the model in groups of one token length, so no batch has padding: a text's
     vector depends on the text alone, never on what shares its pass (tests/test_onnx_encoder.py),
     and short lines share a pass instead of paying one each (lines 30% faster than one at a time).
-    The groups are dealt out to one single-threaded session per core: one text is too little work to
-    split across threads, and sessions side by side were the fastest way found."""
+    The groups go to one single-threaded session per core, each taking the next group when it is
+    free: one text is too little work to split across threads, and sessions side by side were the
+    fastest way found."""
 
     def __init__(self, model: str, encoder_dir: Path, like: SentenceTransformerEmbedder) -> None:
         from assistant.model.onnx_encoder import OnnxEncoder
@@ -315,7 +317,7 @@ class OnnxEmbedder:
         self, texts: Sequence[str], *, tokens: bool, done: Callable[[int], None] | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors (and token vectors, or none) of the texts, in passes of one token length each,
-        dealt out to the sessions, the most work first, each to the least busy (`done`: ReportsPasses)."""
+        the most work first, each taken by the next free session (`done`: ReportsPasses)."""
         from concurrent.futures import ThreadPoolExecutor, wait
 
         import numpy as np
@@ -332,43 +334,48 @@ class OnnxEmbedder:
             for start in range(0, len(rows), step[length])
         ]
         passes.sort(key=lambda item: -item[0] * len(item[1]))
-        shares: list[list[list[int]]] = [[] for _ in encoders]
-        load = [0] * len(encoders)
-        for length, rows in passes:
-            least = load.index(min(load))
-            shares[least].append(rows)
-            load[least] += length * len(rows)
+        results: list[tuple[np.ndarray, list[np.ndarray]] | None] = [None] * len(passes)
+        taken = iter(range(len(passes)))
+        lock = threading.Lock()
 
         finished = [0] * len(encoders)  # texts each session has embedded (each writes only its own)
 
-        def run(session: int, share: list[list[int]]) -> list[tuple[np.ndarray, list[np.ndarray]]]:
-            encoder, results = encoders[session], []
-            for rows in share:
+        def run(session: int) -> None:
+            # Each session takes the next pass when it is free: dealt out beforehand, a session whose
+            # core another program was using finished last while the other waited.
+            encoder = encoders[session]
+            while True:
+                with lock:
+                    number = next(taken, None)
+                if number is None:
+                    return
+                rows = passes[number][1]
                 batch = [texts[row] for row in rows]
                 if tokens:
-                    results.append(encoder.encode_with_tokens(batch, batch_size=len(batch)))
+                    results[number] = encoder.encode_with_tokens(batch, batch_size=len(batch))
                 else:
-                    results.append((encoder.encode(batch, batch_size=len(batch)), []))
+                    results[number] = (encoder.encode(batch, batch_size=len(batch)), [])
                 finished[session] += len(rows)
-            return results
 
         dimension = self.encoder.dimension  # the export's own (a stand-in model's may differ from `like`)
         vectors = np.zeros((len(texts), dimension), dtype=np.float32)
         token_rows: list[np.ndarray] = [np.zeros((0, dimension), dtype=np.float32)] * len(texts) if tokens else []
         with ThreadPoolExecutor(len(encoders)) as pool:  # onnxruntime lets go of the GIL while it runs
-            futures = [pool.submit(run, session, share) for session, share in enumerate(shares)]
+            futures = [pool.submit(run, session) for session in range(len(encoders))]
             said, pending = 0, set(futures)
             while done is not None and pending:  # ReportsPasses: how many texts are done, every PASS_POLL_S
                 pending = wait(pending, timeout=PASS_POLL_S).not_done
                 if sum(finished) > said:
                     said = sum(finished)
                     done(said)
-            results = [future.result() for future in futures]
-        for share, share_results in zip(shares, results, strict=True):
-            for rows, (batch_vectors, batch_tokens) in zip(share, share_results, strict=True):
-                vectors[rows] = batch_vectors
-                for row, found in zip(rows, batch_tokens, strict=False):
-                    token_rows[row] = found
+            for future in futures:
+                future.result()
+        for (_length, rows), result in zip(passes, results, strict=True):
+            assert result is not None  # every pass is taken by a session before the pool closes
+            batch_vectors, batch_tokens = result
+            vectors[rows] = batch_vectors
+            for row, found in zip(rows, batch_tokens, strict=False):
+                token_rows[row] = found
         return vectors, token_rows
 
     def _encoders(self, count: int) -> list[OnnxEncoder]:
