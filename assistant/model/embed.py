@@ -335,14 +335,11 @@ class OnnxEmbedder:
         ]
         passes.sort(key=lambda item: -item[0] * len(item[1]))
         results: list[tuple[np.ndarray, list[np.ndarray]] | None] = [None] * len(passes)
-        taken = iter(range(len(passes)))
+        taken = iter(range(len(passes)))  # each session takes the next when free (dealt out, one lagged)
         lock = threading.Lock()
-
         finished = [0] * len(encoders)  # texts each session has embedded (each writes only its own)
 
         def run(session: int) -> None:
-            # Each session takes the next pass when it is free: dealt out beforehand, a session whose
-            # core another program was using finished last while the other waited.
             encoder = encoders[session]
             while True:
                 with lock:
@@ -368,8 +365,7 @@ class OnnxEmbedder:
                 if sum(finished) > said:
                     said = sum(finished)
                     done(said)
-            for future in futures:
-                future.result()
+            [future.result() for future in futures]  # a session's error, raised here
         for (_length, rows), result in zip(passes, results, strict=True):
             assert result is not None  # every pass is taken by a session before the pool closes
             batch_vectors, batch_tokens = result
