@@ -10,15 +10,20 @@ vectors, FAISS, BM25 and the files on disk, is the real build.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.bench.memory import peak_rss_mb, self_usage
 from assistant.config import Settings
 from assistant.notes.chunk import Chunk
 from assistant.notes.ingest import Document, FileProblem
+
+if TYPE_CHECKING:
+    from assistant.engine import Engine
+    from assistant.store.partial import PartialIndex
 
 ChunkNote = Callable[[str, bytes], tuple[Document | None, FileProblem | None, list[Chunk]]]
 
@@ -80,15 +85,22 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     clock = _StageClock()
     writing, written = _timed_writes(clock)
     chunk_note = _known_chunks(spec["synthetic"], settings.corpus_dir, clock) if spec.get("synthetic") else None
-    hooks = BuildHooks(chunk_note=chunk_note, writing=writing, written=written)
-    started = clock.started = time.perf_counter()
     embedder = None
     if spec["stand_in"]:
         from assistant.bench.stand_in import StandInEmbedder
 
         embedder = StandInEmbedder()
-    report = Engine(settings, embedder=embedder).build(rebuild=spec["rebuild"], progress=clock, hooks=hooks)
+    engine = Engine(settings, embedder=embedder, encoder=embedder)
+    first: dict[str, Any] = {}
+    asking: list[threading.Thread] = []
+    question = spec.get("first_question")
+    partial = _first_answer(engine, question, clock, first, asking) if question else None
+    hooks = BuildHooks(chunk_note=chunk_note, writing=writing, written=written, partial=partial)
+    started = clock.started = time.perf_counter()
+    report = engine.build(rebuild=spec["rebuild"], progress=clock, hooks=hooks)
     seconds = time.perf_counter() - started
+    for thread in asking:
+        thread.join(60)
     generation = current_generation(settings.index_dir)
     manifest = read_manifest(generation) if generation else None
     return {
@@ -101,8 +113,30 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
         "line_vectors": manifest.line_vectors if manifest else None,
         "index_type": manifest.index_type if manifest else None,
         "stages": clock.finish(),
+        "first_answer": first,
         "peak_rss_mb": peak_rss_mb(self_usage()),
     }
+
+
+def _first_answer(
+    engine: Engine, question: str, clock: _StageClock, first: dict[str, Any], asking: list[threading.Thread]
+) -> Callable[[PartialIndex], None]:
+    """A build hook that asks `question` as soon as the build can answer it (its partial index),
+    beside the build as a user would, and records when: seconds from the build's start to the
+    partial index and to the answer, and how many passages were embedded by then."""
+
+    def ask() -> None:
+        response = engine.search(question)
+        first["answer_seconds"] = time.perf_counter() - clock.started
+        first["passages_embedded"] = response.building.embedded if response.building else None
+        first["results"] = len(response.hits)
+
+    def on_partial(partial: PartialIndex) -> None:
+        first["partial_seconds"] = time.perf_counter() - clock.started
+        asking.append(threading.Thread(target=ask, daemon=True))
+        asking[-1].start()
+
+    return on_partial
 
 
 def _known_chunks(synthetic: dict[str, Any], corpus: Path, clock: _StageClock) -> ChunkNote:
