@@ -22,9 +22,10 @@ Notify = Callable[[str], None]
 UNCOUNTED = -1
 """`total` of a stage with no natural count while it runs: shown as running, with its elapsed time."""
 
-EXPORT_SECONDS = 30
-"""The one-time model export, measured: 28.9 s on 2 busy cores (AMD EPYC, load 3), 25 s on a quiet
-2-core Xeon (issue 25). Said in the stage's name, so a user knows why it takes that long."""
+EXPORT_SECONDS = 20
+"""The one-time model export, measured: 28.9 s on 2 busy cores (AMD EPYC, load 3) and 25 s on a quiet
+2-core Xeon (issue 25) with the SDPA export; 9.7–10 s on 2 quiet cores (AMD EPYC) with the eager one
+(export revision 4). Said in the stage's name, so a user knows why it takes that long."""
 EXPORT_STAGE = f"exporting the model for this machine (one time only, about {EXPORT_SECONDS} s)"
 READING_STAGE = "reading and chunking notes"
 PASSAGES_STAGE = "embedding passages"

@@ -217,12 +217,15 @@ def test_recall_of_an_hnsw_index_against_exact_search() -> None:
     assert all(0.0 <= row["recall_in_depth"] <= 1.0 for key, row in report.rows.items() if "_hnsw_ef" in key)
 
 
-def test_folder_bench_times_full_builds_of_a_folder_it_never_writes(tmp_path: Path, small_corpus: Path) -> None:
+def test_folder_bench_times_full_builds_of_a_folder_it_never_writes(
+    tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = _snapshot(small_corpus)
     lines: list[str] = []
+    monkeypatch.chdir(small_corpus.parent)  # the folder as typed: relative to where bench runs, not its children
     result = run_bench(
         Settings(corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "untouched-index"),
-        folder=small_corpus,
+        folder=Path(small_corpus.name),
         build_runs=2,
         stand_in=True,
         out=lines.append,

@@ -13,10 +13,13 @@ The rate, measured with the model export cached (`notes index --rebuild`, whole 
 | `corpus/` | 348,546 | 28.4 | 12,270 | same, quiet (docs/speed.md, issue 21) |
 | aws-notes-external (408 files) | 3,085,489 | 325 | 9,490 | Intel Xeon, AVX-512, quiet (issue 25) |
 | aws-notes-external | 3,085,489 | 197–351 | 8,790–15,660 | AMD EPYC, busy (docs/speed.md) |
+| *after issue 25's speed-ups:* `corpus/` | 348,546 | 14.5 | 24,040 | AMD EPYC, quiet (`notes bench`) |
+| aws-notes-external | 3,085,489 | 143 | 21,580 | AMD EPYC, quiet (`notes bench --folder`) |
+| aws-notes-external | 3,085,489 | 267–447 | 6,900–11,560 | AMD EPYC, busy (load 3–7) |
 
-`BYTES_PER_SECOND` is the middle of these; the embedding runs one model session per core (up to
-embed.DOCUMENT_WORKERS), so more cores are taken to scale it. A faster build needs this constant
-measured again (the figures above are for lines embedded in a pass of their own).
+`BYTES_PER_SECOND` is between the quiet and the busy rates of today's build (an estimate a little
+long is better than one that runs out); the embedding runs one model session per core (up to
+embed.DOCUMENT_WORKERS), so more cores are taken to scale it. A faster build needs it measured again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from assistant.reporting import EXPORT_SECONDS
 from assistant.store.freshness import check_freshness
 from assistant.store.state import IndexState
 
-BYTES_PER_SECOND = 9_500
+BYTES_PER_SECOND = 15_000
 """Bytes of notes a full build gets through a second on 2 cores, export cached (table above)."""
 MEASURED_CORES = 2
 
