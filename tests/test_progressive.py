@@ -80,6 +80,8 @@ def test_a_first_build_answers_by_keywords_before_any_vector_and_says_so(held: t
     assert (response.building.embedded, response.building.passages) == (0, 6)
     assert response.hits and response.hits[0].chunk.file == "lambda.md"
     assert response.hits[0].answer.text  # answer lines from the question's keywords
+    assert response.strength.strong, "judged by its words (its score), not by a meaning it has none of yet"
+    assert [hit.score for hit in response.hits] == sorted((hit.score for hit in response.hits), reverse=True)
 
     plain = format_response(response)
     assert plain.splitlines()[0] == (

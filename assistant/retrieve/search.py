@@ -170,9 +170,17 @@ class Searcher:
             hits=hits,
             seconds=time.perf_counter() - started,
             rewrites=rewrites,
-            strength=match_strength(mode, searched, hits),
+            strength=match_strength(self._judged_as(mode, hits), searched, hits),
             building=self.index.building,
         )
+
+    def _judged_as(self, mode: Mode, hits: Sequence[Hit]) -> Mode:
+        """The mode a response's strength is judged in: by keywords, as in BM25 mode, when its first
+        passage was found while the index is being built and has no vector yet (its score is then
+        the share of the question's words it holds); else the mode searched."""
+        if self.index.building is not None and hits and hits[0].similarity is None:
+            return "bm25"
+        return mode
 
     def rewrite(self, query: str, context: str | None = None) -> tuple[str, tuple[Rewrite, ...]]:
         """What is actually searched for a question, and how it was rewritten on the way: whitespace
