@@ -36,6 +36,9 @@ class Building:
     passages: int
     embedded: int
     """Passages whose vectors had landed (the rest were found by their keywords only)."""
+    files: int = 0
+    skipped: int = 0
+    """The notes it holds and those it skipped, as `notes index` counts them (for a status line)."""
 
     @property
     def percent(self) -> int:
@@ -74,7 +77,11 @@ class PartialIndex:
     @property
     def building(self) -> Building:
         with self._lock:
-            return Building(self.manifest.chunk_count, self._count)
+            return self._building()
+
+    def _building(self) -> Building:
+        manifest = self.manifest
+        return Building(manifest.chunk_count, self._count, len(manifest.files), len(manifest.skipped))
 
     def landed(self, rows: Sequence[int], vectors: np.ndarray) -> None:
         """A batch of passage vectors is ready (called from the build's thread)."""
@@ -104,7 +111,7 @@ class PartialIndex:
 
         with self._lock:
             count = self._count
-            building = Building(self.manifest.chunk_count, count)
+            building = self._building()
             if self._text is None:
                 chunks = ChunkStore.open(self.staging, self.manifest.chunk_count, self.manifest.chunk_store)
                 words = self.staging / WORDS_FILE

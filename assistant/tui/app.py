@@ -23,7 +23,6 @@ from textual.worker import get_current_worker
 
 from assistant.config import MODES, Mode, Settings, config_file, display_path
 from assistant.engine import Engine
-from assistant.errors import AssistantError
 from assistant.present.render import inert
 from assistant.retrieve.search import Searcher
 from assistant.tui.commands import TEXTUAL_KEPT, InOrderCommands, chat_commands
@@ -39,6 +38,7 @@ from assistant.tui.messages import (
     NotesChanged,
     NotesMissing,
     RefreshStarted,
+    SearchesDone,
     SearchFailed,
     SearchFinished,
     WatchFailed,
@@ -48,7 +48,7 @@ from assistant.tui.screens.chat import ChatScreen
 from assistant.tui.screens.file_picker import FilePicker
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.no_notes import NoNotesScreen
-from assistant.tui.turns import PendingTurn, only_note, waiting_text
+from assistant.tui.turns import ANSWERING, PendingTurn, answering_state, only_note, search_turn, waiting_text
 from assistant.tui.widgets.question_input import QuestionInput
 
 
@@ -98,6 +98,7 @@ class NotesApp(App[None]):
         """What the latest answer searched: a follow-up ("and the timeout?") is searched in its light."""
         self.chat = ChatScreen(id="chat")
         self._pending: dict[int, PendingTurn] = {}
+        self._searching = False
         self._turns = 0
 
     @property
@@ -143,8 +144,12 @@ class NotesApp(App[None]):
         building = self.engine.building if self.searcher is None else None
         if building is not None:
             # No index yet, but the build's partial index answers: keywords, and vectors as they land.
-            self.chat.show_index_state(f"indexing, {building.percent}% embedded: answering from what is ready", "busy")
-            self._dispatch()
+            status = self.chat.status_line
+            waited = not status.state.startswith(ANSWERING)  # questions asked from now on are searched as asked
+            status.files, status.skipped, status.chunks = building.files, building.skipped, building.passages
+            self.chat.show_index_state(answering_state(building.percent), "busy")
+            if waited:
+                self._dispatch()
 
     def on_index_reloaded(self, message: IndexReloaded) -> None:
         self.index_problem = None
@@ -257,33 +262,31 @@ class NotesApp(App[None]):
         """Search every pending question if a searcher may be used now (or, with no index yet, the
         partial index of the build that makes it)."""
         self._update_waiting()
-        if not self._pending:
-            return
-        if self.searcher is None and self.engine.building is None:
-            return
-        if self.searcher is not None and self._hold_questions:
-            return
+        can = self.engine.building is not None if self.searcher is None else not self._hold_questions
+        if not self._pending or not can or self._searching:
+            return  # a running batch dispatches again when it is done (SearchesDone): no question twice
+        self._searching = True
         self._search(sorted(self._pending.items()), self.context)
+
+    def on_searches_done(self, message: SearchesDone) -> None:
+        self._searching = False
+        self._dispatch()
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, turns: list[tuple[int, PendingTurn]], context: str | None) -> None:
         """Each waiting question in turn, each searched in the light of the one before it (a thread:
         it only posts messages)."""
         worker = get_current_worker()
-        for turn, pending in turns:
-            if worker.is_cancelled:
-                return
-            try:
-                file = None if pending.file_filter is None else only_note(self.settings, pending.file_filter)
-                response = self.engine.search(pending.asked, k=pending.k, mode=pending.mode, file=file, context=context)
-            except AssistantError as exc:
-                self.post_message(SearchFailed(turn, exc.message, exc.hint))
-                continue
-            except Exception as exc:  # report, don't crash the conversation
-                self.post_message(SearchFailed(turn, f"search failed: {type(exc).__name__}: {exc}"))
-                continue
-            context = response.searched
-            self.post_message(SearchFinished(turn, response))
+        try:
+            for turn, pending in turns:
+                if worker.is_cancelled:
+                    break
+                answer = search_turn(self.engine, self.settings, turn, pending, context)
+                if isinstance(answer, SearchFinished):
+                    context = answer.response.searched
+                self.post_message(answer)
+        finally:
+            self.post_message(SearchesDone())  # the next batch may start, whatever happened to this one
 
     def on_search_finished(self, message: SearchFinished) -> None:
         pending = self._pending.pop(message.turn, None)

@@ -22,6 +22,10 @@ class SearchFinished(Message):
         self.response = response
 
 
+class SearchesDone(Message):
+    """A batch of waiting questions has been searched (the app may start the next batch)."""
+
+
 class SearchFailed(Message):
     """A question's search raised a problem the user can act on."""
 

@@ -6,7 +6,10 @@ import glob
 from dataclasses import dataclass
 
 from assistant.config import Mode, Settings
+from assistant.engine import Engine
+from assistant.errors import AssistantError
 from assistant.present.render import inert
+from assistant.tui.messages import SearchFailed, SearchFinished
 
 
 @dataclass(frozen=True)
@@ -40,3 +43,27 @@ def waiting_text(*, opened: bool, held: bool, building: bool, busy: bool, proble
         return "Waiting for the index to finish loading… (your question will be answered as soon as it is)"
     cause = problem or "the index could not be opened"
     return f"Can't answer yet: {inert(cause)}. Fix that, then press Ctrl+P → Re-index notes to try again."
+
+
+ANSWERING = "indexing,"
+"""How the status line starts while a first build's partial index answers questions."""
+
+
+def answering_state(percent: int) -> str:
+    """The status line's index state while a first build's partial index answers questions."""
+    return f"{ANSWERING} {percent}% embedded: answering from what is ready"
+
+
+def search_turn(
+    engine: Engine, settings: Settings, turn: int, pending: PendingTurn, context: str | None
+) -> SearchFinished | SearchFailed:
+    """One waiting question searched (in a worker thread), as the message the app takes it by: its
+    answer, or the problem in one line (a failure is reported, never taken out on the conversation)."""
+    try:
+        file = None if pending.file_filter is None else only_note(settings, pending.file_filter)
+        response = engine.search(pending.asked, k=pending.k, mode=pending.mode, file=file, context=context)
+    except AssistantError as exc:
+        return SearchFailed(turn, exc.message, exc.hint)
+    except Exception as exc:  # noqa: BLE001 - report, don't crash the conversation
+        return SearchFailed(turn, f"search failed: {type(exc).__name__}: {exc}")
+    return SearchFinished(turn, response)
