@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +41,23 @@ class FakeEmbedder(messy.FakeEmbedder):
 
     def count_tokens(self, text: str) -> int:
         return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+class HeldModel(FakeEmbedder):
+    """The stand-in model, whose embedding waits until `release` is set: a build deliberately slow
+    without sleeping (a question asked meanwhile meets an index still being built)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = threading.Event()
+        """Set once a build is waiting in the model."""
+        self.release = threading.Event()
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.held.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the test never released the build")
+        return super().embed_documents(texts)
 
 
 @pytest.fixture(scope="session")

@@ -22,23 +22,7 @@ from assistant.mcp.tools import NoteTools
 from assistant.present.render import format_response, response_record
 from assistant.store.build_report import BuildReport
 
-from .conftest import FakeEmbedder
-
-
-class HeldModel(FakeEmbedder):
-    """The tests' stand-in model, whose embedding waits until `release` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.held = threading.Event()
-        """Set once a build is waiting in the model."""
-        self.release = threading.Event()
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        self.held.set()
-        if not self.release.wait(30):
-            raise TimeoutError("the test never released the build")
-        return super().embed_documents(texts)
+from .conftest import FakeEmbedder, HeldModel
 
 
 @pytest.fixture

@@ -3,37 +3,17 @@ real engine: the stand-in model handed to its constructor holds each build until
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
-
-import numpy as np
 from textual.message import Message
 from textual.widgets import Static
 
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.tui.messages import IndexOpened, IndexReloaded, RefreshStarted, SearchFinished
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, HeldModel
 from tests.tui.conftest import NOTES, chat_app, indexed
 from tests.tui.helpers import answered, ask, index_settled, latest_card, notifications, text_of, wait_until
 
 SIZE = (100, 32)
-
-
-class HeldModel(FakeEmbedder):
-    """The stand-in model, whose builds wait until `release` is set: an index that takes its time."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.building = threading.Event()
-        """Set once a build has started embedding (and is being held)."""
-        self.release = threading.Event()
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        self.building.set()
-        if not self.release.wait(30):
-            raise TimeoutError("the test never released the build")
-        return super().embed_documents(texts)
 
 
 def held_engine(settings: Settings) -> tuple[Engine, HeldModel]:
@@ -57,7 +37,7 @@ async def test_a_question_asked_while_the_first_index_builds_is_answered_from_wh
     messages: list[Message] = []
     app = chat_app(settings, engine)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-        await wait_until(pilot, model.building.is_set)
+        await wait_until(pilot, model.held.is_set)
         await wait_until(pilot, lambda: app.chat.status_line.state.startswith("indexing"))
         status = app.chat.status_line
         assert status.state == "indexing, 0% embedded: answering from what is ready"
@@ -92,7 +72,7 @@ async def test_a_stale_index_answers_at_once_and_the_refresh_brings_the_new_word
     messages: list[Message] = []
     app = chat_app(settings, engine)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-        await wait_until(pilot, lambda: model.building.is_set() and app.searcher is not None)
+        await wait_until(pilot, lambda: model.held.is_set() and app.searcher is not None)
         assert app.chat.status_line.state == "updating (notes 1 changed (lambda.md))"
         await ask(pilot, "zanzibar concurrency quota")
         assert not any("zanzibar" in card.hit.chunk.text for card in latest_card(app).cards()), "the index on disk"
