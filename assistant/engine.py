@@ -117,11 +117,13 @@ class Engine:
         with tempfile.TemporaryDirectory(prefix=f".export-{os.getpid()}-", dir=settings.index_dir) as scratch:
             embedder, embedding = self._document_embedder(Path(scratch), state, progress)
             questions = functools.cache(lambda: self._encoder or encoder_while_building(embedder, embedding))
+            first = state.generation is None and self.searcher is None
 
             def answer_from(partial: PartialIndex) -> None:
                 with self._lock:
                     self._partial = (partial, questions)
-                partial.warm(questions)
+                if first:  # questions come to a first build's partial index: load what they need now
+                    partial.warm(questions)
                 if hooks.partial is not None:
                     hooks.partial(partial)
 
