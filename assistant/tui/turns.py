@@ -51,7 +51,7 @@ ANSWERING = "indexing,"
 
 def answering_state(percent: int) -> str:
     """The status line's index state while a first build's partial index answers questions."""
-    return f"{ANSWERING} {percent}% embedded: answering from what is ready"
+    return f"{ANSWERING} {percent}% of passages embedded: answering from what is ready"
 
 
 def search_turn(

@@ -40,7 +40,7 @@ async def test_a_question_asked_while_the_first_index_builds_is_answered_from_wh
         await wait_until(pilot, model.held.is_set)
         await wait_until(pilot, lambda: app.chat.status_line.state.startswith("indexing"))
         status = app.chat.status_line
-        assert status.state == "indexing, 0% embedded: answering from what is ready"
+        assert status.state == "indexing, 0% of passages embedded: answering from what is ready"
         assert (status.files, status.skipped, status.chunks) == (3, 0, 5), "counted from the build's notes"
         await ask(pilot, "lambda max memory")
         card = latest_card(app)
