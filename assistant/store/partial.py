@@ -65,7 +65,9 @@ class PartialIndex:
 
         self.staging = staging
         self.manifest = manifest
-        self._vectors = np.zeros((manifest.chunk_count, dimension), dtype=np.float32)
+        self._dimension = dimension
+        self._vectors: np.ndarray | None = None
+        """The build's own passage-vector array (rows fill in as they land; never copied here)."""
         self._landed = np.zeros(manifest.chunk_count, dtype=bool)
         self._count = 0
         self._lock = threading.Lock()
@@ -84,11 +86,11 @@ class PartialIndex:
         return Building(manifest.chunk_count, self._count, len(manifest.files), len(manifest.skipped))
 
     def landed(self, rows: Sequence[int], vectors: np.ndarray) -> None:
-        """A batch of passage vectors is ready (called from the build's thread)."""
+        """Rows of the build's passage-vector array `vectors` are ready (called from its thread)."""
         if not len(rows):
             return
         with self._lock:
-            self._vectors[list(rows)] = vectors
+            self._vectors = vectors
             fresh = ~self._landed[list(rows)]
             self._landed[list(rows)] = True
             self._count += int(fresh.sum())
@@ -119,9 +121,9 @@ class PartialIndex:
                 self._text = (chunks, LexicalIndex(self.staging / "bm25"), speller)
             if self._dense is None or self._dense[0] != count:
                 rows = np.flatnonzero(self._landed).astype(np.int64)
-                dense = faiss.IndexIDMap(faiss.IndexFlatIP(self._vectors.shape[1]))
-                if len(rows):
-                    dense.add_with_ids(np.ascontiguousarray(self._vectors[rows]), rows)
+                dense = faiss.IndexIDMap(faiss.IndexFlatIP(self._dimension))
+                if len(rows) and self._vectors is not None:
+                    dense.add_with_ids(np.ascontiguousarray(self._vectors[rows], dtype=np.float32), rows)
                 self._dense = (count, dense)
             dense_index = self._dense[1]
         chunks, lexical, speller = self._text

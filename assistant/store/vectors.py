@@ -164,7 +164,8 @@ def write_lines(directory: Path, vectors: np.ndarray, owner: Sequence[int], text
 
 
 Landed = Callable[[Sequence[int], "np.ndarray"], None]
-"""Told of rows whose vectors are ready, with those vectors (a partial index searches them at once)."""
+"""Told of rows whose vectors are ready, with the whole array they are rows of (the same array each
+time, not a copy: a partial index reads the rows only when it is searched)."""
 
 
 def no_landing(rows: Sequence[int], vectors: np.ndarray) -> None:
@@ -199,7 +200,7 @@ def embed_with_reuse(
             vectors[picked] = embedder.embed_reporting(batch, tokens=False, done=done)[0]
         else:
             vectors[picked] = embedder.embed_documents(batch)
-        landed(picked, vectors[picked])
+        landed(picked, vectors)
 
     in_batches(todo, texts, embed, progress, stage, MAX_BATCH if isinstance(embedder, ReportsPasses) else None)
     return vectors, len(todo)
@@ -290,7 +291,7 @@ def embed_with_tokens(
         with threadpool_limits(1, user_api="blas"):
             for row, rows, found in zip(picked, batch_tokens, offsets, strict=True):
                 tokens[row] = quantize(project(rows, projection), token_lines(texts[row], found))
-        landed(picked, vectors[picked])
+        landed(picked, vectors)
 
     in_batches(todo, texts, embed, progress, PASSAGES_STAGE, MAX_BATCH if isinstance(embedder, ReportsPasses) else None)
     return vectors, [passage for passage in tokens if passage is not None], projection, len(todo)
@@ -303,4 +304,4 @@ def _land_reused(landed: Landed, vectors: np.ndarray, todo: list[int]) -> None:
     if landed is no_landing:
         return
     reused = np.setdiff1d(np.arange(len(vectors)), np.asarray(todo, dtype=np.int64))
-    landed([int(row) for row in reused], vectors[reused])
+    landed([int(row) for row in reused], vectors)
