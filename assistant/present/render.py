@@ -338,8 +338,7 @@ def building_line(response: SearchResponse, look: Look = Look()) -> str | None:
     """`Answered from an index still being built: …` when the answer came from a partial index."""
     if response.building is None:
         return None
-    text = response.building.describe()
-    return _sgr(inert(f"{text[:1].upper()}{text[1:]}."), "33", look)
+    return _sgr(inert(response.building.sentence()), "33", look)
 
 
 def question_line(question: str, look: Look = Look()) -> str:

@@ -48,7 +48,7 @@ from assistant.tui.screens.chat import ChatScreen
 from assistant.tui.screens.file_picker import FilePicker
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.no_notes import NoNotesScreen
-from assistant.tui.turns import ANSWERING, PendingTurn, answering_state, only_note, search_turn, waiting_text
+from assistant.tui.turns import PendingTurn, answering_state, only_note, search_turn, waiting_text
 from assistant.tui.widgets.question_input import QuestionInput
 
 
@@ -145,11 +145,9 @@ class NotesApp(App[None]):
         if building is not None:
             # No index yet, but the build's partial index answers: keywords, and vectors as they land.
             status = self.chat.status_line
-            waited = not status.state.startswith(ANSWERING)  # questions asked from now on are searched as asked
             status.files, status.skipped, status.chunks = building.files, building.skipped, building.passages
             self.chat.show_index_state(answering_state(building.percent), "busy")
-            if waited:
-                self._dispatch()
+            self._dispatch()  # a batch already searching is never searched twice (SearchesDone)
 
     def on_index_reloaded(self, message: IndexReloaded) -> None:
         self.index_problem = None

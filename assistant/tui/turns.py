@@ -45,13 +45,9 @@ def waiting_text(*, opened: bool, held: bool, building: bool, busy: bool, proble
     return f"Can't answer yet: {inert(cause)}. Fix that, then press Ctrl+P → Re-index notes to try again."
 
 
-ANSWERING = "indexing,"
-"""How the status line starts while a first build's partial index answers questions."""
-
-
 def answering_state(percent: int) -> str:
     """The status line's index state while a first build's partial index answers questions."""
-    return f"{ANSWERING} {percent}% of passages embedded: answering from what is ready"
+    return f"indexing, {percent}% of passages embedded: answering from what is ready"
 
 
 def search_turn(

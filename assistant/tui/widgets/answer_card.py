@@ -70,10 +70,9 @@ class AnswerCard(Vertical):
         self._shown = True
         widgets: list[Static | HitCard] = []
         if response.building is not None:
-            said = response.building.describe()
             widgets.append(
                 Static(
-                    Content(f"{said[:1].upper()}{said[1:]}. Asked again once the index is complete."),
+                    Content(f"{response.building.sentence()} Asked again once the index is complete."),
                     classes="answer-warning answer-building",
                 )
             )
