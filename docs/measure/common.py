@@ -1,5 +1,6 @@
 """What the measurement scripts share: an index opened as a question would, and every passage's raw
 (unprojected) token vectors, computed the way the build computes them (`OnnxEmbedder`)."""
+
 import sys
 from pathlib import Path
 from types import SimpleNamespace

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from assistant.evaluate.run import DEPTH, load_questions
-from assistant.retrieve.fuse import join_neighbours
 from assistant.evaluate.metrics import METRICS, Span, question_metrics, relevance
-from assistant.retrieve.search import CANDIDATES, Searcher
+from assistant.evaluate.run import DEPTH, load_questions
 from assistant.model.projection import project
+from assistant.retrieve.fuse import join_neighbours
+from assistant.retrieve.search import CANDIDATES, Searcher
 
 
 def gather(corpus: Path, index: Path, set_path: Path, out: Path) -> None:

@@ -4,6 +4,7 @@ Run it natively and under valgrind (which has no AVX-512, so onnxruntime picks i
     .venv/bin/python docs/measure/kernel_probe.py index native.npz
     valgrind --tool=none -q .venv/bin/python docs/measure/kernel_probe.py index avx2.npz   # ~1 hour
 then compare the two files' `vectors` and `tokens` (docs/reproducibility.md, section 1)."""
+
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +17,8 @@ from assistant.notes.chunk import line_units
 from assistant.store.chunk_store import read_chunks
 from assistant.store.generation import current_generation
 
-g = current_generation(Path(sys.argv[1])); chunks = read_chunks(g)
+g = current_generation(Path(sys.argv[1]))
+chunks = read_chunks(g)
 texts = [c.embedding_text for c in chunks[::35]] + [u for c in chunks[::9] for u in line_units(c)][:100]
 emb = OnnxEmbedder("m", g / "encoder", SimpleNamespace(max_tokens=256, dimension=384, count_tokens=len))
 vectors, tokens = emb.embed_documents_with_tokens(texts)

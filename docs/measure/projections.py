@@ -2,8 +2,9 @@
 
     .venv/bin/python docs/measure/projections.py index evals/questions.jsonl corpus
 (docs/reproducibility.md, section 2; the index is only read, the variants are swapped in memory)."""
-import random
+
 import dataclasses
+import random
 import sys
 import time
 from pathlib import Path
@@ -28,18 +29,26 @@ def projection_sample(keys, rows, size=256):
 index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 t = time.time()
 searcher, gen, texts, raw = searcher_with_raw_tokens(index_dir)
-print(f"{len(texts)} passages embedded with tokens in {time.time()-t:.1f}s", flush=True)
+print(f"{len(texts)} passages embedded with tokens in {time.time() - t:.1f}s", flush=True)
 keys = [_key(x) for x in texts]
 enc = OnnxEncoder(gen / "encoder", threads=1)
 words = vocabulary_words(enc.vocabulary())  # the 12,000 words the export fits its projection on
 rng = random.Random(0)
 seqs = [" ".join(rng.choice(words) for _ in range(60)) for _ in range(500)]
+
+
 def seq_tokens():
     return enc.encode_with_tokens(seqs, batch_size=32)[1]
+
+
 q = np.linalg.qr(np.random.default_rng(0).standard_normal((384, 384)))[0][:, :PROJECTED_DIMENSION].astype(np.float32)
 variants = {
-    "notes: 256 lowest-hash passages (before issue 18)": lambda: fit_projection([raw[i] for i in projection_sample(keys, range(len(texts)))], 384),
-    "notes: 256 highest-hash passages": lambda: fit_projection([raw[i] for i in sorted(range(len(texts)), key=lambda r: keys[r])[-256:]], 384),
+    "notes: 256 lowest-hash passages (before issue 18)": lambda: fit_projection(
+        [raw[i] for i in projection_sample(keys, range(len(texts)))], 384
+    ),
+    "notes: 256 highest-hash passages": lambda: fit_projection(
+        [raw[i] for i in sorted(range(len(texts)), key=lambda r: keys[r])[-256:]], 384
+    ),
     "notes: every passage": lambda: fit_projection(raw, 384),
     "model: 12,000 vocabulary words, each alone (in use)": lambda: model_projection(enc.encode_with_tokens, words, 384),
     "model: 500 seeded word sequences": lambda: fit_projection(seq_tokens(), 384),
@@ -49,8 +58,12 @@ questions = load_questions(set_path, corpus)
 for name, make in variants.items():
     proj = make()
     qs = [quantize(project(r, proj)) for r in raw]
-    codes = np.concatenate([x.codes for x in qs]); scales = np.concatenate([x.scales for x in qs])
-    offsets = np.zeros(len(qs) + 1, np.int64); offsets[1:] = np.cumsum([len(x.codes) for x in qs])
-    searcher.index = dataclasses.replace(searcher.index, tokens=TokenVectors(codes, scales, offsets, proj, searcher.index.tokens.lines))  # token lines: unchanged
+    codes = np.concatenate([x.codes for x in qs])
+    scales = np.concatenate([x.scales for x in qs])
+    offsets = np.zeros(len(qs) + 1, np.int64)
+    offsets[1:] = np.cumsum([len(x.codes) for x in qs])
+    searcher.index = dataclasses.replace(
+        searcher.index, tokens=TokenVectors(codes, scales, offsets, proj, searcher.index.tokens.lines)
+    )  # token lines: unchanged
     m = run_eval(searcher, questions, "hybrid").metrics
     print(f"| {name} | {m['hit@1']:.3f} | {m['hit@3']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} |", flush=True)
