@@ -1,11 +1,13 @@
 """Answer lines a reader can trust (issue 26, point 3): never a line without readable text of its
 own, a list whose intro line answers comes with its items, a list item that only names a topic
-answers through its sub-items, and a line among related ones beats a stray match."""
+answers through its sub-items, a line among related ones beats a stray match, and a table row is
+read under its table's header row (what its columns name)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.config import MODES, resolve_settings
@@ -141,3 +143,97 @@ def test_the_gate_holds_the_answers_average_length() -> None:
     assert answer_length_failures([result(MAX_ANSWER_LINES)]) == []
     (failure,) = answer_length_failures([result(MAX_ANSWER_LINES + 0.1)])
     assert failure.ceiling and failure.metric == "answer lines' average length" and failure.baseline == 1.5
+
+
+# --- a table row read under its header row ----------------------------------------------------------
+
+TIMBER = """Every board below is kiln-dried before it is sold.
+| | Oak | Pine | Birch |
+|---|---|---|---|
+| Grain | coarse | straight | fine |
+| Hardness (Janka) | 1290 | 380 | 1260 |
+| Best for | floors | framing | cabinets |
+Kiln-dried boards keep their shape for decades."""
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return np.asarray(vector / np.linalg.norm(vector), dtype=np.float32)
+
+
+def test_a_row_answers_under_the_header_that_names_its_columns() -> None:
+    # "which wood for cabinets": the kinds of wood (e0), which only the header names, and a use (e1).
+    e = np.eye(8, dtype=np.float32)
+    question = _unit(e[0] + e[1])
+    vectors = np.stack(
+        [
+            _unit(e[0] + 2 * e[5]),
+            _unit(e[0] + 0.3 * e[1] + 0.5 * e[2]),  # the header row: the kinds of wood
+            _unit(0.2 * e[1] + e[3]),
+            _unit(0.2 * e[1] + e[4]),
+            _unit(e[1] + 0.4 * e[0] + 0.4 * e[6]),  # "Best for": a use, of what only the header says
+            _unit(e[0] + e[1] + 0.9 * e[7]),  # the paragraph: about boards and their use, loosely
+        ]
+    )
+    lines = passage_lines([(TIMBER, 7)])
+    alone: list[float | None] = [None if line.unit is None else float(vectors[line.unit] @ question) for line in lines]
+    # Each line read alone, the paragraph under the table answers.
+    assert answer_lines(lines, alone).start_line == 7
+    span = answer.answer_for_passage([(TIMBER, 7)], question, vectors)
+    assert (span.start_line, span.end_line, span.header) == (6, 6, "| | Oak | Pine | Birch |")
+
+
+def _cosines_by_line(*pieces: tuple[str, int]) -> dict[str, float]:
+    """Each line's cosine (by its text) to a question along e0, every line vector its own axis plus
+    half of e0: read alone, each line's cosine is `ALONE`; a row read under a header row, `UNDER`."""
+    lines = passage_lines(pieces)
+    units = sum(line.unit is not None for line in lines)
+    e = np.eye(units + 1, dtype=np.float32)
+    vectors = np.stack([_unit(e[i + 1] + 0.5 * e[0]) for i in range(units)])
+    cosines = answer.line_cosines(lines, e[0], vectors)
+    return {line.text: value for line, value in zip(lines, cosines, strict=True) if value is not None}
+
+
+ALONE = pytest.approx(0.5 / np.sqrt(1.25), abs=1e-6)
+UNDER = pytest.approx(1.0 / np.sqrt(2 * 1.25 + 2 * 0.25), abs=1e-6)
+"""(e_i + e0/2) + (e_j + e0/2): its cosine to e0 is (0.5 + 0.5) / |sum|, |sum|² = 2 · 1.25 + 2 · 0.25."""
+
+
+def test_each_table_row_is_read_under_its_own_tables_header() -> None:
+    text = "| Name | Size |\n|---|---|\n| alpha | 1 |\nBetween the tables.\n| Kind | Use |\n| --- | --- |\n| beta | 2 |"
+    assert answer_unit.header_rows(text.split("\n")) == [None, 0, 0, None, None, 4, 4]
+    cosines = _cosines_by_line((text, 50))
+    assert cosines["| alpha | 1 |"] == UNDER and cosines["| beta | 2 |"] == UNDER
+    # The header rows and the line between the tables keep their own.
+    assert cosines["| Name | Size |"] == ALONE and cosines["| Kind | Use |"] == ALONE
+    assert cosines["Between the tables."] == ALONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # No rule under the first row: no table to Markdown, or a piece cut from inside a table.
+        "| alpha | 1 |\n| beta | 2 |",
+        "|---|---|\n| gamma | 3 |",  # a piece that starts at its table's rule: the header ended the last
+        "|   |   |\n|---|---|\n| delta | 4 |",  # a header row of empty cells names nothing (and has no vector)
+        "| Name | Size |\n|---|---|\nA line after a table of only its header row.",
+    ],
+)
+def test_a_row_without_its_header_row_in_the_passage_is_read_alone(text: str) -> None:
+    cosines = _cosines_by_line((text, 50))
+    assert list(cosines.values()) == [ALONE] * len(cosines)
+
+
+def test_a_header_row_alone_never_answers() -> None:
+    text = "| Name | Size |\n|---|---|\nA line after a table of only its header row."
+    span = choose(text, {"Name": 0.9, "after": 0.2}, {"Name": 0.9, "after": 0.2})
+    assert (span.start_line, span.end_line) == (100, 100)
+
+
+def test_a_table_split_across_joined_pieces_reads_its_later_rows_under_its_header() -> None:
+    first, second = "| Name | Size |\n|---|---|\n| alpha | 1 |", "| beta | 2 |\n| gamma | 3 |"
+    cosines = _cosines_by_line((first, 12), (second, 14))
+    assert [cosines[row] for row in ("| alpha | 1 |", "| beta | 2 |", "| gamma | 3 |")] == [UNDER] * 3
+    # Alone, the later piece's rows are read alone, and show the chunk's header row above them.
+    assert list(_cosines_by_line((second, 14)).values()) == [ALONE] * 2
+    span = choose(second, {"gamma": 0.9}, header="| Name | Size |")
+    assert (span.start_line, span.header) == (100, "| Name | Size |")

@@ -17,11 +17,12 @@ The rule (measured on both eval sets, docs/answer-lines.md):
    table's best-scoring row does.
 2. Score: z(cosine of the question to the line's vector) + z(MaxSim of the question's tokens
    against that line's own tokens and its heading context's), z-scored among the candidates,
-   equal weights (nothing tuned). A line vector carries its heading, so a bare label ("Consists
-   of:") under a heading that matches the question scores high on the heading alone; in the
-   MaxSim the heading counts the same for every line, so only the line's own words tell the
-   lines apart, and each signal corrects the other. Without token vectors the cosine alone decides; with no question
-   vector (a BM25-only search) the IDF weight of the question's terms a line holds.
+   equal weights (nothing tuned); a table row's cosine is read under its header row (`line_cosines`).
+   A line vector carries its heading, so a bare label ("Consists of:") under a heading that
+   matches the question scores high on the heading alone; in the MaxSim the heading counts the
+   same for every line, so only the line's own words tell the lines apart, and each signal
+   corrects the other. Without token vectors the cosine alone decides; with no question vector
+   (a BM25-only search) the IDF weight of the question's terms a line holds.
    A question that asks for a quantity ("how long", "how many", "limit") also weighs
    `QUANTITY_WEIGHT` times z(the line states a number): "Message Retention | Up to 14 days" over
    "Messages stored in queue until consumed" for "how long can an sqs message stay in the queue";
@@ -51,6 +52,7 @@ from assistant.retrieve.answer_unit import (
     has_negation,
     has_number,
     has_words,
+    header_rows,
     is_table_header,
     is_table_row,
     logical_unit,
@@ -141,8 +143,16 @@ def unscored(text: str, end_line: int, table_header_row: str = "") -> Answer:
 def line_cosines(
     lines: Sequence[PassageLine], query_vector: np.ndarray, line_vectors: np.ndarray
 ) -> list[float | None]:
-    """Per passage line, the cosine of the question to its line vector (None: it has none).
-    `line_vectors`: the passage's stored line vectors, its pieces' rows in order."""
+    """Per passage line, the cosine of the question to its line vector (None: it has none), a
+    table's body row read under its header row: the cosine to the sum of the two lines' vectors.
+    `line_vectors`: the passage's stored line vectors, its pieces' rows in order.
+
+    Why: a row's cells are about what its columns name, as a column's cells are; "| Designed for
+    availability | 99.99% | 99.9% |" is about S3's storage classes only under the header row that
+    names them, and read alone it lost "s3 storage classes" to the paragraph below the table
+    (docs/answer-lines.md). A header row, and a row whose header row is not in the passage or has no
+    vector (`answer_unit.header_rows`), keep their own cosine: the header's vector belongs to
+    another chunk-store row, and reading its text again would cost a model call per result."""
     import numpy as np
 
     units = sum(line.unit is not None for line in lines)
@@ -150,7 +160,18 @@ def line_cosines(
         raise ValueError(f"{len(line_vectors)} line vectors for {units} line units")
     if not units:
         return [None] * len(lines)
-    cosines = np.asarray(line_vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    vectors = np.asarray(line_vectors, dtype=np.float32)
+    cosines = vectors @ np.asarray(query_vector, dtype=np.float32)
+    pairs = [
+        (line.unit, lines[header].unit)
+        for line, header in zip(lines, header_rows([line.text for line in lines]), strict=True)
+        if header is not None and line.unit is not None and lines[header].unit is not None
+    ]
+    if pairs:
+        rows, headers = np.asarray(pairs).T
+        # A header row is no body row, so the cosines read here are all still each line's own.
+        norms = np.linalg.norm(vectors[rows] + vectors[headers], axis=1)
+        cosines[rows] = (cosines[rows] + cosines[headers]) / np.maximum(norms, 1e-12)
     return [None if line.unit is None else float(cosines[line.unit]) for line in lines]
 
 

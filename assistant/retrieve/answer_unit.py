@@ -196,17 +196,33 @@ def table_rows(texts: Sequence[str], header: int) -> range:
     return range(header + 2, end)
 
 
+def header_rows(texts: Sequence[str]) -> list[int | None]:
+    """Per line: the index of the header row of the table it is a row (or the rule) of, when that
+    header row is in the passage: the first of its run of table rows, with a rule right under it.
+    None for any other line, a header row itself, rows with no rule under their first (no table,
+    to Markdown), and a piece cut from inside a table and joined to nothing above it (its header is
+    only `Chunk.table_header`'s text). One pass: several tables in a passage each give their rows
+    their own header, and a table split across joined pieces reaches across the join (the pieces'
+    lines follow each other)."""
+    headers: list[int | None] = [None] * len(texts)
+    top: int | None = None
+    for i, text in enumerate(texts):
+        if not is_table_row(text):
+            top = None
+        elif top is None:
+            top = i
+        elif TABLE_RULE.match(texts[top + 1]) and not TABLE_RULE.match(texts[top]):
+            headers[i] = top
+    return headers
+
+
 def table_header(texts: Sequence[str], i: int, fallback: str = "") -> str:
     """The header row of the table row i is in, searched upward in the passage; else `fallback`
     (a piece cut from inside a table carries its header as `Chunk.table_header`)."""
     if not is_table_row(texts[i]):
         return ""
-    top = i
-    while top > 0 and is_table_row(texts[top - 1]):
-        top -= 1
-    if top < i and TABLE_RULE.match(texts[top + 1]) and not TABLE_RULE.match(texts[top]):
-        return texts[top].strip()
-    return fallback.strip()
+    header = header_rows(texts[: i + 1])[i]
+    return fallback.strip() if header is None else texts[header].strip()
 
 
 def logical_unit(texts: Sequence[str], i: int) -> tuple[int, int]:
