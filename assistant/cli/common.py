@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from assistant.config import Resolved, Settings, resolve_settings
+from assistant.present.stage_clock import clock
 
 if TYPE_CHECKING:
     from assistant.engine import Engine
@@ -171,13 +172,6 @@ def _times_column() -> Any:
             return Text(said, style="progress.elapsed")
 
     return Times()
-
-
-def clock(seconds: float) -> str:
-    """Seconds as m:ss (h:mm:ss from an hour)."""
-    minutes, second = divmod(int(seconds), 60)
-    hours, minute = divmod(minutes, 60)
-    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
 
 
 def build_headline(engine: Engine, *, rebuild: bool = False) -> str:

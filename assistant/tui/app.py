@@ -140,7 +140,7 @@ class NotesApp(App[None]):
         self._update_waiting()
 
     def on_index_progressed(self, message: IndexProgressed) -> None:
-        self.chat.show_progress(message.label, message.done, message.bar_total)
+        self.chat.show_progress(message.label, message.done, message.bar_total, stage=message.stage)
         building = self.engine.building if self.searcher is None else None
         if building is not None:
             # No index yet, but the build's partial index answers: keywords, and vectors as they land.

@@ -11,8 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar
 
+from assistant.present.stage_clock import StageClock
+from assistant.reporting import UNCOUNTED
 from assistant.tui.widgets.conversation_log import ConversationLog
 from assistant.tui.widgets.hit_card import HitCard
 from assistant.tui.widgets.question_input import QuestionInput
@@ -41,12 +44,15 @@ class ChatScreen(Screen[None]):
         super().__init__(id=id)
         self.selected: HitCard | None = None
         """The card selected last (it keeps the selection while focus is in the question box)."""
+        self.stage_clock = StageClock()
+        self._clock_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
         yield ConversationLog(id="conversation")
         with Horizontal(id="index-progress"):
             yield Label("", id="index-progress-label")
+            yield Label("", id="index-progress-times")
             yield ProgressBar(id="index-progress-bar", show_eta=False)
         yield QuestionInput(id="question")
         yield Footer()
@@ -65,13 +71,26 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.question_input.focus()
+        # Once a second while a build runs: a stage with no count (the model export) sends no progress.
+        self._clock_timer = self.set_interval(1.0, self._show_times, pause=True)
 
-    def show_progress(self, label: str | None, done: int = 0, total: int | None = None) -> None:
-        """Show (or, with None, hide) the indexing progress row."""
+    def show_progress(self, label: str | None, done: int = 0, total: int | None = None, *, stage: str = "") -> None:
+        """Show (or, with None, hide) the indexing progress row: `label`, the bar (`total` None: a stage
+        with no count) and the time the stage (`stage`, else the label) has taken and has left."""
         self.set_class(label is not None, "-indexing")
-        if label is not None:
-            self.query_one("#index-progress-label", Label).update(label)
-            self.query_one("#index-progress-bar", ProgressBar).update(total=total, progress=done)
+        if label is None:
+            if self._clock_timer is not None:
+                self._clock_timer.pause()
+            return
+        self.stage_clock.update(stage or label, done, UNCOUNTED if total is None else total)
+        self.query_one("#index-progress-label", Label).update(label)
+        self.query_one("#index-progress-bar", ProgressBar).update(total=total, progress=done)
+        self._show_times()
+        if self._clock_timer is not None:
+            self._clock_timer.resume()
+
+    def _show_times(self) -> None:
+        self.query_one("#index-progress-times", Label).update(self.stage_clock.text())
 
     def show_index_state(self, state: str, tone: str) -> None:
         """The index's state on the status line; `tone`: "ok", "busy" or "problem"."""
