@@ -4,8 +4,8 @@
 columns, so its progress row asks a `StageClock`, which it updates on every progress message and
 reads once a second (a stage with no count, such as the model export, sends no message while it
 runs, and its clock must still move). The remaining time is the stage's own average rate so far,
-not the last batch's: batches differ in length (passes are ordered longest first), and an estimate
-that jumps with each one reads as noise.
+not the last batch's: an estimate that jumps with each batch reads as noise, and the build embeds
+its batches in an order that keeps that average true (store/vectors.py `_evenly`).
 """
 
 from __future__ import annotations
