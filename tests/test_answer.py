@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from assistant.config import Mode
 from assistant.notes.outline import readable
-from assistant.retrieve import answer, answer_unit
+from assistant.retrieve import answer, answer_unit, line_signals
 from assistant.retrieve.answer import Answer, answer_lines
 from assistant.retrieve.answer_unit import PassageLine, passage_lines
 from assistant.store.token_vectors import token_lines
@@ -90,9 +90,9 @@ def test_unit_rows_agree_with_the_indexers_line_units() -> None:
 def test_line_cosines_maps_vector_rows_to_lines_and_checks_the_count() -> None:
     lines = passage_lines([("first line here\n\nsecond line here", 3)])
     vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    assert answer.line_cosines(lines, np.array([0.0, 1.0], dtype=np.float32), vectors) == [0.0, None, 1.0]
+    assert line_signals.line_cosines(lines, np.array([0.0, 1.0], dtype=np.float32), vectors) == [0.0, None, 1.0]
     with pytest.raises(ValueError):
-        answer.line_cosines(lines, np.array([0.0, 1.0], dtype=np.float32), vectors[:1])
+        line_signals.line_cosines(lines, np.array([0.0, 1.0], dtype=np.float32), vectors[:1])
 
 
 # --- token MaxSim -----------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def test_line_maxsim_uses_the_lines_own_tokens_not_its_neighbours() -> None:
     query = np.stack([e1, e2])
     tokens = np.stack([e3, e1, e1, e2])  # context token, line 0: e1, line 1: e1 e2
     owners = np.array([-1, 0, 1, 1])
-    result = answer.line_maxsims(query @ tokens.T, owners, 3)
+    result = line_signals.line_maxsims(query @ tokens.T, owners, 3)
     assert result[0] == pytest.approx(0.5)
     assert result[1] == pytest.approx(1.0)
     assert result[2] is None  # no token kept for it
@@ -119,15 +119,15 @@ def test_line_maxsim_credits_every_line_with_what_its_heading_matches() -> None:
     e1, e2, e3 = np.eye(3, dtype=np.float32)
     query = np.stack([e1, e2])  # e1: a word the heading holds, e2: the word that tells lines apart
     tokens = np.stack([e1, e1, e3, e2])  # context: e1; line 0 repeats e1; line 1: e3; line 2: e2
-    result = answer.line_maxsims(query @ tokens.T, np.array([-1, 0, 1, 2]), 3)
-    credit = answer.HEADING_CREDIT
+    result = line_signals.line_maxsims(query @ tokens.T, np.array([-1, 0, 1, 2]), 3)
+    credit = line_signals.HEADING_CREDIT
     assert result == pytest.approx([0.5, credit / 2, (credit + 1) / 2])
     assert credit < 1, "the heading's word counts for every line, a little less than in the line itself"
 
 
 def test_gather_places_per_piece_values_on_passage_lines() -> None:
     lines = passage_lines([("one line a", 1), ("two line b\nthree line c", 4)])
-    assert answer.gather(lines, [[0.5], [0.1, 0.9]]) == [0.5, None, 0.1, 0.9]
+    assert line_signals.gather(lines, [[0.5], [0.1, 0.9]]) == [0.5, None, 0.1, 0.9]
 
 
 # --- choosing the line --------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_a_bm25_only_search_chooses_by_weighted_terms() -> None:
     lines = passage_lines([(NACL, 1360)])
     weights = {"nacl": 1.0, "default": 3.0}
     terms = [set(line.text.lower().replace(",", " ").split()) for line in lines]
-    lexical = answer.lexical_scores(terms, weights)
+    lexical = line_signals.lexical_scores(terms, weights)
     assert lexical[2] == 4.0
     span = answer_lines(lines, None, None, lexical)
     assert span.start_line == 1359

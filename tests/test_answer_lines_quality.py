@@ -12,7 +12,7 @@ import pytest
 
 from assistant.config import MODES, resolve_settings
 from assistant.engine import Engine
-from assistant.retrieve import answer, answer_unit
+from assistant.retrieve import answer, answer_unit, line_signals
 from assistant.retrieve.answer import Answer, answer_lines, first_line
 from assistant.retrieve.answer_unit import has_words, passage_lines
 from tests import messy
@@ -189,7 +189,7 @@ def _cosines_by_line(*pieces: tuple[str, int]) -> dict[str, float]:
     units = sum(line.unit is not None for line in lines)
     e = np.eye(units + 1, dtype=np.float32)
     vectors = np.stack([_unit(e[i + 1] + 0.5 * e[0]) for i in range(units)])
-    cosines = answer.line_cosines(lines, e[0], vectors)
+    cosines = line_signals.line_cosines(lines, e[0], vectors)
     return {line.text: value for line, value in zip(lines, cosines, strict=True) if value is not None}
 
 

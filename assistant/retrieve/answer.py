@@ -17,7 +17,8 @@ The rule (measured on both eval sets, docs/answer-lines.md):
    table's best-scoring row does.
 2. Score: z(cosine of the question to the line's vector) + z(MaxSim of the question's tokens
    against that line's own tokens and its heading context's), z-scored among the candidates,
-   equal weights (nothing tuned); a table row's cosine is read under its header row (`line_cosines`).
+   equal weights (nothing tuned); a table row's cosine is read under its header row
+   (`line_signals.line_cosines`).
    A line vector carries its heading, so a bare label ("Consists of:") under a heading that
    matches the question scores high on the heading alone; in the MaxSim the heading counts the
    same for every line, so only the line's own words tell the lines apart, and each signal
@@ -35,7 +36,7 @@ The rule (measured on both eval sets, docs/answer-lines.md):
 4. Grow the winner into its logical unit (`answer_unit.logical_unit`); a line right above or below
    it that scores within `TIE` of it joins a one-line answer (`_tied_neighbour`).
 
-Pure: no index I/O, no UI; numpy only inside the vector helpers.
+Pure: no index I/O, no UI; the per-line signals it weighs are line_signals.py's.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ from assistant.retrieve.answer_unit import (
     has_negation,
     has_number,
     has_words,
-    header_rows,
     is_table_header,
     is_table_row,
     logical_unit,
@@ -60,6 +60,7 @@ from assistant.retrieve.answer_unit import (
     table_header,
     table_rows,
 )
+from assistant.retrieve.line_signals import gather, lexical_scores, line_cosines, line_maxsims
 
 if TYPE_CHECKING:
     import numpy as np
@@ -92,13 +93,6 @@ _QUANTITY = re.compile(
     r"\bhow (?:long|many|much|big|large|fast|often|far|old)\b|\b(?:limits?|max(?:imum)?|min(?:imum)?)\b"
 )
 
-HEADING_CREDIT = 0.95
-"""How much a question token's match in the passage's heading context counts for each line, beside
-the line's own match (1). Below 1, so that where the heading matches the whole question ("whats a
-nacl" under "What is NACL?") the lines do not tie to within noise that the z-score would blow up:
-at 1, the line with an emoji outscored the definition there. Swept on `corpus/`: 0.85 → 0.901,
-0.9 → 0.909, 0.95 → 0.912, 0.97 → 0.912, 1 → 0.906; held out 0.970 for each from 0.9 to 1
-(docs/answer-lines.md)."""
 NEGATION_WEIGHT = 1.0
 """For a question asking what is not so ("what does X not capture"), the weight of z(the line holds
 a negation word) beside the two vector signals: the vectors score "Only metadata, not the content
@@ -135,95 +129,6 @@ def first_line(lines: Sequence[PassageLine], table_header_row: str = "") -> Answ
 def unscored(text: str, end_line: int, table_header_row: str = "") -> Answer:
     """`first_line` of a passage given as its text and end line (a Hit made without an answer)."""
     return first_line(passage_lines([(text, end_line)]), table_header_row)
-
-
-# ---------------------------------------------------------------- signals (the only numpy)
-
-
-def line_cosines(
-    lines: Sequence[PassageLine], query_vector: np.ndarray, line_vectors: np.ndarray
-) -> list[float | None]:
-    """Per passage line, the cosine of the question to its line vector (None: it has none), a
-    table's body row read under its header row: the cosine to the sum of the two lines' vectors.
-    `line_vectors`: the passage's stored line vectors, its pieces' rows in order.
-
-    Why: a row's cells are about what its columns name, as a column's cells are; "| Designed for
-    availability | 99.99% | 99.9% |" is about S3's storage classes only under the header row that
-    names them, and read alone it lost "s3 storage classes" to the paragraph below the table
-    (docs/answer-lines.md). A header row, and a row whose header row is not in the passage or has no
-    vector (`answer_unit.header_rows`), keep their own cosine: the header's vector belongs to
-    another chunk-store row, and reading its text again would cost a model call per result."""
-    import numpy as np
-
-    units = sum(line.unit is not None for line in lines)
-    if len(line_vectors) != units:
-        raise ValueError(f"{len(line_vectors)} line vectors for {units} line units")
-    if not units:
-        return [None] * len(lines)
-    vectors = np.asarray(line_vectors, dtype=np.float32)
-    cosines = vectors @ np.asarray(query_vector, dtype=np.float32)
-    pairs = [
-        (line.unit, lines[header].unit)
-        for line, header in zip(lines, header_rows([line.text for line in lines]), strict=True)
-        if header is not None and line.unit is not None and lines[header].unit is not None
-    ]
-    if pairs:
-        rows, headers = np.asarray(pairs).T
-        # A header row is no body row, so the cosines read here are all still each line's own.
-        norms = np.linalg.norm(vectors[rows] + vectors[headers], axis=1)
-        cosines[rows] = (cosines[rows] + cosines[headers]) / np.maximum(norms, 1e-12)
-    return [None if line.unit is None else float(cosines[line.unit]) for line in lines]
-
-
-def line_maxsims(similarity: np.ndarray, token_lines: np.ndarray, line_count: int) -> list[float | None]:
-    """Per text line of one chunk: the mean over the question's tokens of the best cosine to a token
-    of that line, or `HEADING_CREDIT` times the best to a token of the chunk's heading context
-    (None: no token of the line was kept, e.g. past the model's window).
-
-    The heading context counts for every line because every line is read under it: under "What is
-    NACL?" a line need not say "NACL" again to be about NACLs, and under "S3 Storage Classes" the
-    line that repeats "S3 … storage" should not win "s3 storage classes" on those words alone. So
-    the question's words that the heading matches stop telling the lines apart and its other words
-    decide; a line saying such a word itself still counts a little more (docs/answer-lines.md).
-
-    `similarity`: the question's tokens against the chunk's, [question tokens, chunk tokens], both
-    in the index's projection (`TokenVectors.similarities`); `token_lines[t]`: chunk token t's line
-    (-1: the heading context)."""
-    import numpy as np
-
-    if similarity.shape[1] != len(token_lines):
-        raise ValueError(f"{similarity.shape[1]} token similarities for {len(token_lines)} token lines")
-    result: list[float | None] = [None] * line_count
-    owners = np.asarray(token_lines)
-    keep = (owners >= 0) & (owners < line_count)
-    if not len(similarity) or not keep.any():
-        return result
-    matrix = np.asarray(similarity, dtype=np.float32)
-    context = owners == -1
-    owners = owners[keep]
-    kept = matrix[:, keep]
-    # Tokens of one line are contiguous and in line order: reduce each run's columns at once.
-    starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
-    per_line = np.maximum.reduceat(kept, starts, axis=1)
-    if context.any():
-        per_line = np.maximum(per_line, HEADING_CREDIT * matrix[:, context].max(axis=1, keepdims=True))
-    best = per_line.mean(axis=0)
-    for line, value in zip(owners[starts].tolist(), best.tolist(), strict=True):
-        previous = result[line]
-        result[line] = value if previous is None else max(previous, value)
-    return result
-
-
-def gather(lines: Sequence[PassageLine], per_piece: Sequence[Sequence[float | None]]) -> list[float | None]:
-    """Per passage line, the value a per-piece list gives its line (`line_maxsims` of each piece)."""
-    return [None if line.piece_line is None else per_piece[line.piece][line.piece_line] for line in lines]
-
-
-def lexical_scores(line_terms: Sequence[Collection[str]], weights: Mapping[str, float]) -> list[float]:
-    """Per line, the summed weight (IDF) of the question's terms it holds (BM25's terms: see
-    `lexical.tokenize`). Only for a search without a question vector: beside the cosine it
-    measured worse (docs/answer-lines.md)."""
-    return [sum(weights[term] for term in set(terms) if term in weights) for terms in line_terms]
 
 
 # ---------------------------------------------------------------- the choice
