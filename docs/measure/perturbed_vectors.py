@@ -11,11 +11,9 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from common import searcher_with_raw_tokens
+from common import searcher_with_raw_tokens, use_token_vectors
 
 from assistant.evaluate.run import load_questions, run_eval
-from assistant.model.projection import project
-from assistant.store.token_vectors import TokenVectors, quantize
 
 index_dir, set_path, corpus = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 searcher, gen, _texts, raw = searcher_with_raw_tokens(index_dir)
@@ -42,14 +40,7 @@ for eps in (0.0, 1e-6, 1e-5, 1e-4):
     li.add(lv)
     searcher.index = dataclasses.replace(searcher.index, lines=(li, owner))
     searcher.index = dataclasses.replace(searcher.index, line_vectors=(lv, searcher.index.line_vectors[1]))
-    qs = [quantize(project(r if eps == 0 else noisy(r, eps), proj)) for r in raw]
-    codes = np.concatenate([x.codes for x in qs])
-    scales = np.concatenate([x.scales for x in qs])
-    offsets = np.zeros(len(qs) + 1, np.int64)
-    offsets[1:] = np.cumsum([len(x.codes) for x in qs])
-    searcher.index = dataclasses.replace(
-        searcher.index, tokens=TokenVectors(codes, scales, offsets, proj, searcher.index.tokens.lines)
-    )  # token lines: unchanged
+    use_token_vectors(searcher, [r if eps == 0 else noisy(r, eps) for r in raw], proj)
     r = run_eval(searcher, questions, "hybrid")
     ranks = {q["id"]: (q["rank"], tuple(q["returned"])) for q in r.per_question}
     if base is None:

@@ -3,7 +3,6 @@
     .venv/bin/python docs/measure/projections.py index evals/questions.jsonl corpus
 (docs/reproducibility.md, section 2; the index is only read, the variants are swapped in memory)."""
 
-import dataclasses
 import random
 import sys
 import time
@@ -12,12 +11,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from common import searcher_with_raw_tokens
+from common import searcher_with_raw_tokens, use_token_vectors
 
 from assistant.evaluate.run import load_questions, run_eval
 from assistant.model.onnx_encoder import OnnxEncoder
-from assistant.model.projection import PROJECTED_DIMENSION, fit_projection, model_projection, project, vocabulary_words
-from assistant.store.token_vectors import TokenVectors, quantize
+from assistant.model.projection import PROJECTED_DIMENSION, fit_projection, model_projection, vocabulary_words
 from assistant.store.vectors import text_key as _key
 
 
@@ -57,13 +55,6 @@ variants = {
 questions = load_questions(set_path, corpus)
 for name, make in variants.items():
     proj = make()
-    qs = [quantize(project(r, proj)) for r in raw]
-    codes = np.concatenate([x.codes for x in qs])
-    scales = np.concatenate([x.scales for x in qs])
-    offsets = np.zeros(len(qs) + 1, np.int64)
-    offsets[1:] = np.cumsum([len(x.codes) for x in qs])
-    searcher.index = dataclasses.replace(
-        searcher.index, tokens=TokenVectors(codes, scales, offsets, proj, searcher.index.tokens.lines)
-    )  # token lines: unchanged
+    use_token_vectors(searcher, raw, proj)
     m = run_eval(searcher, questions, "hybrid").metrics
     print(f"| {name} | {m['hit@1']:.3f} | {m['hit@3']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} |", flush=True)
