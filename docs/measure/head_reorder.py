@@ -119,20 +119,23 @@ def baseline(record: dict) -> list[dict]:
     return record["hits"]
 
 
+def head(hits: list[dict], depth: int, delta: float) -> tuple[list[dict], list[dict]]:
+    """The first `depth` results scoring within `delta` of the first (the group a variant may
+    reorder), and the rest in their order; both empty for no results."""
+    top = hits[0]["score"] if hits else 0.0
+    group = [h for h in hits[:depth] if top - h["score"] <= delta]
+    return group, [h for h in hits if h not in group]
+
+
 def heading_tiebreak(depth: int, delta: float, heading: Callable[[dict], str], strict_all: bool = False) -> Variant:
     """Within the first `depth` results scoring within `delta` of the first, the one whose heading
     covers more of the question's terms goes first (ties keep the rerank's order). `strict_all`: a
     result moves up only if its heading holds every question term the others' headings hold, and more."""
 
     def reorder(record: dict) -> list[dict]:
-        hits = record["hits"]
-        if not hits:
-            return hits
-        top = hits[0]["score"]
-        group = [h for h in hits[:depth] if top - h["score"] <= delta]
-        rest = [h for h in hits if h not in group]
+        group, rest = head(record["hits"], depth, delta)
         terms = record["terms"]
-        if strict_all:
+        if strict_all and group:
             have = [set(tokenize(heading(h))) & set(terms) for h in group]
             best = max(range(len(group)), key=lambda i: (len(have[i]), -i))
             if best and all(have[j] < have[best] for j in range(best)):
@@ -241,12 +244,7 @@ def quiz_demotion(depth: int, delta: float, least: int = 3) -> Variant:
     are not quizzes."""
 
     def reorder(record: dict) -> list[dict]:
-        hits = record["hits"]
-        if not hits:
-            return hits
-        top = hits[0]["score"]
-        group = [h for h in hits[:depth] if top - h["score"] <= delta]
-        rest = [h for h in hits if h not in group]
+        group, rest = head(record["hits"], depth, delta)
         return [h for h in group if h["options"] < least] + [h for h in group if h["options"] >= least] + rest
 
     return reorder
@@ -283,12 +281,7 @@ def heading_cosine_tiebreak(depth: int, delta: float) -> Variant:
     heading's embedding is closest to the question's goes first."""
 
     def reorder(record: dict) -> list[dict]:
-        hits = record["hits"]
-        if not hits:
-            return hits
-        top = hits[0]["score"]
-        group = [h for h in hits[:depth] if top - h["score"] <= delta]
-        rest = [h for h in hits if h not in group]
+        group, rest = head(record["hits"], depth, delta)
         return sorted(group, key=lambda h: -h["heading_cosine"]) + rest
 
     return reorder
@@ -300,12 +293,7 @@ def procedural_demotion(depth: int, delta: float, least: float) -> Variant:
     first, it goes below those that are not."""
 
     def reorder(record: dict) -> list[dict]:
-        hits = record["hits"]
-        if not hits:
-            return hits
-        top = hits[0]["score"]
-        group = [h for h in hits[:depth] if top - h["score"] <= delta]
-        rest = [h for h in hits if h not in group]
+        group, rest = head(record["hits"], depth, delta)
         return [h for h in group if h["procedural"] < least] + [h for h in group if h["procedural"] >= least] + rest
 
     return reorder
